@@ -1,0 +1,37 @@
+"""The interpreter: a spec (or a Node tree) becomes an ``nn.Sequential`` with Torch7 semantics.
+
+Lua counterpart: running a model file's ``createModel`` (imagenet-multiGPU.torch ``models/``):
+every Node becomes the module its registry entry builds, containers get their children in
+``:add`` order, and the spec's ``init`` runs last, as a model file's init loop does. Every module
+keeps its Node as ``module.t7_node`` so that :func:`origin` leads back to the spec entry and the
+Lua line.
+"""
+from . import inits, registry
+from .spec import Spec, expand, load_spec
+
+
+def build_node(node):
+    """The PyTorch module for one Node and its children."""
+    module = registry.lookup(node.name).build(registry.resolve_args(node), node)
+    for child in node.children:
+        module.append(build_node(child))
+    module.t7_node = node
+    return module
+
+
+def build(spec, classes=None, input_shape=None, features_only=False):
+    """``nn.Sequential(features, classifier)`` for a spec path or :class:`Spec`."""
+    if not isinstance(spec, Spec):
+        spec = load_spec(spec)
+    tree = expand(spec, classes=classes, input_shape=input_shape, features_only=features_only)
+    model = build_node(tree)
+    inits.INITS[spec.data.get("init", "torch7")].apply_to_module(model)
+    return model
+
+
+def origin(module):
+    """``(where, lua)`` of a built module: its spec JSON path and the Lua line it mirrors."""
+    node = getattr(module, "t7_node", None)
+    if node is None:
+        raise ValueError(f"{type(module).__name__} was not built from a spec")
+    return node.where, node.lua

@@ -1,0 +1,150 @@
+"""Torch7 ``nn`` modules that PyTorch lacks or implements differently.
+
+Ports the forward semantics of torch/nn ``SpatialDropout.lua``, ``Dropout.lua`` (v1),
+``Padding.lua``, ``JoinTable.lua``, ``ConcatTable.lua``, ``CAddTable.lua``, ``View.lua`` and
+``BatchNormalization.lua`` (its batch-of-one rule), plus each module's ``reset()`` initialisation.
+Lua dimensions are 1-based and count the batch only where Torch7 says so; every class here takes
+the Lua numbers and does the conversion itself, so a spec never holds a PyTorch index.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Torch7Dropout(nn.Module):
+    """``nn.SpatialDropout(p)`` (per channel) or ``nn.Dropout(p, true)`` (v1, per element).
+
+    Torch7 keeps survivors unscaled in training and multiplies by ``1 - p`` in evaluation,
+    the reverse of ``nn.Dropout2d``.
+    """
+
+    def __init__(self, p, per_channel):
+        super().__init__()
+        self.p = float(p)
+        self.per_channel = per_channel
+
+    def forward(self, x):
+        if not self.training:
+            return x * (1.0 - self.p)
+        if self.p == 0:
+            return x
+        shape = x.shape[:2] + (1,) * (x.dim() - 2) if self.per_channel else x.shape
+        keep = torch.empty(shape, device=x.device, dtype=x.dtype).bernoulli_(1.0 - self.p)
+        return x * keep
+
+    def extra_repr(self):
+        return f"p={self.p}, per_channel={self.per_channel}"
+
+
+class Padding(nn.Module):
+    """``nn.Padding(dim, pad, nInputDim, value, index)``: ``|pad|`` entries of ``value``.
+
+    pad > 0 inserts counting ``index`` from the end (index 1 = append); pad < 0 counts from the
+    start (index 1 = prepend). ``dim`` moves up by one when the input has a batch dimension.
+    """
+
+    def __init__(self, dim, pad, n_input_dim=None, value=0.0, index=1):
+        super().__init__()
+        self.dim, self.pad, self.n_input_dim = dim, pad, n_input_dim
+        self.value, self.index = float(value), index
+
+    def forward(self, x):
+        dim = self.dim - 1
+        if self.n_input_dim is not None and x.dim() != self.n_input_dim:
+            dim += 1
+        size = list(x.shape)
+        size[dim] = abs(self.pad)
+        filler = x.new_full(size, self.value)
+        n = x.shape[dim]
+        cut = n - (self.index - 1) if self.pad > 0 else self.index - 1
+        head, tail = x.narrow(dim, 0, cut), x.narrow(dim, cut, n - cut)
+        return torch.cat([head, filler, tail], dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, pad={self.pad}, nInputDim={self.n_input_dim}, value={self.value}"
+
+
+class JoinTable(nn.Module):
+    """``nn.JoinTable(dim, nInputDims)``: concatenate a list along Lua dimension ``dim``."""
+
+    def __init__(self, dim, n_input_dims=None):
+        super().__init__()
+        self.dim, self.n_input_dims = dim, n_input_dims
+
+    def forward(self, xs):
+        dim = self.dim - 1
+        if self.dim < 0:
+            dim = xs[0].dim() + self.dim
+        elif self.n_input_dims is not None and xs[0].dim() == self.n_input_dims + 1:
+            dim += 1
+        return torch.cat(list(xs), dim)
+
+
+class ConcatTable(nn.ModuleList):
+    """``nn.ConcatTable``: every branch sees the same input; the output is the list of results."""
+
+    def forward(self, x):
+        return [branch(x) for branch in self]
+
+
+class CAddTable(nn.Module):
+    """``nn.CAddTable``: the element-wise sum of a list."""
+
+    def forward(self, xs):
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
+
+
+class View(nn.Module):
+    """``nn.View(sizes...)``: reshape each sample; the batch dimension is always kept.
+
+    Torch7 drops the batch dimension for a batch of one (it infers the batch from the element
+    count); PyTorch code expects (N, ...) so we keep it (NOTES.md, deviations).
+    """
+
+    def __init__(self, *sizes):
+        super().__init__()
+        self.sizes = tuple(int(s) for s in sizes)
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], *self.sizes)
+
+    def extra_repr(self):
+        return ", ".join(str(s) for s in self.sizes)
+
+
+class Torch7BatchNorm2d(nn.BatchNorm2d):
+    """``nn.SpatialBatchNormalization``: in training a batch of one uses and keeps running stats."""
+
+    def forward(self, x):
+        if self.training and x.shape[0] == 1:
+            return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                                False, 0.0, self.eps)
+        return super().forward(x)
+
+
+class Torch7BatchNorm1d(nn.BatchNorm1d):
+    """``nn.BatchNormalization``: the same batch-of-one rule as the spatial version."""
+
+    forward = Torch7BatchNorm2d.forward
+
+
+def reset_uniform_fan_in(module, fan_in):
+    """Torch7 ``reset()`` of convolutions and Linear: weight and bias ~ U(+-1/sqrt(fan_in))."""
+    bound = 1.0 / math.sqrt(fan_in)
+    with torch.no_grad():
+        module.weight.uniform_(-bound, bound)
+        if module.bias is not None:
+            module.bias.uniform_(-bound, bound)
+
+
+def reset_batchnorm(module):
+    """Torch7 BN ``reset()``: gamma ~ U(0, 1), beta = 0 (PyTorch sets gamma = 1)."""
+    if module.affine:
+        with torch.no_grad():
+            module.weight.uniform_(0.0, 1.0)
+            module.bias.zero_()

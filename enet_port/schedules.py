@@ -1,0 +1,153 @@
+"""Learning-rate and weight-decay recipes: the ``paramsForEpoch`` functions and how train uses them.
+
+Ports ``paramsForEpoch`` of imagenet-multiGPU.torch ``train.lua`` (the regime tables), the
+seed's stateful V6 and V7 rules, the V12 fast and slow rules, and fb.resnet.torch's
+``Trainer:learningRate`` step rule. Each rule is called once per epoch, in order, and returns
+``(params, new_regime)`` exactly as the Lua function does; :func:`plan` then applies the Lua
+trainer's rule: a fresh optimState (momentum reset) only when ``new_regime`` is true, otherwise
+the previous state, and so the previous LR and WD, stay in force. Rules compound as written
+(``lr = lr * 0.9^(epoch-1)`` multiplies onto the previous epoch's lr).
+"""
+from dataclasses import dataclass
+
+# start, end, LR, WD: imagenet-multiGPU.torch's table (ENet V2)
+REGIMES_55 = ((1, 18, 1e-2, 5e-4), (19, 29, 5e-3, 5e-4), (30, 43, 1e-3, 0.0),
+              (44, 52, 5e-4, 0.0), (53, 1e8, 1e-4, 0.0))
+# the seed's faster table (ENet V3)
+REGIMES_FAST = ((1, 10, 1e-2, 5e-4), (11, 15, 5e-3, 5e-4), (16, 20, 1e-3, 0.0),
+                (21, 30, 5e-4, 0.0), (31, 1e8, 1e-4, 0.0))
+# start, end, WD: the V6 rule's weight-decay table
+V6_WD = ((1, 18, 5e-4), (19, 29, 5e-4), (30, 43, 0.0), (44, 52, 0.0), (53, 1e8, 0.0))
+
+
+class RegimeTable:
+    """imagenet-multiGPU.torch: a manual -LR disables the table; a row's first epoch is new."""
+
+    def __init__(self, rows, LR, nEpochs):
+        self.rows, self.manual_lr = rows, LR
+
+    def __call__(self, epoch):
+        if self.manual_lr != 0.0:
+            return {}, False
+        for first, last, lr, wd in self.rows:
+            if first <= epoch <= last:
+                return {"learningRate": lr, "weightDecay": wd}, epoch == first
+        return None, False
+
+
+class StatefulRule:
+    """The shape the seed's V6/V7 and the V12 rules share: ``lr`` lives across calls."""
+
+    def __init__(self, LR, nEpochs):
+        self.manual_lr, self.n_epochs, self.lr = LR, nEpochs, None
+
+    def __call__(self, epoch):
+        if self.manual_lr != 0.0 and epoch == 1:
+            self.lr = self.manual_lr
+            return {}, False
+        if epoch == 1:
+            self.lr = 0.1
+            return self.first_epoch()
+        if self.lr is None:
+            raise ScheduleError(f"the rule's lr is nil at epoch {epoch}: Lua starts it at epoch 1")
+        return self.later_epoch(epoch)
+
+    def first_epoch(self):
+        return {"learningRate": self.lr, "weightDecay": 1e-4}, False
+
+
+class LinearV6(StatefulRule):
+    def first_epoch(self):
+        return {}, False
+
+    def later_epoch(self, epoch):
+        self.lr = self.lr * (1 - epoch / self.n_epochs)
+        for first, last, wd in V6_WD:
+            if first <= epoch <= last:
+                return {"learningRate": self.lr, "weightDecay": wd}, True
+        return None, False
+
+
+class ExpV7(StatefulRule):
+    def later_epoch(self, epoch):
+        self.lr = self.lr * 0.9 ** (epoch - 1)
+        return {"learningRate": self.lr, "weightDecay": 1e-4}, True
+
+
+class V12Fast(StatefulRule):
+    def later_epoch(self, epoch):
+        self.lr = self.lr * 0.95 ** (epoch - 1)
+        return {"learningRate": self.lr, "weightDecay": 1e-4 if epoch <= 7 else 0.0}, True
+
+
+class V12Slow(StatefulRule):
+    def later_epoch(self, epoch):
+        if epoch <= 15:
+            return {"learningRate": self.lr, "weightDecay": 1e-4}, True
+        self.lr = self.lr * 0.95 ** (epoch - 15)
+        return {"learningRate": self.lr, "weightDecay": 0.0}, True
+
+
+class FbResnetStep:
+    """fb.resnet.torch: LR * 0.1^floor((epoch-1)/30) on one persistent state (momentum kept)."""
+
+    keeps_momentum = True
+
+    def __init__(self, LR, nEpochs):
+        self.base = LR if LR != 0.0 else 0.1
+
+    def __call__(self, epoch):
+        return {"learningRate": self.base * 0.1 ** ((epoch - 1) // 30), "weightDecay": 1e-4}, epoch == 1
+
+
+RECIPES = {
+    "regimes-55": lambda LR, n: RegimeTable(REGIMES_55, LR, n),
+    "regimes-fast": lambda LR, n: RegimeTable(REGIMES_FAST, LR, n),
+    "linear-v6": LinearV6,
+    "exp-v7": ExpV7,
+    "v12-fast": V12Fast,
+    "v12-slow": V12Slow,
+    "fb.resnet.torch": FbResnetStep,
+}
+
+
+class ScheduleError(ValueError):
+    """A recipe name that does not exist, or a rule Lua itself could not evaluate."""
+
+
+@dataclass
+class EpochParams:
+    epoch: int
+    lr: float
+    wd: float
+    new_regime: bool
+
+    def as_dict(self):
+        return {"epoch": self.epoch, "lr": self.lr, "wd": self.wd, "new_regime": self.new_regime}
+
+
+def make_rule(recipe, LR, nEpochs):
+    if recipe not in RECIPES:
+        raise ScheduleError(f"unknown recipe '{recipe}' (known: {', '.join(sorted(RECIPES))})")
+    return RECIPES[recipe](LR, nEpochs)
+
+
+def plan(recipe, nEpochs, LR=0.0, weightDecay=5e-4, epochNumber=1):
+    """LR/WD in force for epochs epochNumber..epochNumber+nEpochs-1, as train.lua applies them.
+
+    The rule is called for every epoch from 1 so that stateful rules compound as in an
+    uninterrupted run; the optimState starts as ``-LR``/``-weightDecay`` (train.lua's defaults).
+    """
+    rule = make_rule(recipe, LR, nEpochs)
+    lr, wd, rows = LR, weightDecay, []
+    for epoch in range(1, epochNumber + nEpochs):
+        params, new_regime = rule(epoch)
+        if new_regime:
+            lr, wd = params["learningRate"], params["weightDecay"]
+        if epoch >= epochNumber:
+            rows.append(EpochParams(epoch, lr, wd, bool(new_regime)))
+    return rows
+
+
+def keeps_momentum(recipe):
+    return getattr(RECIPES.get(recipe), "keeps_momentum", False)

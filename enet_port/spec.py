@@ -1,0 +1,243 @@
+"""Spec files: load, validate and expand ``specs/*.json`` into a :class:`~enet_port.tree.Node` tree.
+
+The Lua counterpart is a model file's ``createModel`` (imagenet-multiGPU.torch ``models/``):
+``features:add(...)`` lines, a classifier, ``model = nn.Sequential():add(features):add(classifier)``.
+
+Grammar (the one place it is written down):
+
+    spec      := {"name": str, "description": str, "lua": path, "recipe": recipe name,
+                  "input": [C, H, W], "classes": int, "init": "torch7" | "fb.resnet.torch",
+                  "blocks": {"dropout": bool}, "features": [entry...], "classifier": [entry...]}
+    entry     := module | block | loop
+    module    := {TORCH7_NAME: [arg...], "modifiers": [mod...], "children": [entry...], "lua": str}
+    block     := {ALIAS: [input, output, downsample?], "lua": str}      (ALIAS: enet_port.blocks)
+    loop      := {"for": [first, last], "body": [entry...], "lua": str}  (Lua: for i = first,last do)
+    mod       := "noBias" | "ceil" | "floor" | ["setNumInputDims", n]
+    arg       := number | true | false | null | "$nClasses"
+
+``TORCH7_NAME`` is a key of :data:`enet_port.registry.REGISTRY` (``nn.X`` or ``cudnn.X``);
+arguments are Torch7's positional arguments in Torch7 order; ``children`` only on containers
+(``nn.Sequential``, ``nn.ConcatTable``), standing for their ``:add`` calls. Every problem is
+reported as ``file: json.path: message`` before anything is built.
+"""
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import blocks, inits, registry, schedules
+from .errors import SpecError
+from .shapes import ShapeError, infer
+from .tree import Node
+
+TOP_KEYS = {"name", "description", "lua", "recipe", "input", "classes", "init", "blocks",
+            "features", "classifier"}
+REQUIRED_KEYS = ("name", "recipe", "features", "classifier")
+ENTRY_KEYS = {"modifiers", "children", "lua"}
+VARIABLES = ("$nClasses",)
+
+
+@dataclass
+class Spec:
+    path: str
+    data: dict
+
+    @property
+    def name(self):
+        return self.data["name"]
+
+    @property
+    def recipe(self):
+        return self.data["recipe"]
+
+    @property
+    def input(self):
+        return tuple(self.data.get("input", (3, 224, 224)))
+
+    @property
+    def classes(self):
+        return self.data.get("classes", 1000)
+
+    @property
+    def lua(self):
+        return self.data.get("lua")
+
+
+def load_spec(path):
+    """Read and validate the top level of a spec file."""
+    path = str(path)
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise SpecError(path, "", f"cannot read: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(path, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise SpecError(path, "$", "a spec is a JSON object")
+    _check_top(path, data)
+    return Spec(path, data)
+
+
+def _check_top(path, data):
+    for key in data:
+        if key not in TOP_KEYS:
+            raise SpecError(path, key, f"unknown key (known: {', '.join(sorted(TOP_KEYS))})")
+    for key in REQUIRED_KEYS:
+        if key not in data:
+            raise SpecError(path, key, "missing")
+    for key in ("features", "classifier"):
+        if not isinstance(data[key], list):
+            raise SpecError(path, key, "must be a list of entries")
+    if data["recipe"] not in schedules.RECIPES:
+        raise SpecError(path, "recipe", f"unknown recipe '{data['recipe']}' "
+                                        f"(known: {', '.join(sorted(schedules.RECIPES))})")
+    if data.get("init", "torch7") not in inits.INITS:
+        raise SpecError(path, "init", f"unknown init (known: {', '.join(sorted(inits.INITS))})")
+    shape = data.get("input", [3, 224, 224])
+    if not (isinstance(shape, list) and len(shape) == 3 and all(_positive_int(v) for v in shape)):
+        raise SpecError(path, "input", "must be [C, H, W] with positive whole numbers")
+    if not _positive_int(data.get("classes", 1000)):
+        raise SpecError(path, "classes", "must be a positive whole number")
+    extra = set(data.get("blocks", {})) - {"dropout"}
+    if extra or not isinstance(data.get("blocks", {}).get("dropout", True), bool):
+        raise SpecError(path, "blocks", "only {\"dropout\": true|false} is known")
+
+
+def _positive_int(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def expand(spec, classes=None, input_shape=None, features_only=False):
+    """The model's Node tree, checked against Torch7 shape rules for ``input_shape``."""
+    classes = classes or spec.classes
+    factory = blocks.BottleneckFactory(dropout=spec.data.get("blocks", {}).get("dropout", True))
+    expander = _Expander(spec.path, {"$nClasses": classes}, factory)
+    features = Node("nn.Sequential", [], children=expander.entries(spec.data["features"], "features"),
+                    where=f"{spec.path}: features")
+    classifier = Node("nn.Sequential", [], children=expander.entries(spec.data["classifier"], "classifier"),
+                      where=f"{spec.path}: classifier")
+    model = Node("nn.Sequential", [], children=[features] if features_only else [features, classifier],
+                 where=spec.path)
+    inits.INITS[spec.data.get("init", "torch7")].apply_to_nodes(model)
+    check_shapes(model, input_shape or spec.input)
+    return model
+
+
+def check_shapes(model, input_shape):
+    """Run the Torch7 shape rules entry by entry; the first failure names its JSON path."""
+    shape = tuple(input_shape)
+    for part in model.children:
+        for node in part.children:
+            try:
+                shape = infer(node, shape)
+            except (ShapeError, registry.ArgumentError) as exc:
+                raise SpecError(*_split_where(node.where), str(exc)) from None
+    return shape
+
+
+def _split_where(where):
+    path, _, json_path = where.partition(": ")
+    return path, json_path
+
+
+class _Expander:
+    def __init__(self, path, variables, factory):
+        self.path, self.variables, self.factory = path, variables, factory
+
+    def error(self, json_path, message):
+        return SpecError(self.path, json_path, message)
+
+    def entries(self, items, json_path):
+        if not isinstance(items, list):
+            raise self.error(json_path, "must be a list of entries")
+        nodes = []
+        for i, item in enumerate(items):
+            nodes.extend(self.entry(item, f"{json_path}[{i}]"))
+        return nodes
+
+    def entry(self, item, json_path):
+        if not isinstance(item, dict):
+            raise self.error(json_path, "an entry is a JSON object")
+        if "for" in item:
+            return self.loop(item, json_path)
+        names = [k for k in item if k not in ENTRY_KEYS]
+        known = [k for k in names if k in registry.REGISTRY or k in blocks.ALIASES]
+        if len(known) == 1 and len(names) > 1:
+            raise self.error(json_path, f"unknown key '{next(k for k in names if k not in known)}'")
+        if len(names) != 1:
+            raise self.error(json_path, f"an entry needs exactly one module name, found {names or 'none'}")
+        name = names[0]
+        args = self.arguments(item[name], f"{json_path}.{name}")
+        where, lua = f"{self.path}: {json_path}", item.get("lua", "")
+        if name in blocks.ALIASES:
+            self.no_extra_keys(item, json_path, {"lua", name})
+            try:
+                return [self.factory(name, args, where, lua)]
+            except blocks.BlockError as exc:
+                raise self.error(json_path, str(exc)) from None
+        return [self.module(name, args, item, json_path, where, lua)]
+
+    def module(self, name, args, item, json_path, where, lua):
+        try:
+            mtype = registry.lookup(name)
+        except KeyError as exc:
+            raise self.error(json_path, exc.args[0]) from None
+        node = Node(name, args, self.modifiers(item.get("modifiers", []), mtype, json_path),
+                    where=where, lua=lua)
+        if "children" in item:
+            if not mtype.container:
+                raise self.error(f"{json_path}.children", f"{name} is not a container")
+            node.children = self.entries(item["children"], f"{json_path}.children")
+        try:
+            registry.resolve_args(node)
+        except registry.ArgumentError as exc:
+            raise self.error(f"{json_path}.{name}", str(exc)) from None
+        return node
+
+    def loop(self, item, json_path):
+        self.no_extra_keys(item, json_path, {"for", "body", "lua"})
+        bounds = item["for"]
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(_whole(b) for b in bounds)):
+            raise self.error(f"{json_path}.for", "must be [first, last] whole numbers")
+        if not item.get("body"):
+            raise self.error(json_path, "a loop needs a non-empty 'body' list")
+        nodes = []
+        for _ in range(bounds[0], bounds[1] + 1):
+            nodes.extend(self.entries(item["body"], f"{json_path}.body"))
+        return nodes
+
+    def arguments(self, args, json_path):
+        if not isinstance(args, list):
+            raise self.error(json_path, "arguments must be a list")
+        out = []
+        for i, arg in enumerate(args):
+            if isinstance(arg, str):
+                if arg not in self.variables:
+                    raise self.error(f"{json_path}[{i}]", f"unknown variable {arg!r} (known: {', '.join(VARIABLES)})")
+                arg = self.variables[arg]
+            elif arg is not None and not isinstance(arg, (bool, int, float)):
+                raise self.error(f"{json_path}[{i}]", f"an argument is a number, true, false or null, not {arg!r}")
+            out.append(arg)
+        return out
+
+    def modifiers(self, mods, mtype, json_path):
+        if not isinstance(mods, list):
+            raise self.error(f"{json_path}.modifiers", "must be a list")
+        out = []
+        for i, mod in enumerate(mods):
+            mod = (mod,) if isinstance(mod, str) else tuple(mod) if isinstance(mod, list) else (None,)
+            if mod[0] not in mtype.modifiers:
+                raise self.error(f"{json_path}.modifiers[{i}]",
+                                 f"{mtype.name} has no modifier {mod[0]!r} (allowed: {', '.join(mtype.modifiers) or 'none'})")
+            out.append(mod)
+        return out
+
+    def no_extra_keys(self, item, json_path, allowed):
+        for key in item:
+            if key not in allowed:
+                raise self.error(json_path, f"unknown key '{key}'")
+
+
+def _whole(value):
+    return isinstance(value, int) and not isinstance(value, bool)

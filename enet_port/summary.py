@@ -1,0 +1,97 @@
+"""``enet-port summary``: per-entry output shapes, parameters and multiply-accumulates.
+
+No Lua counterpart; Torch7 users printed ``model`` and counted by hand. MACs count the
+multiply-accumulates of convolutions and Linear layers only (the convention behind the ENet
+authors' G-op figures, which count a MAC as two operations). Shapes come from running the
+PyTorch model on the meta device, so the figures describe the model that will train.
+"""
+import torch
+import torch.nn as nn
+
+from .build import build
+from .shapes import format_shape
+from .spec import load_spec
+from .tree import lua_call
+
+
+def summarize(spec_path, input_shape=None, classes=None, features_only=False, depth=0):
+    spec = load_spec(spec_path)
+    shape = tuple(input_shape or spec.input)
+    model = build(spec, classes=classes, input_shape=shape, features_only=features_only)
+    outputs = _trace(model, shape)
+    rows = []
+    for part in model:
+        for index, module in enumerate(part):
+            _collect(module, outputs, rows, f"{_part_name(part)}[{index}]", 0, depth)
+    total_params = sum(p.numel() for p in model.parameters())
+    total_macs = sum(_macs(m, outputs) for m in model.modules() if not list(m.children()))
+    return {"spec": str(spec_path), "input": list(shape), "params": total_params, "macs": total_macs,
+            "gops": 2 * total_macs / 1e9, "layers": rows}
+
+
+def _part_name(part):
+    return part.t7_node.where.rsplit(": ", 1)[-1]
+
+
+def _trace(model, shape):
+    """Record every module's output on a batch of one, without allocating real memory."""
+    outputs, handles = {}, []
+    for module in model.modules():
+        handles.append(module.register_forward_hook(
+            lambda m, inp, out: outputs.__setitem__(m, (inp[0], out))))
+    meta = model.to("meta").eval()
+    with torch.no_grad():
+        meta(torch.empty((1,) + tuple(shape), device="meta"))
+    for handle in handles:
+        handle.remove()
+    return outputs
+
+
+def _macs(module, outputs):
+    if module not in outputs:
+        return 0
+    inp, out = outputs[module]
+    if isinstance(module, nn.Conv2d):
+        kh, kw = module.kernel_size
+        return out[0].numel() * module.in_channels // module.groups * kh * kw
+    if isinstance(module, nn.Linear):
+        return out[0].numel() * module.in_features
+    return 0
+
+
+def _shape_of(out):
+    if isinstance(out, (list, tuple)):
+        return [_shape_of(o) for o in out]
+    return list(out.shape[1:])
+
+
+def _collect(module, outputs, rows, index, level, depth):
+    node = module.t7_node
+    rows.append({
+        "index": index, "level": level, "name": node.label or lua_call(node), "lua": node.lua if level == 0 else "",
+        "where": node.where, "output_shape": _shape_of(outputs[module][1]) if module in outputs else None,
+        "params": sum(p.numel() for p in module.parameters()),
+        "macs": sum(_macs(m, outputs) for m in module.modules())})
+    if level < depth:
+        for i, child in enumerate(module.children()):
+            _collect(child, outputs, rows, f"{index}.{i}", level + 1, depth)
+
+
+def format_table(summary):
+    head = ("entry", "module", "output", "params", "MACs", "Lua line")
+    body = [(("  " * r["level"]) + r["index"], ("  " * r["level"]) + r["name"],
+             _fmt_shape(r["output_shape"]), f"{r['params']:,}", f"{r['macs']:,}", r["lua"]) for r in summary["layers"]]
+    body.append(("total", "", "", f"{summary['params']:,}", f"{summary['macs']:,}",
+                 f"{summary['gops']:.2f} G-ops (2 per MAC) on {format_shape(tuple(summary['input']))}"))
+    widths = [max(len(str(row[i])) for row in [head] + body) for i in range(len(head) - 1)]
+    lines = []
+    for row in [head] + body:
+        cells = [str(c).ljust(w) if i < 2 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells + [row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def _fmt_shape(shape):
+    if shape is None:
+        return "-"
+    return format_shape([tuple(s) for s in shape] if shape and isinstance(shape[0], list) else tuple(shape))
