@@ -52,3 +52,59 @@ def summary(spec, input_shape, classes, features_only, depth, as_json):
     from .summary import format_table, summarize
     result = summarize(spec, input_shape, classes, features_only, depth)
     click.echo(json.dumps(result) if as_json else format_table(result))
+
+
+def lua_options(command):
+    """``--nClasses`` and ``--opt key=value``: what a Lua model file reads from its globals."""
+    command = click.option("--opt", "opts", multiple=True, metavar="KEY=VALUE",
+                           help="Set opt.KEY for the Lua file (repeatable), e.g. --opt depth=18.")(command)
+    return click.option("--nClasses", "n_classes", type=click.IntRange(1), default=1000, show_default=True,
+                        help="Value of the nClasses global (and of the spec's $nClasses).")(command)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.argument("luafile", type=click.Path(dir_okay=False))
+@lua_options
+def diff(spec, luafile, n_classes, opts):
+    """Compare SPEC with the model LUAFILE builds: exit 0 identical, 1 different, 2 error."""
+    from .diff import compare, count_modules, format_differences
+    from .luatrace import parse_opt, trace_lua
+    from .spec import expand, load_spec
+    spec_tree = expand(load_spec(spec), classes=n_classes)
+    lua_tree = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(opts)).model
+    differences = compare(spec_tree, lua_tree)
+    if not differences:
+        click.echo(f"identical: {spec} and {luafile} ({count_modules(lua_tree)} modules)")
+        return
+    for line in format_differences(differences):
+        click.echo(line)
+    click.echo(f"{len(differences)} difference(s) between {spec} and {luafile}")
+    sys.exit(1)
+
+
+@main.command("import-lua")
+@click.argument("luafile", type=click.Path(dir_okay=False))
+@lua_options
+@click.option("--recipe", default="regimes-55", show_default=True,
+              help="Training recipe to name in the spec (see `enet-port schedule`).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the spec here (default: stdout).")
+def import_lua(luafile, n_classes, opts, recipe, output):
+    """Write a spec for the model LUAFILE builds."""
+    from .atomic import atomic_write_text
+    from .importer import dumps, import_lua as run_import, init_calls
+    from .luatrace import parse_opt
+    from .schedules import make_rule, ScheduleError
+    try:
+        make_rule(recipe, 0.0, 1)
+    except ScheduleError as exc:
+        raise click.BadParameter(str(exc), param_hint="--recipe") from None
+    spec, trace = run_import(luafile, nClasses=n_classes, opt=parse_opt(opts), recipe=recipe)
+    if init_calls(trace):
+        click.echo(f"note: {luafile} sets the weights of {init_calls(trace)} modules after building them; "
+                   "the spec keeps the structure (biases removed included), not those values", err=True)
+    text = dumps(spec)
+    if output:
+        atomic_write_text(output, text)
+    else:
+        click.echo(text, nl=False)

@@ -154,10 +154,14 @@ class ArgumentError(ValueError):
     """Arguments that do not fit a module's Torch7 signature."""
 
 
-def resolve_args(node):
-    """The node's arguments by parameter name, defaults filled in, types checked."""
+def resolve_args(node, lenient=False):
+    """The node's arguments by parameter name, defaults filled in, types checked.
+
+    ``lenient`` ignores extra arguments, as a Lua constructor call does."""
     mtype = lookup(node.name)
     args, given = {}, list(node.args)
+    if lenient and not any(p.kind == "ints" for p in mtype.params):
+        given = given[:len(mtype.params)]
     for i, param in enumerate(mtype.params):
         if param.kind == "ints":
             args[param.name] = [_check(param, v) for v in given[i:]]

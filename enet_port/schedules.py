@@ -110,6 +110,17 @@ RECIPES = {
     "fb.resnet.torch": FbResnetStep,
 }
 
+# the Lua source each recipe ports, for the parity tests and `enet-port schedule`
+LUA_FILES = {
+    "regimes-55": "legacy_lua/schedules/regimes_55.lua",
+    "regimes-fast": "legacy_lua/schedules/regimes_fast.lua",
+    "linear-v6": "legacy_lua/schedules/linear_v6.lua",
+    "exp-v7": "legacy_lua/schedules/exp_v7.lua",
+    "v12-fast": "legacy_lua/schedules/v12_fast.lua",
+    "v12-slow": "legacy_lua/schedules/v12_slow.lua",
+    "fb.resnet.torch": "legacy_lua/schedules/fb_resnet_step.lua",
+}
+
 
 class ScheduleError(ValueError):
     """A recipe name that does not exist, or a rule Lua itself could not evaluate."""

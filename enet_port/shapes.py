@@ -15,28 +15,51 @@ class ShapeError(ValueError):
     """A module that cannot take the shape its predecessor gives."""
 
 
-def infer(node, shape):
-    """Output shape of ``node`` (and of its children) for a per-sample input ``shape``."""
-    rule = _RULES[base_name(node.name)]
-    return rule(node, resolve_args(node), shape)
+def infer(node, shape, record=None):
+    """Output shape of ``node`` for a per-sample input ``shape``; ``record`` collects
+    ``(node, output shape)`` for the node and every module inside it, in walk order."""
+    kind = base_name(node.name)
+    if kind not in _RULES and kind not in ("Sequential", "ConcatTable"):
+        raise ShapeError(f"unknown Torch7 module {node.name}: no shape rule")
+    a = resolve_args(node)
+    entry = (node, None)
+    if record is not None:
+        record.append(entry)
+    if kind == "Sequential":
+        out = shape
+        for child in node.children:
+            out = infer(child, out, record)
+    elif kind == "ConcatTable":
+        out = [infer(child, shape, record) for child in node.children]
+    else:
+        out = _RULES[kind](node, a, shape)
+    if record is not None:
+        record[record.index(entry)] = (node, out)
+    return out
 
 
-def param_count(node):
-    """Trainable numbers the module itself owns (children not included)."""
+def param_tensors(node):
+    """The parameter tensors Torch7's constructor allocates: field name -> sizes."""
     a = resolve_args(node)
     kind = base_name(node.name)
     bias = not node.has_modifier("noBias")
     if kind in ("SpatialConvolution", "SpatialDilatedConvolution"):
-        groups = a.get("groups", 1)
-        return (a["nOutputPlane"] * a["nInputPlane"] // groups * a["kW"] * a["kH"]
-                + (a["nOutputPlane"] if bias else 0))
+        n_out = a["nOutputPlane"]
+        weight = [n_out, a["nInputPlane"] // a.get("groups", 1), a["kH"], a["kW"]]
+        return {"weight": weight, **({"bias": [n_out]} if bias else {})}
     if kind in ("SpatialBatchNormalization", "BatchNormalization"):
-        return 2 * a["nOutput"] if a["affine"] else 0
+        return {"weight": [a["nOutput"]], "bias": [a["nOutput"]]} if a["affine"] else {}
     if kind == "PReLU":
-        return max(a["nOutputPlane"], 1)
+        return {"weight": [max(a["nOutputPlane"], 1)]}
     if kind == "Linear":
-        return a["inputSize"] * a["outputSize"] + (a["outputSize"] if bias and a["bias"] else 0)
-    return 0
+        with_bias = bias and a["bias"]
+        return {"weight": [a["outputSize"], a["inputSize"]], **({"bias": [a["outputSize"]]} if with_bias else {})}
+    return {}
+
+
+def param_count(node):
+    """Trainable numbers the module itself owns (children not included)."""
+    return sum(math.prod(sizes) for sizes in param_tensors(node).values())
 
 
 def _tensor(shape, dims, node):
@@ -144,16 +167,6 @@ def _linear(node, a, shape):
     return (a["outputSize"],)
 
 
-def _sequential(node, a, shape):
-    for child in node.children:
-        shape = infer(child, shape)
-    return shape
-
-
-def _concat(node, a, shape):
-    return [infer(child, shape) for child in node.children]
-
-
 def format_shape(shape):
     if isinstance(shape, list):
         return "{" + ", ".join(format_shape(s) for s in shape) + "}"
@@ -167,6 +180,5 @@ _RULES = {
     "PReLU": _per_plane("nOutputPlane"), "ReLU": _same, "LogSoftMax": _same,
     "SpatialDropout": _same, "Dropout": _same, "Identity": _same,
     "Padding": _padding, "JoinTable": _join, "CAddTable": _cadd, "View": _view, "Linear": _linear,
-    "Sequential": _sequential, "ConcatTable": _concat,
 }
 

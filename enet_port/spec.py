@@ -117,8 +117,10 @@ def expand(spec, classes=None, input_shape=None, features_only=False):
                     where=f"{spec.path}: features")
     classifier = Node("nn.Sequential", [], children=expander.entries(spec.data["classifier"], "classifier"),
                       where=f"{spec.path}: classifier")
-    model = Node("nn.Sequential", [], children=[features] if features_only else [features, classifier],
-                 where=spec.path)
+    if features_only or not classifier.children:
+        model, features.label = features, "features"
+    else:
+        model = Node("nn.Sequential", [], children=[features, classifier], where=spec.path)
     inits.INITS[spec.data.get("init", "torch7")].apply_to_nodes(model)
     check_shapes(model, input_shape or spec.input)
     return model
@@ -127,13 +129,18 @@ def expand(spec, classes=None, input_shape=None, features_only=False):
 def check_shapes(model, input_shape):
     """Run the Torch7 shape rules entry by entry; the first failure names its JSON path."""
     shape = tuple(input_shape)
-    for part in model.children:
+    for part in model_parts(model):
         for node in part.children:
             try:
                 shape = infer(node, shape)
             except (ShapeError, registry.ArgumentError) as exc:
                 raise SpecError(*_split_where(node.where), str(exc)) from None
     return shape
+
+
+def model_parts(model):
+    """[features, classifier], or [features] for a spec without classifier (or features only)."""
+    return [model] if model.label == "features" else model.children
 
 
 def _split_where(where):
@@ -203,8 +210,8 @@ class _Expander:
         if not item.get("body"):
             raise self.error(json_path, "a loop needs a non-empty 'body' list")
         nodes = []
-        for _ in range(bounds[0], bounds[1] + 1):
-            nodes.extend(self.entries(item["body"], f"{json_path}.body"))
+        for i in range(bounds[0], bounds[1] + 1):
+            nodes.extend(self.entries(item["body"], f"{json_path}(i={i}).body"))
         return nodes
 
     def arguments(self, args, json_path):

@@ -18,6 +18,7 @@ class Node:
     where: str = ""
     lua: str = ""
     label: str = ""  # a helper call this node stands for, e.g. "bottleneck(16, 64, true)"
+    init: dict = field(default_factory=dict)  # tensor calls after construction: {"weight": ["normal", 0, s]}
 
     def has_modifier(self, name):
         return any(m[0] == name for m in self.modifiers)

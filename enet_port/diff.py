@@ -1,0 +1,89 @@
+"""``enet-port diff``: compare a spec's module tree with the one a Lua file builds.
+
+No Lua counterpart (Torch7 users compared ``print(model)`` by eye). Both sides are Node trees
+(:mod:`enet_port.spec`, :mod:`enet_port.luatrace`); modules are compared by Torch7 name,
+arguments with Torch7's defaults filled in (``SpatialBatchNormalization(16)`` equals
+``SpatialBatchNormalization(16, 1e-5)``), modifiers and children. Children are aligned as
+sequences, so a missing or extra line is reported once, at its place, not as a cascade.
+"""
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from . import registry
+from .tree import _canonical, lua_call
+
+
+@dataclass
+class Difference:
+    spec: object  # (Node, where) or None
+    lua: object   # (Node, where) or None
+    what: str
+
+
+def node_key(node):
+    try:
+        args = tuple(_canonical(v) if not isinstance(v, list) else tuple(v)
+                     for v in registry.resolve_args(node, lenient=True).values())
+        if registry.base_name(node.name) in ("ConcatTable", "Sequential"):
+            args = ()  # Torch7 ignores their arguments
+    except (KeyError, registry.ArgumentError):
+        args = tuple(_canonical(a) for a in node.args)
+    mods = tuple(sorted({tuple(_canonical(x) for x in m) for m in node.modifiers if m[0] != "floor"}))
+    return node.name, args, mods
+
+
+def deep_key(node):
+    return node_key(node), tuple(deep_key(c) for c in node.children)
+
+
+def compare(spec_tree, lua_tree):
+    """All differences between two module trees, in model order."""
+    out = []
+    _compare(spec_tree, lua_tree, spec_tree.where, out)
+    return out
+
+
+def _compare(a, b, a_where, out):
+    if node_key(a) != node_key(b):
+        out.append(Difference((a, a_where), (b, b.where), _what(a, b)))
+    keys_a, keys_b = [deep_key(c) for c in a.children], [deep_key(c) for c in b.children]
+    matcher = SequenceMatcher(None, keys_a, keys_b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        pairs = min(i2 - i1, j2 - j1) if tag == "replace" else 0
+        for k in range(pairs):
+            _compare(a.children[i1 + k], b.children[j1 + k], _child_where(a, a_where, i1 + k), out)
+        for i in range(i1 + pairs, i2):
+            out.append(Difference((a.children[i], _child_where(a, a_where, i)), None, "only in the spec"))
+        for j in range(j1 + pairs, j2):
+            out.append(Difference(None, (b.children[j], b.children[j].where), "only in the Lua file"))
+
+
+def _child_where(parent, parent_where, index):
+    """A child's place: its own JSON path, or its index inside its parent's spec entry."""
+    child = parent.children[index]
+    if child.where != parent.where:
+        return child.where
+    return f"{parent_where} > {index + 1}"
+
+
+def _what(a, b):
+    if a.name != b.name:
+        return "module differs"
+    ka, kb = node_key(a), node_key(b)
+    return "arguments differ" if ka[1] != kb[1] else "modifiers differ"
+
+
+def format_differences(diffs):
+    rows = []
+    for d in diffs:
+        left = f"{d.spec[1]}: {lua_call(d.spec[0])}" if d.spec else "(missing in the spec)"
+        right = f"{d.lua[1]}: {lua_call(d.lua[0])}" if d.lua else "(missing in the Lua file)"
+        rows.append((d.what, left, right))
+    width = max((len(r[1]) for r in rows), default=0)
+    return [f"{left.ljust(width)}  |  {right}  [{what}]" for what, left, right in rows]
+
+
+def count_modules(tree):
+    return sum(1 for _ in tree.walk())

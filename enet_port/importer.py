@@ -1,0 +1,106 @@
+"""``enet-port import-lua``: write a spec from a Lua-Torch7 model file.
+
+Lua counterpart: the model file itself. The traced tree becomes a spec: an imagenet-multiGPU.torch
+model (``Sequential(features, classifier)``) keeps that split; any other model becomes a features
+list with an empty classifier. Each top-level module is one entry carrying its Lua line; a
+module that ENet's ``_bottleneck`` would build exactly (dropout counter included) becomes a block
+entry named after the alias on its Lua line; anything else is written out module by module.
+"""
+import copy
+import json
+import re
+from pathlib import Path
+
+from . import blocks
+from .diff import deep_key
+from .errors import LuaError
+from .luatrace import trace_lua
+
+
+def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55"):
+    """The spec (a dict) for the model ``path`` builds."""
+    trace = trace_lua(path, nClasses=nClasses, opt=opt)
+    if trace.unknown:
+        name, where = trace.unknown[0]
+        more = f" (and {len(trace.unknown) - 1} more)" if len(trace.unknown) > 1 else ""
+        raise LuaError(where, f"unknown Torch7 module {name}{more}: a spec cannot hold it")
+    features, classifier = _split(trace.model)
+    dropout = any(n.name == "nn.SpatialDropout" for n in trace.model.walk())
+    factory = blocks.BottleneckFactory(dropout=dropout)
+    spec = {"name": Path(path).stem, "description": f"Imported from {path} by enet-port import-lua.",
+            "lua": str(path), "recipe": recipe, "input": [3, 224, 224], "classes": nClasses}
+    if not dropout:
+        spec["blocks"] = {"dropout": False}
+    spec["features"] = [_entry(n, factory) for n in features]
+    spec["classifier"] = [_module_entry(n, nClasses, in_classifier=True) for n in classifier]
+    return spec, trace
+
+
+def _split(model):
+    parts = model.children
+    if model.name == "nn.Sequential" and len(parts) == 2 and all(p.name == "nn.Sequential" for p in parts):
+        return parts[0].children, parts[1].children
+    return (model.children if model.name == "nn.Sequential" else [model]), []
+
+
+def _entry(node, factory):
+    block = _as_block(node, factory)
+    return block if block is not None else _module_entry(node, None)
+
+
+def _as_block(node, factory):
+    """The block entry that rebuilds ``node`` exactly, advancing the factory's counter, or None."""
+    if node.name != "nn.Sequential" or len(node.children) != 3 or not node.children[2].args:
+        return None
+    n_out = node.children[2].args[0]
+    first = next((n for n in node.walk() if n.name.endswith("SpatialConvolution")), None)
+    if first is None or not first.args:
+        return None
+    n_in, target = first.args[0], deep_key(node)
+    named = [a for a in blocks.ALIASES if re.search(rf"\b{a}\(", node.lua)]
+    for alias in sorted(blocks.ALIASES, key=lambda a: a not in named):
+        for down in (False, True):
+            args = [n_in, n_out] + ([True] if down else [])
+            trial = copy.deepcopy(factory)
+            try:
+                candidate = trial(alias, args)
+            except blocks.BlockError:
+                continue
+            if deep_key(candidate) == target:
+                factory.built, factory.dropout = trial.built, trial.dropout
+                return {alias: args, "lua": node.lua}
+    return None
+
+
+def _module_entry(node, nClasses, in_classifier=False):
+    args = list(node.args)
+    if in_classifier and node.name == "nn.Linear" and len(args) >= 2 and args[1] == nClasses:
+        args[1] = "$nClasses"
+    entry = {node.name: args}
+    if node.modifiers:
+        entry["modifiers"] = [m[0] if len(m) == 1 else list(m) for m in node.modifiers]
+    if node.children:
+        entry["children"] = [_module_entry(c, nClasses) for c in node.children]
+    if node.lua:
+        entry["lua"] = node.lua
+    return entry
+
+
+def dumps(spec):
+    """JSON with one entry per line at the top level, like the hand-written specs."""
+    lines = ["{"]
+    keys = list(spec)
+    for i, key in enumerate(keys):
+        comma = "," if i < len(keys) - 1 else ""
+        value = spec[key]
+        if key in ("features", "classifier") and value:
+            items = ",\n".join(f"    {json.dumps(e)}" for e in value)
+            lines.append(f'  "{key}": [\n{items}\n  ]{comma}')
+        else:
+            lines.append(f'  "{key}": {json.dumps(value)}{comma}')
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def init_calls(trace):
+    """How many modules had their weights set after construction (the spec does not keep it)."""
+    return sum(1 for n in trace.model.walk() if n.init)
