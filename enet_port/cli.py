@@ -57,7 +57,8 @@ def summary(spec, input_shape, classes, features_only, depth, as_json):
 def lua_options(command):
     """``--nClasses`` and ``--opt key=value``: what a Lua model file reads from its globals."""
     command = click.option("--opt", "opts", multiple=True, metavar="KEY=VALUE",
-                           help="Set opt.KEY for the Lua file (repeatable), e.g. --opt depth=18.")(command)
+                           help="Set opt.KEY for the Lua file (repeatable), e.g. --opt depth=18; "
+                                "lua:EXPR gives a Lua value, e.g. --opt \"classes=lua:{'a','b'}\".")(command)
     return click.option("--nClasses", "n_classes", type=click.IntRange(1), default=1000, show_default=True,
                         help="Value of the nClasses global (and of the spec's $nClasses).")(command)
 

@@ -89,6 +89,18 @@ class ConcatTable(nn.ModuleList):
         return [branch(x) for branch in self]
 
 
+class Concat(nn.ModuleList):
+    """``nn.Concat(dim)``: every branch sees the input; outputs joined along Lua dim ``dim``
+    of the batched tensor (``nn.Concat(2)`` joins channels)."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return torch.cat([branch(x) for branch in self], self.dim - 1)
+
+
 class CAddTable(nn.Module):
     """``nn.CAddTable``: the element-wise sum of a list."""
 
@@ -117,8 +129,8 @@ class View(nn.Module):
         return ", ".join(str(s) for s in self.sizes)
 
 
-class Torch7BatchNorm2d(nn.BatchNorm2d):
-    """``nn.SpatialBatchNormalization``: in training a batch of one uses and keeps running stats."""
+class _BatchOfOne:
+    """Torch7 BatchNormalization: in training a batch of one uses and keeps the running stats."""
 
     def forward(self, x):
         if self.training and x.shape[0] == 1:
@@ -127,10 +139,12 @@ class Torch7BatchNorm2d(nn.BatchNorm2d):
         return super().forward(x)
 
 
-class Torch7BatchNorm1d(nn.BatchNorm1d):
-    """``nn.BatchNormalization``: the same batch-of-one rule as the spatial version."""
+class Torch7BatchNorm2d(_BatchOfOne, nn.BatchNorm2d):
+    """``nn.SpatialBatchNormalization``."""
 
-    forward = Torch7BatchNorm2d.forward
+
+class Torch7BatchNorm1d(_BatchOfOne, nn.BatchNorm1d):
+    """``nn.BatchNormalization``."""
 
 
 def reset_uniform_fan_in(module, fan_in):

@@ -126,7 +126,7 @@ def _located(path, message):
 def _to_trace(path, source_lines, out, printed):
     trace = Trace(path, None, printed=list(printed))
     trace.model = _unwrap(_to_node(out["model"], path, source_lines, trace))
-    trace.criteria = [_to_node(c, path, source_lines, trace) for c in out["criteria"].values()]
+    trace.criteria = [_to_node(c, path, source_lines, None) for c in out["criteria"].values()]
     return trace
 
 
@@ -154,7 +154,7 @@ def _to_node(t, path, source_lines, trace):
     node = Node(str(t["name"]), args, mods, where=where,
                 lua=source_lines[outer - 1].strip() if 0 < outer <= len(source_lines) else "")
     node.init = {k: list(v.values()) for k, v in t["init"].items()}
-    if t["unknown"] or node.name not in registry.REGISTRY and node.name not in TRANSPARENT:
+    if trace is not None and node.name not in TRANSPARENT and node.name not in registry.REGISTRY:
         trace.unknown.append((node.name, where))
     node.children = [_to_node(c, path, source_lines, trace) for c in t["children"].values()]
     return node

@@ -148,6 +148,11 @@ register("nn.Linear", [Param("inputSize", "int"), Param("outputSize", "int"), Pa
 register("nn.ConcatTable", [Param("ignored", "any", None)], _container(layers.ConcatTable),
          container=True)
 register("nn.Sequential", [Param("ignored", "any", None)], _container(nn.Sequential), container=True)
+register("nn.Concat", [Param("dimension", "int")], lambda a, n: layers.Concat(a["dimension"]), container=True)
+register("nn.SpatialZeroPadding", [Param("pad_l", "int"), Param("pad_r", "int", lambda a: a["pad_l"]),
+                                   Param("pad_t", "int", lambda a: a["pad_l"]),
+                                   Param("pad_b", "int", lambda a: a["pad_l"])],
+         lambda a, n: nn.ZeroPad2d((a["pad_l"], a["pad_r"], a["pad_t"], a["pad_b"])))
 
 
 class ArgumentError(ValueError):

@@ -19,7 +19,7 @@ def infer(node, shape, record=None):
     """Output shape of ``node`` for a per-sample input ``shape``; ``record`` collects
     ``(node, output shape)`` for the node and every module inside it, in walk order."""
     kind = base_name(node.name)
-    if kind not in _RULES and kind not in ("Sequential", "ConcatTable"):
+    if kind not in _RULES and kind not in ("Sequential", "ConcatTable", "Concat"):
         raise ShapeError(f"unknown Torch7 module {node.name}: no shape rule")
     a = resolve_args(node)
     entry = (node, None)
@@ -31,6 +31,9 @@ def infer(node, shape, record=None):
             out = infer(child, out, record)
     elif kind == "ConcatTable":
         out = [infer(child, shape, record) for child in node.children]
+    elif kind == "Concat":
+        joined = [infer(child, shape, record) for child in node.children]
+        out = _join(node, {"dimension": a["dimension"], "nInputDims": None}, joined)
     else:
         out = _RULES[kind](node, a, shape)
     if record is not None:
@@ -129,6 +132,11 @@ def _sample_dim(batched_lua_dim, node):
     return batched_lua_dim - 2
 
 
+def _zero_pad(node, a, shape):
+    c, h, w = _tensor(shape, 3, node)
+    return (c, h + a["pad_t"] + a["pad_b"], w + a["pad_l"] + a["pad_r"])
+
+
 def _join(node, a, shapes):
     if not isinstance(shapes, list):
         raise ShapeError(f"{node.name} expects a table of tensors, gets {format_shape(shapes)}")
@@ -179,6 +187,6 @@ _RULES = {
     "SpatialBatchNormalization": _per_plane("nOutput"), "BatchNormalization": _per_plane("nOutput"),
     "PReLU": _per_plane("nOutputPlane"), "ReLU": _same, "LogSoftMax": _same,
     "SpatialDropout": _same, "Dropout": _same, "Identity": _same,
-    "Padding": _padding, "JoinTable": _join, "CAddTable": _cadd, "View": _view, "Linear": _linear,
+    "Padding": _padding, "SpatialZeroPadding": _zero_pad, "JoinTable": _join, "CAddTable": _cadd, "View": _view, "Linear": _linear,
 }
 

@@ -98,3 +98,14 @@ def test_pooling_defaults_differ_between_nn_and_cudnn():
     assert ceil(torch.zeros(1, 1, 6, 6)).shape[-1] == 3  # floor would give 2
     assert build_node(Node("nn.SpatialConvolution", [1, 1, 3, 3, 1, 1, 1])).padding == (1, 1)
     assert build_node(Node("cudnn.SpatialConvolution", [1, 1, 3, 3, 1, 1, 1])).padding == (0, 1)
+
+
+def test_batchnormalization_1d_and_concat_and_zero_padding():
+    bn = build_node(Node("nn.BatchNormalization", [4, 1e-3])).train()
+    assert bn(torch.randn(3, 4)).shape == (3, 4) and bn(torch.randn(1, 4)).shape == (1, 4)
+    concat = build_node(Node("nn.Concat", [2], children=[Node("nn.Identity", []),
+                                                         Node("nn.SpatialZeroPadding", [1, 1, 1, 1])]))
+    with __import__("pytest").raises(RuntimeError):
+        concat(torch.zeros(2, 3, 4, 4))  # 4x4 beside 6x6: Torch7 refuses too
+    pad = build_node(Node("nn.SpatialZeroPadding", [1, 2, 3, 4]))
+    assert pad(torch.zeros(1, 1, 5, 5)).shape == (1, 1, 5 + 3 + 4, 5 + 1 + 2)

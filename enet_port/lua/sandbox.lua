@@ -87,6 +87,17 @@ local function find_model(env, result, nGPU)
   error("no model: the file neither defines createModel(nGPU) nor returns or sets a model", 0)
 end
 
+-- --opt key=lua:EXPR sets opt.key to a Lua value (a table, a tensor) built in the sandbox
+local function evaluate_opt(env)
+  for k, v in pairs(env.opt) do
+    if type(v) == "string" and v:sub(1, 4) == "lua:" then
+      local f, err = loadstring("return " .. v:sub(5), "=--opt " .. k)
+      if not f then error(err, 0) end
+      env.opt[k] = setfenv(f, env)()
+    end
+  end
+end
+
 local function run_schedule(env, result, epochs)
   local rule = type(result) == "function" and result or env.paramsForEpoch
   if type(rule) ~= "function" then
@@ -127,6 +138,7 @@ return function(job, source, chunkname, torch7_chunk, fields, opt, nClasses, nGP
     if os.clock() > deadline then state.expired = true; error(LIMIT, 2) end
   end, "", 1000)
   local ok, out = pcall(function()
+    evaluate_opt(env)
     if job == "schedule" then return run_schedule(env, chunk(), epochs) end
     local model, how = find_model(env, chunk(), nGPU)
     local criteria = {}
