@@ -8,7 +8,9 @@ import sys
 
 import click
 
+from . import options
 from .errors import EnetPortError
+from .schedules import RECIPES
 
 
 class _Group(click.Group):
@@ -109,3 +111,76 @@ def import_lua(luafile, n_classes, opts, recipe, output):
         atomic_write_text(output, text)
     else:
         click.echo(text, nl=False)
+
+
+TRAIN_OPTIONS = [o.key for o in options.OPTIONS]
+TEST_OPTIONS = ["cache", "data", "nDonkeys", "imageSize", "cropSize", "nClasses", "batchSize", "retrain",
+                "GPU", "nGPU", "backend", "device", "amp", "channels_last", "manualSeed", "conf"]
+
+
+@main.command(context_settings={"show_default": True})
+@click.argument("spec", type=click.Path(dir_okay=False))
+@options.click_options(TRAIN_OPTIONS)
+@click.pass_context
+def train(ctx, spec, **values):
+    """Train SPEC as imagenet-multiGPU.torch's main.lua would (no -data: a short demo run)."""
+    from .main import run_training
+    explicit = options.explicit_keys(ctx)
+    opt = options.resolve(values, explicit)
+    if opt["data"] is None and not opt["resume"]:
+        click.echo("no -data given: training on the built-in sample dataset (10 classes) for a short run", err=True)
+    run_dir = run_training(spec, opt, explicit, echo=click.echo)
+    click.echo(f"run folder: {run_dir}")
+
+
+@main.command(context_settings={"show_default": True})
+@click.argument("spec", type=click.Path(dir_okay=False))
+@options.click_options(TEST_OPTIONS)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+@click.pass_context
+def test(ctx, spec, as_json, **values):
+    """Evaluate the checkpoint -retrain model_N.pt of SPEC on DATA/val."""
+    from .main import run_test
+    if not values.get("retrain"):
+        raise click.UsageError("-retrain model_N.pt is required")
+    opt = options.resolve(values, options.explicit_keys(ctx))
+    result = run_test(spec, opt, echo=(lambda s: None) if as_json else click.echo)
+    result.pop("confusion")
+    if as_json:
+        click.echo(json.dumps(result))
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("-nEpochs", "n_epochs", type=click.IntRange(1), default=55, show_default=True, help="Epochs to show.")
+@click.option("-LR", "lr", type=float, default=0.0, show_default=True, help="Manual LR (0: the recipe decides).")
+@click.option("-weightDecay", "wd", type=float, default=5e-4, show_default=True, help="Starting weight decay.")
+@click.option("--recipe", type=click.Choice(sorted(RECIPES)), help="Override the spec's recipe.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {epoch, lr, wd, new_regime}.")
+def schedule(spec, n_epochs, lr, wd, recipe, as_json):
+    """The LR, WD and new-regime flag of every epoch, as training will use them."""
+    from .schedules import LUA_FILES, plan
+    from .spec import load_spec
+    recipe = recipe or load_spec(spec).recipe
+    rows = plan(recipe, n_epochs, LR=lr, weightDecay=wd)
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in rows]))
+        return
+    click.echo(f"recipe {recipe} (Lua: {LUA_FILES[recipe]})")
+    click.echo(f"{'epoch':>5}  {'LR':>12}  {'WD':>8}  new regime")
+    for r in rows:
+        flag = ("yes, momentum reset" if r.momentum_reset else "yes") if r.new_regime else ""
+        click.echo(f"{r.epoch:>5}  {r.lr:>12.6g}  {r.wd:>8.2g}  {flag}")
+    if rows and rows[0].lr == 0.0:
+        click.echo(f"note: epoch {rows[0].epoch} has LR 0: the recipe starts no regime there and -LR is 0 "
+                   "(train.lua does the same); give -LR to set it")
+
+
+@main.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("-o", "--output", default="curves.png", show_default=True, type=click.Path(dir_okay=False),
+              help="Image to write.")
+def plot(run_dirs, output):
+    """Top-1 train/test error and LR against epoch for one or more RUN_DIRS."""
+    from .plot import plot_runs
+    click.echo(plot_runs(run_dirs, output))

@@ -89,15 +89,17 @@ class V12Slow(StatefulRule):
 
 
 class FbResnetStep:
-    """fb.resnet.torch: LR * 0.1^floor((epoch-1)/30) on one persistent state (momentum kept)."""
+    """fb.resnet.torch: LR * 0.1^floor((epoch-1)/30), set every epoch on one persistent
+    optimState (momentum kept), Nesterov momentum."""
 
     keeps_momentum = True
+    nesterov = True
 
     def __init__(self, LR, nEpochs):
         self.base = LR if LR != 0.0 else 0.1
 
     def __call__(self, epoch):
-        return {"learningRate": self.base * 0.1 ** ((epoch - 1) // 30), "weightDecay": 1e-4}, epoch == 1
+        return {"learningRate": self.base * 0.1 ** ((epoch - 1) // 30), "weightDecay": 1e-4}, True
 
 
 RECIPES = {
@@ -132,9 +134,11 @@ class EpochParams:
     lr: float
     wd: float
     new_regime: bool
+    momentum_reset: bool
 
     def as_dict(self):
-        return {"epoch": self.epoch, "lr": self.lr, "wd": self.wd, "new_regime": self.new_regime}
+        return {"epoch": self.epoch, "lr": self.lr, "wd": self.wd, "new_regime": self.new_regime,
+                "momentum_reset": self.momentum_reset}
 
 
 def make_rule(recipe, LR, nEpochs):
@@ -143,22 +147,29 @@ def make_rule(recipe, LR, nEpochs):
     return RECIPES[recipe](LR, nEpochs)
 
 
-def plan(recipe, nEpochs, LR=0.0, weightDecay=5e-4, epochNumber=1):
-    """LR/WD in force for epochs epochNumber..epochNumber+nEpochs-1, as train.lua applies them.
+def plan(recipe, nEpochs, LR=0.0, weightDecay=5e-4, epochNumber=1, last=None, start=None,
+         keep_momentum=False):
+    """LR/WD in force for epochs epochNumber..last (default epochNumber+nEpochs-1).
 
-    The rule is called for every epoch from 1 so that stateful rules compound as in an
-    uninterrupted run; the optimState starts as ``-LR``/``-weightDecay`` (train.lua's defaults).
+    The rule is called for every epoch from 1, so stateful rules compound as in an uninterrupted
+    run. At ``epochNumber`` the optimState is ``start`` (a resumed or loaded state's lr, wd) or,
+    as train.lua builds it, ``-LR``/``-weightDecay``; it changes only when the rule starts a new
+    regime, which also resets momentum unless the recipe or ``keep_momentum`` keeps it.
     """
     rule = make_rule(recipe, LR, nEpochs)
-    lr, wd, rows = LR, weightDecay, []
-    for epoch in range(1, epochNumber + nEpochs):
+    last = epochNumber + nEpochs - 1 if last is None else last
+    lr, wd = start if start is not None else (LR, weightDecay)
+    keeps = keep_momentum or getattr(rule, "keeps_momentum", False)
+    rows = []
+    for epoch in range(1, last + 1):
         params, new_regime = rule(epoch)
+        if epoch < epochNumber:
+            continue
         if new_regime:
             lr, wd = params["learningRate"], params["weightDecay"]
-        if epoch >= epochNumber:
-            rows.append(EpochParams(epoch, lr, wd, bool(new_regime)))
+        rows.append(EpochParams(epoch, lr, wd, bool(new_regime), bool(new_regime) and not keeps))
     return rows
 
 
-def keeps_momentum(recipe):
-    return getattr(RECIPES.get(recipe), "keeps_momentum", False)
+def uses_nesterov(recipe):
+    return getattr(RECIPES.get(recipe), "nesterov", False)

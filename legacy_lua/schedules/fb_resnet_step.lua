@@ -1,7 +1,8 @@
 -- fb.resnet.torch Trainer:learningRate for ImageNet: LR * 0.1^floor((epoch-1)/30), WD 1e-4,
--- on one optimState kept for the whole run (momentum is not reset). -LR 0 means 0.1 here.
+-- set on one optimState every epoch (a new regime whose momentum fb.resnet.torch keeps).
+-- -LR 0 means 0.1 here.
 function paramsForEpoch(epoch)
    local base = opt.LR ~= 0.0 and opt.LR or 0.1
    local decay = math.floor((epoch - 1) / 30)
-   return { learningRate = base * math.pow(0.1, decay), weightDecay = 1e-4 }, epoch == 1
+   return { learningRate = base * math.pow(0.1, decay), weightDecay = 1e-4 }, true
 end

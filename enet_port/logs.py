@@ -1,0 +1,64 @@
+"""Run logs: ``train.log``/``test.log`` in optim.Logger's format, ``metrics.jsonl``, summaries.
+
+Ports optim.Logger (a header of the keys, each followed by a tab, then one row per epoch of
+``%11.4e`` values each followed by a tab) and the summary lines train.lua and test.lua print.
+Lua wrote the columns in ``pairs()`` order; ours are fixed, so read the header as Lua users had to.
+"""
+import json
+from pathlib import Path
+
+TRAIN_KEYS = ("% top1 accuracy (train set)", "avg loss (train set)")
+TEST_KEYS = ("% top1 accuracy (test set) (center crop)", "avg loss (test set)")
+
+
+class OptimLogger:
+    def __init__(self, path, keys):
+        self.path, self.keys = Path(path), keys
+        if not self.path.exists():
+            self.path.write_text("")  # optim.Logger creates the file at once
+
+    def add(self, values):
+        with self.path.open("a") as f:
+            if self.path.stat().st_size == 0:
+                f.write("".join(f"{k}\t" for k in self.keys) + "\n")
+            f.write("".join(f"{values[k]:11.4e}\t" for k in self.keys) + "\n")
+
+
+def train_summary(epoch, seconds, loss, top1):
+    return (f"Epoch: [{epoch}][TRAINING SUMMARY] Total Time(s): {seconds:.2f}\t"
+            f"average loss (per batch): {loss:.2f} \t accuracy(%):\t top-1 {top1:.2f}\t")
+
+
+def test_summary(epoch, seconds, loss, top1):
+    return (f"Epoch: [{epoch}][TESTING SUMMARY] Total Time(s): {seconds:.2f} \t"
+            f"average loss (per batch): {loss:.2f} \t accuracy [Center](%):\t top-1 {top1:.2f}\t ")
+
+
+def append_metrics(run_dir, row):
+    with (Path(run_dir) / "metrics.jsonl").open("a") as f:
+        f.write(json.dumps(row) + "\n")
+
+
+def read_metrics(run_dir):
+    path = Path(run_dir) / "metrics.jsonl"
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def truncate(run_dir, last_epoch):
+    """On resume, drop log rows of epochs after the checkpoint we continue from."""
+    rows = read_metrics(run_dir)
+    keep = [r for r in rows if r["epoch"] <= last_epoch]
+    (Path(run_dir) / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in keep))
+    for name in ("train.log", "test.log"):
+        path = Path(run_dir) / name
+        if path.is_file():
+            lines = path.read_text().splitlines(keepends=True)
+            path.write_text("".join(lines[:1 + len(keep)]) if lines else "")
+
+
+def log_bad_images(run_dir, messages):
+    if messages:
+        with (Path(run_dir) / "bad_images.log").open("a") as f:
+            f.write("".join(m.replace("\n", " ") + "\n" for m in messages))
