@@ -40,7 +40,8 @@ def _draw(label, size, rng):
     hue = np.array([(37 * label) % 256, (91 * label + 80) % 256, (53 * label + 160) % 256])
     colour = tuple(int(c) for c in np.clip(hue + rng.integers(-30, 30, 3), 0, 255))
     s = int(size * rng.uniform(0.25, 0.4))
-    cx, cy = (int(v) for v in rng.integers(s + 8, size - s - 8, 2))
+    margin = max(1, size // 16)
+    cx, cy = (int(v) for v in rng.integers(s + margin, size - s - margin + 1, 2))
     box = (cx - s, cy - s, cx + s, cy + s)
     shape = CLASSES[label]
     if shape in ("circle", "ring"):

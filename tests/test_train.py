@@ -1,0 +1,137 @@
+"""The training loop end to end: real images, resume, bad files, checkpoints, test, plot."""
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+
+from enet_port import checkpoints
+from enet_port.cli import main
+from enet_port.sample_data import make_sample_dataset
+from conftest import ROOT
+
+TINY = str(ROOT / "tests" / "specs" / "tiny.json")
+SMALL = ["-imageSize", "36", "-cropSize", "32", "-batchSize", "16"]
+
+
+def train(*args):
+    result = CliRunner().invoke(main, ["train", TINY, *SMALL, *args])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result
+
+
+def run_dir_of(result):
+    return [l for l in result.stdout.splitlines() if l.startswith("run folder: ")][-1].split(": ", 1)[1]
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    return make_sample_dataset(tmp_path_factory.mktemp("data") / "samples", 12, 3, size=48)
+
+
+def test_real_images_two_epochs_loss_falls_and_outputs_exist(imagenette, tmp_path):
+    result = train("-data", str(imagenette), "-cache", str(tmp_path), "-nClasses", "10", "-nEpochs", "2",
+                   "-epochSize", "12", "-LR", "0.05", "-batchSize", "32", "-nDonkeys", "2", "-conf")
+    run = Path(run_dir_of(result))
+    rows = [json.loads(l) for l in open(run / "metrics.jsonl")]
+    assert [r["epoch"] for r in rows] == [1, 2] and rows[1]["train_loss"] < rows[0]["train_loss"]
+    assert rows[0]["test_images"] == 300 and "Epoch: [2][TESTING SUMMARY]" in result.stdout
+    for name in ("model_1.pt", "model_2.pt", "optimState_2.pt", "latest.json", "options.json", "train.log",
+                 "test.log", "confusion_2.csv", "classes.txt"):
+        assert (run / name).is_file(), name
+    header, *lines = (run / "train.log").read_text().splitlines()
+    assert header == "% top1 accuracy (train set)\tavg loss (train set)\t" and len(lines) == 2
+    assert json.loads((run / "options.json").read_text())["LR"] == 0.05
+    plot = CliRunner().invoke(main, ["plot", str(run), "-o", str(tmp_path / "curves.png")])
+    assert plot.exit_code == 0 and Image.open(tmp_path / "curves.png").size[0] > 100
+
+
+def test_resume_is_exact(samples, tmp_path):
+    common = ["-data", str(samples), "-nClasses", "10", "-epochSize", "3", "-LR", "0.02", "-manualSeed", "5"]
+    straight = run_dir_of(train(*common, "-cache", str(tmp_path / "a"), "-nEpochs", "4", "-nDonkeys", "2"))
+    halves = tmp_path / "b" / "run"
+    train(*common, "-cache", str(tmp_path / "b"), "-nEpochs", "2", "-nDonkeys", "0", "--run-dir", str(halves))
+    resumed = train("--resume", str(halves), "-nEpochs", "4", "-nDonkeys", "0")
+    assert "epochs 3..4" in resumed.stdout
+    a = checkpoints.load(f"{straight}/model_4.pt")["model"]
+    b = checkpoints.load(halves / "model_4.pt")["model"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert [json.loads(l)["epoch"] for l in open(halves / "metrics.jsonl")] == [1, 2, 3, 4]
+
+
+def bad_files(folder):
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (9, 9, 9)).save(buffer, "JPEG")
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {"zero.JPEG": b"", "text.JPEG": b"hello\n", "truncated.JPEG": buffer.getvalue()[:200]}
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    Image.new("CMYK", (50, 50)).save(folder / "cmyk.JPEG", "JPEG")
+    Image.new("L", (50, 50), 128).save(folder / "grey.JPEG", "JPEG")
+    Image.new("RGB", (50, 50), (0, 90, 0)).save(folder / "png.JPEG", "PNG")
+    return {str(folder / name) for name in files}
+
+
+def test_corrupt_images_are_skipped_and_logged(samples, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(samples, data)
+    bad = bad_files(data / "train" / "circle") | bad_files(data / "val" / "square")
+    result = train("-data", str(data), "-cache", str(tmp_path), "-nClasses", "10", "-nEpochs", "1",
+                   "-epochSize", "12", "-LR", "0.01", "-nDonkeys", "2")
+    run = run_dir_of(result)
+    logged = open(f"{run}/bad_images.log").read().splitlines()
+    logged_paths = {next(p for p in bad if line.startswith(p + ":")) for line in logged}
+    val_bad = {p for p in bad if "/val/" in p}
+    assert val_bad <= logged_paths <= bad
+    row = json.loads(open(f"{run}/metrics.jsonl").readline())
+    assert row["test_skipped"] == 3 and row["skipped"] + row["test_skipped"] == len(logged)
+    assert row["test_images"] == 30 + 3  # the CMYK, grey and PNG files of val/square count
+    assert "unreadable file(s)" in result.stdout
+
+
+def test_a_crash_while_writing_a_checkpoint_keeps_the_last_one(samples, tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    original = torch.save
+
+    def dying_save(obj, f):
+        if isinstance(obj, dict) and obj.get("epoch") == 2:
+            f.write(b"half a checkpoint")
+            raise KeyboardInterrupt("killed")
+        return original(obj, f)
+
+    monkeypatch.setattr(torch, "save", dying_save)
+    result = CliRunner().invoke(main, ["train", TINY, *SMALL, "-data", str(samples), "-nClasses", "10",
+                                       "-nEpochs", "2", "-epochSize", "2", "-nDonkeys", "0", "--run-dir", str(run)])
+    assert result.exit_code != 0  # click turns the interrupt into "Aborted!"
+    monkeypatch.setattr(torch, "save", original)
+    assert sorted(p.name for p in run.iterdir() if p.suffix == ".pt") == ["model_1.pt", "optimState_1.pt"]
+    epoch, model_path, _ = checkpoints.latest(run)
+    assert epoch == 1 and "model" in checkpoints.load(model_path)
+    resumed = train("--resume", str(run), "-nEpochs", "2", "-nDonkeys", "0")
+    assert "epochs 2..2" in resumed.stdout and (run / "model_2.pt").exists()
+
+
+def test_test_command_reproduces_the_last_test_top1(samples, tmp_path):
+    run = tmp_path / "run"
+    train("-data", str(samples), "-nClasses", "10", "-nEpochs", "1", "-epochSize", "2", "-nDonkeys", "0",
+          "-cache", str(tmp_path), "--run-dir", str(run))
+    result = CliRunner().invoke(main, ["test", TINY, "-retrain", str(run / "model_1.pt"), "-data", str(samples),
+                                       "-cache", str(tmp_path), *SMALL, "-nClasses", "10", "--json"])
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.stdout)
+    logged = json.loads(open(run / "metrics.jsonl").readline())
+    assert got["test_top1"] == logged["test_top1"] and got["test_images"] == 30
+
+
+def test_bad_options_fail_in_one_line(samples, tmp_path):
+    result = CliRunner().invoke(main, ["train", TINY, *SMALL, "-data", str(samples), "-cache", str(tmp_path)])
+    assert result.exit_code == 2 and "10 class folders, but -nClasses is 1000" in result.stderr
+    result = CliRunner().invoke(main, ["train", TINY, "-data", str(samples), "-nClasses", "10",
+                                       "-cache", str(tmp_path), "-cropSize", "40", "-imageSize", "48"])
+    assert result.exit_code == 2 and "tiny.json: " in result.stderr and len(result.stderr.splitlines()) == 1
+    result = CliRunner().invoke(main, ["train", TINY, "--resume", str(tmp_path / "nothing")])
+    assert result.exit_code == 2 and "not a run folder" in result.stderr
