@@ -184,3 +184,32 @@ def plot(run_dirs, output):
     """Top-1 train/test error and LR against epoch for one or more RUN_DIRS."""
     from .plot import plot_runs
     click.echo(plot_runs(run_dirs, output))
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True)
+@click.option("--steps", type=click.IntRange(1), default=5, show_default=True, help="Timed steps after 2 warm-up steps.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--amp", type=click.Choice(["off", "bf16", "fp16"]), default="off", show_default=True)
+@click.option("--channels-last", is_flag=True, help="Use the channels-last memory format.")
+@click.option("--data", type=click.Path(file_okay=False), help="Also time the donkeys on this ImageNet-layout folder.")
+@click.option("-nDonkeys", "workers", type=click.IntRange(0), default=2, show_default=True)
+@click.option("-cache", "cache", type=click.Path(file_okay=False), default="./imagenet/checkpoint/",
+              show_default=True, help="Where the file index of --data is cached.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bench(spec, batch_size, steps, device, amp, channels_last, data, workers, cache, as_json):
+    """Training/inference images per second and peak memory of SPEC (and donkey throughput)."""
+    import torch
+    from .bench import bench_data, bench_model
+    if device == "cuda" and not torch.cuda.is_available():
+        raise click.BadParameter("no CUDA device is available", param_hint="--device")
+    dev = torch.device("cuda" if device != "cpu" and torch.cuda.is_available() else "cpu")
+    result = bench_model(spec, batch_size, steps, dev, amp, channels_last)
+    if data:
+        result.update(bench_data(data, cache, batch_size, steps, workers))
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        for key, value in result.items():
+            click.echo(f"{key:>24}: {value:.1f}" if isinstance(value, float) else f"{key:>24}: {value}")
