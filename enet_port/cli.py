@@ -86,6 +86,28 @@ def diff(spec, luafile, n_classes, opts):
     sys.exit(1)
 
 
+@main.command("trace")
+@click.argument("luafile", type=click.Path(dir_okay=False))
+@lua_options
+@click.option("--input", "input_shape", callback=parse_shape, default="3x224x224", show_default=True,
+              help="CxHxW input size for the shapes.")
+def trace_command(luafile, n_classes, opts, input_shape):
+    """Every module LUAFILE builds, with its Lua line, output shape and parameters (Torch7 rules)."""
+    from .luatrace import parse_opt, torch7_table, trace_lua
+    from .shapes import format_shape
+    from .tree import lua_call
+    trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(opts))
+    rows, problem = torch7_table(trace, input_shape)
+    for row in rows:
+        node, shape = row["module"], row["output_shape"]
+        shown = format_shape(shape) if shape is not None else "?"
+        click.echo(f"{'  ' * row['depth']}{lua_call(node)}  ->  {shown}  params {row['params']}  [{node.where}]")
+    total = sum(r["params"] or 0 for r in rows)
+    click.echo(f"total parameters: {total:,}" + (f" (shapes stop: {problem})" if problem else ""))
+    for name, where in trace.unknown:
+        click.echo(f"unknown Torch7 module {name} at {where}", err=True)
+
+
 @main.command("import-lua")
 @click.argument("luafile", type=click.Path(dir_okay=False))
 @lua_options

@@ -158,3 +158,21 @@ def _to_node(t, path, source_lines, trace):
         trace.unknown.append((node.name, where))
     node.children = [_to_node(c, path, source_lines, trace) for c in t["children"].values()]
     return node
+
+
+def torch7_table(trace, input_shape):
+    """Every module of the trace with its depth, output shape and parameter count, from the
+    Torch7 rules alone; stops (returning the reason) at a module the rules cannot size."""
+    from .shapes import ShapeError, infer, param_count
+    record, problem = [], None
+    try:
+        infer(trace.model, tuple(input_shape), record)
+    except (ShapeError, registry.ArgumentError, KeyError) as exc:
+        problem = str(exc)
+    depth = {id(trace.model): 0}
+    for node in trace.model.walk():
+        for child in node.children:
+            depth[id(child)] = depth[id(node)] + 1
+    rows = [{"depth": depth[id(n)], "module": n, "output_shape": shape,
+             "params": param_count(n) if n.name in registry.REGISTRY else None} for n, shape in record]
+    return rows, problem

@@ -132,3 +132,14 @@ def test_memory_limit(tmp_path):
     path.write_text('local t = {} for i = 1, 1e8 do t[i] = string.rep("x", 64) .. i end')
     with pytest.raises(LuaError, match="memory limit of 32 MiB exceeded"):
         trace_lua(path, seconds=30, max_memory=32 << 20)
+
+
+def test_trace_command_sizes_every_module_from_torch7_rules():
+    result = CliRunner().invoke(main, ["trace", str(ROOT / "legacy_lua" / "resnet18.lua")])
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "total parameters: 11,689,512"  # torchvision's resnet18
+    assert "cudnn.SpatialConvolution(3, 64, 7, 7, 2, 2, 3, 3):noBias()  ->  64x112x112  params 9408" in lines[2]
+    unknown = CliRunner().invoke(main, ["trace", str(LUA / "unknown_module.lua")])
+    line = line_of(LUA / "unknown_module.lua", "SpatialFullConvolution")
+    assert f"unknown Torch7 module nn.SpatialFullConvolution at {LUA / 'unknown_module.lua'}:{line}" in unknown.stderr

@@ -135,3 +135,11 @@ def test_bad_options_fail_in_one_line(samples, tmp_path):
     assert result.exit_code == 2 and "tiny.json: " in result.stderr and len(result.stderr.splitlines()) == 1
     result = CliRunner().invoke(main, ["train", TINY, "--resume", str(tmp_path / "nothing")])
     assert result.exit_code == 2 and "not a run folder" in result.stderr
+
+
+def test_bench_reports_speed_and_memory():
+    result = CliRunner().invoke(main, ["bench", TINY, "--batch-size", "4", "--steps", "1", "--device", "cpu", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["train_images_per_s"] > 0 and report["inference_images_per_s"] > 0
+    assert report["peak_memory_mib"] > 0 and report["device"].startswith("CPU") and report["torch"]
