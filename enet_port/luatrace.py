@@ -17,6 +17,7 @@ from .shapes import param_tensors
 from .tree import Node
 
 LUA_DIR = Path(__file__).parent / "lua"
+MAX_PRINTED = 1000  # lines of print() output kept; Python memory is outside Lua's limit
 TRANSPARENT = {"nn.DataParallelTable"}  # multi-GPU wrappers: the model is their child
 
 
@@ -84,7 +85,7 @@ def _run(job, path, nClasses, opt, nGPU, seconds, max_memory, printed, epochs=0)
     opt_table = runtime.table_from({"nGPU": nGPU, "nClasses": nClasses, **(opt or {})})
     try:
         out = run(job, source, path, torch7, _fields_callback(runtime), opt_table, nClasses, nGPU,
-                  seconds, printed.append, epochs)
+                  seconds, lambda line: len(printed) < MAX_PRINTED and printed.append(line), epochs)
     except lua51.LuaMemoryError:
         raise LuaError(path, f"memory limit of {max_memory >> 20} MiB exceeded") from None
     except lua51.LuaError as exc:

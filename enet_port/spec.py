@@ -99,8 +99,12 @@ def _check_top(path, data):
         raise SpecError(path, "input", "must be [C, H, W] with positive whole numbers")
     if not _positive_int(data.get("classes", 1000)):
         raise SpecError(path, "classes", "must be a positive whole number")
-    extra = set(data.get("blocks", {})) - {"dropout"}
-    if extra or not isinstance(data.get("blocks", {}).get("dropout", True), bool):
+    for key in ("name", "description", "lua"):
+        if key in data and not isinstance(data[key], str):
+            raise SpecError(path, key, "must be a string")
+    options = data.get("blocks", {})
+    if not isinstance(options, dict) or set(options) - {"dropout"} or \
+            not isinstance(options.get("dropout", True), bool):
         raise SpecError(path, "blocks", "only {\"dropout\": true|false} is known")
 
 

@@ -128,6 +128,8 @@ return function(job, source, chunkname, torch7_chunk, fields, opt, nClasses, nGP
     return lines
   end
   local pkgs = torch7_chunk(fields, record_line, print_sink)
+  local trace = pkgs.trace
+  pkgs.trace = nil  -- the record stays out of the user's reach
   local state = {expired = false}
   local env = make_env(pkgs, opt, nClasses, print_sink, state)
   local chunk, err = loadstring(source, user_source)
@@ -142,7 +144,7 @@ return function(job, source, chunkname, torch7_chunk, fields, opt, nClasses, nGP
     if job == "schedule" then return run_schedule(env, chunk(), epochs) end
     local model, how = find_model(env, chunk(), nGPU)
     local criteria = {}
-    for i, c in ipairs(pkgs.trace.criteria) do criteria[i] = export(c, {}) end
+    for i, c in ipairs(trace.criteria) do criteria[i] = export(c, {}) end
     return {model = export(model, {}), how = how, criteria = criteria}
   end)
   debug.sethook()
