@@ -101,9 +101,14 @@ def estimate_meanstd(index, opt):
     stats = []
     for part in (1, 2):
         sampler = donkey.ClassBalancedSampler(groups, count, opt["manualSeed"], -part)
-        total = torch.zeros(3)
+        total, good = torch.zeros(3), 0
         for x, _, _ in donkey.loader(dataset, 64, opt["nDonkeys"], sampler, opt["manualSeed"]):
+            if x is None:
+                continue
             flat = x.flatten(2)
             total += (flat.mean(2) if part == 1 else flat.std(2, unbiased=True)).sum(0)
-        stats.append((total / count).tolist())
+            good += len(x)
+        if not good:
+            raise DataError(f"{index['data']}/train", "no training image could be read (mean/std estimate)")
+        stats.append((total / good).tolist())
     return stats[0], stats[1]

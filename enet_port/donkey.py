@@ -28,7 +28,7 @@ def load_rgb(path):
         with Image.open(path) as image:
             image.load()
             return ImageOps.exif_transpose(image).convert("RGB")
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+    except Exception as exc:  # decoders of broken files raise many kinds; all mean "unreadable"
         raise BadImage(f"{path}: {exc}") from None
 
 
@@ -81,7 +81,8 @@ class Transform:
 
 
 class TrainSet(torch.utils.data.Dataset):
-    """Keys are ``(image index, draw seed)``; a bad file is replaced by a fresh class-balanced draw."""
+    """Keys are ``(image index, draw seed)``; a bad file is replaced by a fresh class-balanced
+    draw, up to MAX_REPLACEMENTS times, after which the sample is dropped from its batch."""
 
     def __init__(self, items, by_class, transform):
         self.items, self.by_class, self.transform = items, by_class, transform
@@ -99,7 +100,7 @@ class TrainSet(torch.utils.data.Dataset):
             except BadImage as exc:
                 skipped.append(str(exc))
                 index = draw(self.by_class, rng)
-        raise RuntimeError(f"{MAX_REPLACEMENTS} bad images in a row, last: {skipped[-1]}")
+        return None, None, skipped
 
 
 class TestSet(torch.utils.data.Dataset):

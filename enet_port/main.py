@@ -46,6 +46,8 @@ def pick_device(opt):
 
 
 def prepare_data(opt):
+    if opt["imageSize"] < opt["cropSize"]:
+        raise DataError("-imageSize", f"{opt['imageSize']} is smaller than -cropSize {opt['cropSize']}")
     root = opt["data"] or make_sample_dataset(Path(opt["cache"]) / "sample-data")
     index = data.load_index(root, opt["cache"])
     if len(index["classes"]) != opt["nClasses"]:

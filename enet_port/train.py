@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from . import logs
+from .errors import DataError
 
 
 def make_optimizer(model, lr, wd, opt, nesterov=False):
@@ -64,6 +65,8 @@ def train_epoch(model, batches, optimizer, scaler, epoch, ctx):
                         ips=f"{seen / (time.time() - start):.0f}", data=f"{data_time / n_batches:.3f}")
         tick = time.time()
     seconds = time.time() - start
+    if n_batches == 0:
+        raise DataError(str(run_dir / "bad_images.log"), f"epoch {epoch}: no training image could be read")
     planned = opt["batchSize"] * opt["epochSize"]
     return {"train_loss": loss_sum / max(n_batches, 1), "train_top1": 100.0 * correct / planned,
             "skipped": skipped, "train_seconds": seconds, "images_per_s": seen / max(seconds, 1e-9)}

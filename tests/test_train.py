@@ -143,3 +143,17 @@ def test_bench_reports_speed_and_memory():
     report = json.loads(result.stdout)
     assert report["train_images_per_s"] > 0 and report["inference_images_per_s"] > 0
     assert report["peak_memory_mib"] > 0 and report["device"].startswith("CPU") and report["torch"]
+
+
+def test_a_folder_of_unreadable_images_stops_with_one_line(tmp_path):
+    for split in ("train", "val"):
+        for c in ("a", "b"):
+            folder = tmp_path / "data" / split / c
+            folder.mkdir(parents=True)
+            (folder / "x.JPEG").write_bytes(b"not an image")
+    result = CliRunner().invoke(main, ["train", TINY, *SMALL, "-data", str(tmp_path / "data"), "-nClasses", "2",
+                                       "-cache", str(tmp_path), "-nEpochs", "1", "-epochSize", "1", "-nDonkeys", "0"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith("train: no training image could be read (mean/std estimate)")
+    small = CliRunner().invoke(main, ["train", TINY, "-imageSize", "20", "-cropSize", "32", "-cache", str(tmp_path)])
+    assert small.exit_code == 2 and "-imageSize: 20 is smaller than -cropSize 32" in small.stderr
