@@ -66,7 +66,7 @@ OPTIONS = [
 BY_KEY = {o.key: o for o in OPTIONS}
 
 # no -data: the built-in sample dataset, with a run short enough for two CPU cores
-SAMPLE_DEFAULTS = {"nEpochs": 3, "epochSize": 8, "batchSize": 16, "nClasses": 10}
+SAMPLE_DEFAULTS = {"nEpochs": 4, "epochSize": 10, "batchSize": 32, "nClasses": 10}
 
 
 def click_options(names):

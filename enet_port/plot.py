@@ -13,6 +13,7 @@ def plot_runs(run_dirs, output):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, (err_ax, lr_ax) = plt.subplots(2, 1, figsize=(8, 8), sharex=True, height_ratios=(3, 1))
     for i, run_dir in enumerate(run_dirs):
@@ -29,6 +30,7 @@ def plot_runs(run_dirs, output):
     err_ax.grid(alpha=0.3)
     lr_ax.set_ylabel("learning rate")
     lr_ax.set_xlabel("epoch")
+    lr_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if any(r["lr"] > 0 for d in run_dirs for r in read_metrics(d)):
         lr_ax.set_yscale("symlog", linthresh=1e-5)
     lr_ax.grid(alpha=0.3)
