@@ -52,19 +52,28 @@ def _files(folder, classes, required):
 
 
 def load_index(data, cache):
-    """The index of ``data``, from ``cache/index.json`` when it was made for the same folder."""
+    """The index of ``data``, from ``cache/index.json`` when it was made for the same folder and
+    no class folder changed since (Lua reused the cache on the path alone)."""
     data = str(Path(data).resolve())
     path = Path(cache) / "index.json"
+    stamp = folder_stamp(data)
     if path.is_file():
         try:
             cached = json.loads(path.read_text())
-            if cached.get("data") == data and cached.get("version") == INDEX_VERSION:
+            if (cached.get("data"), cached.get("version"), cached.get("stamp")) == (data, INDEX_VERSION, stamp):
                 return cached
         except (OSError, json.JSONDecodeError):
             pass  # a damaged cache is rebuilt, never trusted
-    index = {"version": INDEX_VERSION, "data": data, **scan(data)}
+    index = {"version": INDEX_VERSION, "data": data, "stamp": stamp, **scan(data)}
     atomic_write_text(path, json.dumps(index))
     return index
+
+
+def folder_stamp(root):
+    """Modification times of the split and class folders: adding or removing a file changes one."""
+    folders = [p for split in ("train", "val") for p in [Path(root) / split, *sorted((Path(root) / split).glob("*/"))]
+               if p.is_dir()]
+    return [[str(p.relative_to(root)), p.stat().st_mtime_ns] for p in folders]
 
 
 def by_class(items, n_classes):

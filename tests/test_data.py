@@ -82,6 +82,8 @@ def test_index_is_cached_and_rebuilt_for_another_data_path(tmp_path):
     assert second["classes"] == ["p", "q", "r"]
     (cache / "index.json").write_text("{broken")
     assert data.load_index(tmp_path / "b", cache)["classes"] == ["p", "q", "r"]
+    jpeg(tmp_path / "b" / "train" / "q" / "new.JPEG")
+    assert len(data.load_index(tmp_path / "b", cache)["train"]) == 4  # a new file is seen
 
 
 def test_scan_errors_name_the_folder(tmp_path):
