@@ -72,3 +72,13 @@ def test_python_schedule_equals_lua_paramsForEpoch(recipe, LR):
     expected = train_lua_plan(rows, LR, 5e-4)
     got = [(p.lr, p.wd, p.new_regime) for p in schedules.plan(recipe, epochs, LR=LR)]
     assert got == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("path", SPECS, ids=SPEC_IDS)
+def test_each_spec_entry_carries_its_own_lua_line(path):
+    from enet_port.spec import expand, model_parts
+    spec = load_spec(path)
+    ours = [n for part in model_parts(expand(spec)) for n in part.children]
+    traced = trace_lua(ROOT / spec.lua).model
+    theirs = [n for part in traced.children for n in part.children]
+    assert [n.lua for n in ours] == [n.lua for n in theirs]
