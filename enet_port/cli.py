@@ -174,17 +174,15 @@ def test(ctx, spec, as_json, **values):
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("-nEpochs", "n_epochs", type=click.IntRange(1), default=55, show_default=True, help="Epochs to show.")
-@click.option("-LR", "lr", type=float, default=0.0, show_default=True, help="Manual LR (0: the recipe decides).")
-@click.option("-weightDecay", "wd", type=float, default=5e-4, show_default=True, help="Starting weight decay.")
-@click.option("--recipe", type=click.Choice(sorted(RECIPES)), help="Override the spec's recipe.")
+@options.click_options(["nEpochs", "epochNumber", "LR", "weightDecay", "recipe", "keep_momentum"])
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {epoch, lr, wd, new_regime}.")
-def schedule(spec, n_epochs, lr, wd, recipe, as_json):
+def schedule(spec, nEpochs, epochNumber, LR, weightDecay, recipe, keep_momentum, as_json):
     """The LR, WD and new-regime flag of every epoch, as training will use them."""
     from .schedules import LUA_FILES, plan
     from .spec import load_spec
     recipe = recipe or load_spec(spec).recipe
-    rows = plan(recipe, n_epochs, LR=lr, weightDecay=wd)
+    rows = plan(recipe, nEpochs, LR=LR, weightDecay=weightDecay, epochNumber=epochNumber,
+                keep_momentum=keep_momentum)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows]))
         return
@@ -212,15 +210,10 @@ def plot(run_dirs, output):
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True)
 @click.option("--steps", type=click.IntRange(1), default=5, show_default=True, help="Timed steps after 2 warm-up steps.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--amp", type=click.Choice(["off", "bf16", "fp16"]), default="off", show_default=True)
-@click.option("--channels-last", is_flag=True, help="Use the channels-last memory format.")
 @click.option("--data", type=click.Path(file_okay=False), help="Also time the donkeys on this ImageNet-layout folder.")
-@click.option("-nDonkeys", "workers", type=click.IntRange(0), default=2, show_default=True)
-@click.option("-cache", "cache", type=click.Path(file_okay=False), default="./imagenet/checkpoint/",
-              show_default=True, help="Where the file index of --data is cached.")
+@options.click_options(["cache", "nDonkeys", "device", "amp", "channels_last"])
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def bench(spec, batch_size, steps, device, amp, channels_last, data, workers, cache, as_json):
+def bench(spec, batch_size, steps, data, cache, nDonkeys, device, amp, channels_last, as_json):
     """Training/inference images per second and peak memory of SPEC (and donkey throughput)."""
     import torch
     from .bench import bench_data, bench_model
@@ -229,7 +222,7 @@ def bench(spec, batch_size, steps, device, amp, channels_last, data, workers, ca
     dev = torch.device("cuda" if device != "cpu" and torch.cuda.is_available() else "cpu")
     result = bench_model(spec, batch_size, steps, dev, amp, channels_last)
     if data:
-        result.update(bench_data(data, cache, batch_size, steps, workers))
+        result.update(bench_data(data, cache, batch_size, steps, nDonkeys))
     if as_json:
         click.echo(json.dumps(result))
     else:
