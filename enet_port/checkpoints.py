@@ -59,6 +59,12 @@ def latest(run_dir):
         raise EnetPortError(str(pointer), "damaged pointer file") from None
 
 
+def remove_partial_files(run_dir):
+    """Temporary files a killed writer left behind (never under a final name)."""
+    for tmp in Path(run_dir).glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
 def load_model_into(model, path):
     data = load(path)
     if not isinstance(data, dict) or "model" not in data:

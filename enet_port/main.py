@@ -113,6 +113,7 @@ def starting_state(opt, model, run_dir):
     """(first epoch, last epoch, optimizer state or None, (lr, wd) or None) for this launch."""
     if opt["resume"]:
         epoch, model_path, optim_path = checkpoints.latest(run_dir)
+        checkpoints.remove_partial_files(run_dir)
         checkpoints.load_model_into(model, model_path)
         state = checkpoints.load(optim_path)
         checkpoints.restore_rng(state["rng"])

@@ -157,3 +157,32 @@ def test_a_folder_of_unreadable_images_stops_with_one_line(tmp_path):
     assert result.stderr.strip().endswith("train: no training image could be read (mean/std estimate)")
     small = CliRunner().invoke(main, ["train", TINY, "-imageSize", "20", "-cropSize", "32", "-cache", str(tmp_path)])
     assert small.exit_code == 2 and "-imageSize: 20 is smaller than -cropSize 32" in small.stderr
+
+
+KILLER = """
+import os, signal, sys, torch
+from enet_port.cli import main
+original = torch.save
+def save_then_die(obj, f):
+    if isinstance(obj, dict) and obj.get("epoch") == 2:
+        f.write(b"half a checkpoint")
+        f.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(obj, f)
+torch.save = save_then_die
+main(sys.argv[1:])
+"""
+
+
+def test_sigkill_while_writing_a_checkpoint(samples, tmp_path):
+    import subprocess
+    import sys
+    run = tmp_path / "run"
+    args = ["train", TINY, *SMALL, "-data", str(samples), "-nClasses", "10", "-nEpochs", "2", "-epochSize", "2",
+            "-nDonkeys", "0", "-cache", str(tmp_path), "--run-dir", str(run)]
+    done = subprocess.run([sys.executable, "-c", KILLER, *args], capture_output=True, cwd=ROOT)
+    assert done.returncode == -9
+    assert not (run / "model_2.pt").exists() and list(run.glob(".model_2.pt.*.tmp"))  # the half file
+    assert checkpoints.latest(run)[0] == 1 and "model" in checkpoints.load(run / "model_1.pt")
+    train("--resume", str(run), "-nEpochs", "2", "-nDonkeys", "0")
+    assert (run / "model_2.pt").exists() and not list(run.glob(".*.tmp"))
