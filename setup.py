@@ -5,6 +5,7 @@ setup(
     version="0.1.0",
     description="A faithful PyTorch port of the Lua-Torch7 'Training ENet on ImageNet' work",
     packages=find_packages(include=["enet_port", "enet_port.*"]),
+    package_data={"enet_port": ["lua/*.lua"]},
     python_requires=">=3.10",
     install_requires=[
         "torch>=2.11",
