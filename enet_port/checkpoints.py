@@ -6,6 +6,7 @@ written atomically and the pointer last, so a crash or kill leaves the previous 
 Files hold tensors, numbers, strings and lists only, and are read with ``weights_only=True``.
 """
 import json
+import warnings
 from pathlib import Path
 
 import torch
@@ -39,7 +40,9 @@ def _save(path, obj):
 def load(path):
     """A checkpoint file, safely; one-line error when it is missing or damaged."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns before failing on foreign pickles
+            return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise EnetPortError(str(path), "no such checkpoint") from None
     except Exception as exc:  # torch raises many kinds for a damaged file
@@ -74,6 +77,14 @@ def load_model_into(model, path):
     except RuntimeError as exc:
         first = str(exc).splitlines()[0] if str(exc) else "state does not match"
         raise EnetPortError(str(path), f"does not fit this model: {first}") from None
+    return data
+
+
+def load_optim_state(path):
+    """An optimState_N.pt: optimizer state, lr, wd and RNG state, checked."""
+    data = load(path)
+    if not isinstance(data, dict) or not {"optimizer", "lr", "wd", "rng"} <= set(data):
+        raise EnetPortError(str(path), "not an optimState_N.pt checkpoint")
     return data
 
 

@@ -102,7 +102,10 @@ def resume_options(opt, explicit):
     saved_path = run_dir / "options.json"
     if not saved_path.is_file():
         raise DataError(str(run_dir), "not a run folder (no options.json)")
-    saved = json.loads(saved_path.read_text())
+    try:
+        saved = json.loads(saved_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(str(saved_path), f"damaged: {exc.msg}") from None
     merged = {o.key: saved.get(o.key, o.default) for o in OPTIONS}
     merged.update({k: opt[k] for k in explicit})
     merged["resume"], merged["run_dir"] = str(run_dir), str(run_dir)
@@ -115,15 +118,15 @@ def starting_state(opt, model, run_dir):
         epoch, model_path, optim_path = checkpoints.latest(run_dir)
         checkpoints.remove_partial_files(run_dir)
         checkpoints.load_model_into(model, model_path)
-        state = checkpoints.load(optim_path)
+        state = checkpoints.load_optim_state(optim_path)
         checkpoints.restore_rng(state["rng"])
         logs.truncate(run_dir, epoch)
         return epoch + 1, opt["nEpochs"], state["optimizer"], (state["lr"], state["wd"])
     first, last = opt["epochNumber"], opt["epochNumber"] + opt["nEpochs"] - 1
     if opt["rngState"]:
-        checkpoints.restore_rng(checkpoints.load(opt["rngState"])["rng"])
+        checkpoints.restore_rng(checkpoints.load_optim_state(opt["rngState"])["rng"])
     if opt["optimState"]:
-        state = checkpoints.load(opt["optimState"])
+        state = checkpoints.load_optim_state(opt["optimState"])
         return first, last, state["optimizer"], (state["lr"], state["wd"])
     return first, last, None, None
 

@@ -186,3 +186,23 @@ def test_sigkill_while_writing_a_checkpoint(samples, tmp_path):
     assert checkpoints.latest(run)[0] == 1 and "model" in checkpoints.load(run / "model_1.pt")
     train("--resume", str(run), "-nEpochs", "2", "-nDonkeys", "0")
     assert (run / "model_2.pt").exists() and not list(run.glob(".*.tmp"))
+
+
+def test_lua_resume_flags_check_their_files(samples, tmp_path):
+    run = tmp_path / "run"
+    train("-data", str(samples), "-nClasses", "10", "-nEpochs", "1", "-epochSize", "1", "-nDonkeys", "0",
+          "-cache", str(tmp_path), "--run-dir", str(run), "-LR", "0.01")
+    common = ["train", TINY, *SMALL, "-data", str(samples), "-nClasses", "10", "-nEpochs", "1", "-epochSize", "1",
+              "-nDonkeys", "0", "-cache", str(tmp_path)]
+    wrong = CliRunner().invoke(main, common + ["-optimState", str(run / "model_1.pt")])
+    assert wrong.exit_code == 2 and "model_1.pt: not an optimState_N.pt checkpoint" in wrong.stderr
+    damaged = tmp_path / "damaged.pt"
+    damaged.write_bytes(b"\x80garbage")
+    bad = CliRunner().invoke(main, common + ["-retrain", str(damaged)])
+    assert bad.exit_code == 2 and "damaged.pt: not a readable checkpoint" in bad.stderr
+    ok = CliRunner().invoke(main, common + ["-retrain", str(run / "model_1.pt"), "-optimState",
+                                            str(run / "optimState_1.pt"), "-epochNumber", "2",
+                                            "--run-dir", str(tmp_path / "second"), "--recipe", "regimes-55"])
+    assert ok.exit_code == 0, ok.output
+    row = json.loads((tmp_path / "second" / "metrics.jsonl").read_text())
+    assert row["epoch"] == 2 and row["lr"] == 0.01  # mid-regime: the loaded optimState's LR wins
