@@ -5,6 +5,7 @@ top-1 counts the highest output equal to the label, over nTest; the loss is
 sum(batch loss * batch size) / nTest. Also top-5, and with ``-conf`` the confusion matrix
 (rows: true class, columns: predicted), which the e-lab fork saved as ``confusion.t7``.
 """
+import sys
 import time
 
 import torch
@@ -21,7 +22,8 @@ def evaluate(model, batches, n_classes, ctx):
     loss_sum = top1 = top5 = n = skipped = 0
     confusion = torch.zeros(n_classes, n_classes, dtype=torch.long)
     start = time.time()
-    for x, y, bad in tqdm(batches, desc="test", unit="batch", leave=False, disable=ctx.quiet):
+    quiet = ctx.quiet or not sys.stderr.isatty()
+    for x, y, bad in tqdm(batches, desc="test", unit="batch", leave=False, disable=quiet):
         logs.log_bad_images(ctx.run_dir, bad)
         skipped += len(bad)
         if x is None:

@@ -6,6 +6,7 @@ weight decay on every parameter, the first step's momentum buffer equal to the g
 ``-batchChunks`` splits a batch and accumulates gradients (the e-lab fork). The epoch's top-1 is
 100 * correct / (batchSize * epochSize) and its loss the mean of the batch losses, as in Lua.
 """
+import sys
 import time
 
 import torch
@@ -40,9 +41,13 @@ def train_epoch(model, batches, optimizer, scaler, epoch, ctx):
     loss_sum = correct = seen = n_batches = skipped = 0
     start = tick = time.time()
     data_time = 0.0
-    bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", leave=False, disable=ctx.quiet)
+    # a progress bar on a terminal; train.lua's per-batch lines in a log file or pipe
+    lua_lines = not ctx.quiet and not sys.stderr.isatty()
+    bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", leave=False, disable=ctx.quiet or lua_lines)
     for x, y, bad in bar:
-        data_time += time.time() - tick
+        compute_start = time.time()
+        batch_data_time = compute_start - tick
+        data_time += batch_data_time
         logs.log_bad_images(run_dir, bad)
         skipped += len(bad)
         if x is None:
@@ -63,6 +68,10 @@ def train_epoch(model, batches, optimizer, scaler, epoch, ctx):
         loss_sum, correct, seen, n_batches = loss_sum + batch_loss, correct + batch_correct, seen + len(x), n_batches + 1
         bar.set_postfix(loss=f"{batch_loss:.3f}", top1=f"{100 * batch_correct / len(x):.1f}", LR=f"{lr:.0e}",
                         ips=f"{seen / (time.time() - start):.0f}", data=f"{data_time / n_batches:.3f}")
+        if lua_lines:
+            print(f"Epoch: [{epoch}][{n_batches}/{opt['epochSize']}]\tTime {time.time() - compute_start:.3f} "
+                  f"Err {batch_loss:.4f} Top1-%: {100 * batch_correct / len(x):.2f} LR {lr:.0e} "
+                  f"DataLoadingTime {batch_data_time:.3f}", flush=True)
         tick = time.time()
     seconds = time.time() - start
     if n_batches == 0:
