@@ -35,7 +35,7 @@ def samples(tmp_path_factory):
 
 def test_real_images_two_epochs_loss_falls_and_outputs_exist(imagenette, tmp_path):
     result = train("-data", str(imagenette), "-cache", str(tmp_path), "-nClasses", "10", "-nEpochs", "2",
-                   "-epochSize", "12", "-LR", "0.05", "-batchSize", "32", "-nDonkeys", "2", "-conf")
+                   "-epochSize", "25", "-LR", "0.05", "-batchSize", "32", "-nDonkeys", "2", "-conf")
     run = Path(run_dir_of(result))
     rows = [json.loads(l) for l in open(run / "metrics.jsonl")]
     assert [r["epoch"] for r in rows] == [1, 2] and rows[1]["train_loss"] < rows[0]["train_loss"]
