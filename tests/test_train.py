@@ -105,7 +105,8 @@ def test_a_crash_while_writing_a_checkpoint_keeps_the_last_one(samples, tmp_path
 
     monkeypatch.setattr(torch, "save", dying_save)
     result = CliRunner().invoke(main, ["train", TINY, *SMALL, "-data", str(samples), "-nClasses", "10",
-                                       "-nEpochs", "2", "-epochSize", "2", "-nDonkeys", "0", "--run-dir", str(run)])
+                                       "-nEpochs", "2", "-epochSize", "2", "-nDonkeys", "0", "-cache", str(tmp_path),
+                                       "--run-dir", str(run)])
     assert result.exit_code != 0  # click turns the interrupt into "Aborted!"
     monkeypatch.setattr(torch, "save", original)
     assert sorted(p.name for p in run.iterdir() if p.suffix == ".pt") == ["model_1.pt", "optimState_1.pt"]
