@@ -122,7 +122,7 @@ def expand(spec, classes=None, input_shape=None, features_only=False):
     classifier = Node("nn.Sequential", [], children=expander.entries(spec.data["classifier"], "classifier"),
                       where=f"{spec.path}: classifier")
     if features_only or not classifier.children:
-        model, features.label = features, "features"
+        model = features  # a flat Sequential, as a model file without a classifier builds
     else:
         model = Node("nn.Sequential", [], children=[features, classifier], where=spec.path)
     inits.INITS[spec.data.get("init", "torch7")].apply_to_nodes(model)
@@ -142,9 +142,14 @@ def check_shapes(model, input_shape):
     return shape
 
 
+def is_flat(model):
+    """True when the model is the features Sequential itself (no classifier part)."""
+    return model.where.endswith(": features")
+
+
 def model_parts(model):
     """[features, classifier], or [features] for a spec without classifier (or features only)."""
-    return [model] if model.label == "features" else model.children
+    return [model] if is_flat(model) else model.children
 
 
 def _split_where(where):

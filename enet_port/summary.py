@@ -10,7 +10,7 @@ import torch.nn as nn
 
 from .build import build
 from .shapes import format_shape
-from .spec import load_spec
+from .spec import is_flat, load_spec
 from .tree import lua_call
 
 
@@ -20,7 +20,7 @@ def summarize(spec_path, input_shape=None, classes=None, features_only=False, de
     model = build(spec, classes=classes, input_shape=shape, features_only=features_only)
     outputs = _trace(model, shape)
     rows = []
-    for part in ([model] if model.t7_node.label == "features" else model):
+    for part in ([model] if is_flat(model.t7_node) else model):
         for index, module in enumerate(part):
             _collect(module, outputs, rows, f"{_part_name(part)}[{index}]", 0, depth)
     total_params = sum(p.numel() for p in model.parameters())

@@ -143,3 +143,16 @@ def test_trace_command_sizes_every_module_from_torch7_rules():
     unknown = CliRunner().invoke(main, ["trace", str(LUA / "unknown_module.lua")])
     line = line_of(LUA / "unknown_module.lua", "SpatialFullConvolution")
     assert f"unknown Torch7 module nn.SpatialFullConvolution at {LUA / 'unknown_module.lua'}:{line}" in unknown.stderr
+
+
+def test_a_model_without_classifier_round_trips_as_a_flat_spec(tmp_path):
+    lua, out = LUA / "script_style.lua", tmp_path / "flat.json"
+    opts = ["--opt", "dataclasses=lua:{'a','b','c'}", "--opt", "nGPU=2"]
+    assert CliRunner().invoke(main, ["import-lua", str(lua), *opts, "-o", str(out)]).exit_code == 0
+    spec = json.loads(out.read_text())
+    assert spec["classifier"] == [] and len(spec["features"]) == 4
+    assert CliRunner().invoke(main, ["diff", str(out), str(lua), *opts]).stdout.startswith("identical")
+    summary = CliRunner().invoke(main, ["summary", str(out), "--json"])
+    layers = json.loads(summary.stdout)["layers"]
+    # conv 3->8 3x3/2 pad 1 on 224: 112x112; then two 5x1 blocks, the second pooled (ceil) to 56x56
+    assert [l["output_shape"] for l in layers] == [[8, 112, 112], [8, 112, 112], [8, 56, 56], [8, 56, 56]]

@@ -63,7 +63,7 @@ local function export(m, path)
   if path[m] then error("the model contains itself (" .. t.name .. ")", 0) end
   path[m] = true
   local out = {name = t.name, n = t.n, args = {}, mods = {}, children = {}, init = {},
-               lines = t.lines, add_lines = t.add_lines, unknown = t.unknown,
+               lines = t.lines, add_lines = t.add_lines,
                bias_removed = t.had_bias and rawget(m, "bias") == nil}
   for i = 1, t.n do out.args[i] = export_value(t.args[i]) end
   for i, mod in ipairs(t.mods) do

@@ -106,14 +106,12 @@ Module.__index = Module
 local function new_module(name, ...)
   local n = select("#", ...)
   local m = {__t7 = {name = name, args = {...}, n = n, mods = {}, init = {},
-                     lines = record_line(), unknown = false}, modules = {}, __typename = name}
+                     lines = record_line()}, modules = {}, __typename = name}
   local info = fields(name, m.__t7.args, n)
-  if info then
+  if info then  -- nil for a name the registry does not know; luatrace reports it
     for k, v in pairs(info.values) do m[k] = v end
     for k, sizes in pairs(info.tensors) do m[k] = new_tensor(sizes, nil, m, k) end
     m.__t7.had_bias = info.tensors.bias ~= nil
-  else
-    m.__t7.unknown = true
   end
   m.output, m.gradInput = new_tensor({}), new_tensor({})
   trace.modules[#trace.modules + 1] = m
