@@ -8,9 +8,9 @@ import sys
 
 import click
 
-from . import options
+from .train import opts
 from .errors import EnetPortError
-from .schedules import RECIPES
+from .train.schedules import RECIPES
 
 
 class _Group(click.Group):
@@ -51,8 +51,10 @@ def main():
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def summary(spec, input_shape, classes, features_only, depth, as_json):
     """Per-entry output shape, parameters and multiply-accumulates of SPEC."""
-    from .summary import format_table, summarize
-    result = summarize(spec, input_shape, classes, features_only, depth)
+    from .model.spec import load_spec
+    from .model.summary import format_table, summarize
+    from .train.schedules import check_spec_recipe
+    result = summarize(check_spec_recipe(load_spec(spec)), input_shape, classes, features_only, depth)
     click.echo(json.dumps(result) if as_json else format_table(result))
 
 
@@ -71,9 +73,9 @@ def lua_options(command):
 @lua_options
 def diff(spec, luafile, n_classes, opts):
     """Compare SPEC with the model LUAFILE builds: exit 0 identical, 1 different, 2 error."""
-    from .diff import compare, count_modules, format_differences
-    from .luatrace import parse_opt, trace_lua
-    from .spec import expand, load_spec
+    from .lua.diff import compare, count_modules, format_differences
+    from .lua.tracer import parse_opt, trace_lua
+    from .model.spec import expand, load_spec
     spec_tree = expand(load_spec(spec), classes=n_classes)
     lua_tree = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(opts)).model
     differences = compare(spec_tree, lua_tree)
@@ -93,9 +95,9 @@ def diff(spec, luafile, n_classes, opts):
               help="CxHxW input size for the shapes.")
 def trace_command(luafile, n_classes, opts, input_shape):
     """Every module LUAFILE builds, with its Lua line, output shape and parameters (Torch7 rules)."""
-    from .luatrace import parse_opt, torch7_table, trace_lua
-    from .shapes import format_shape
-    from .tree import lua_call
+    from .lua.tracer import parse_opt, torch7_table, trace_lua
+    from .model.shapes import format_shape
+    from .model.tree import lua_call
     trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(opts))
     rows, problem = torch7_table(trace, input_shape)
     for row in rows:
@@ -117,9 +119,9 @@ def trace_command(luafile, n_classes, opts, input_shape):
 def import_lua(luafile, n_classes, opts, recipe, output):
     """Write a spec for the model LUAFILE builds."""
     from .atomic import atomic_write_text
-    from .importer import dumps, import_lua as run_import, init_calls
-    from .luatrace import parse_opt
-    from .schedules import make_rule, ScheduleError
+    from .lua.importer import dumps, import_lua as run_import, init_calls
+    from .lua.tracer import parse_opt
+    from .train.schedules import make_rule, ScheduleError
     try:
         make_rule(recipe, 0.0, 1)
     except ScheduleError as exc:
@@ -135,20 +137,20 @@ def import_lua(luafile, n_classes, opts, recipe, output):
         click.echo(text, nl=False)
 
 
-TRAIN_OPTIONS = [o.key for o in options.OPTIONS]
+TRAIN_OPTIONS = [o.key for o in opts.OPTIONS]
 TEST_OPTIONS = ["cache", "data", "nDonkeys", "imageSize", "cropSize", "nClasses", "batchSize", "retrain",
                 "GPU", "nGPU", "backend", "device", "amp", "channels_last", "manualSeed", "conf"]
 
 
 @main.command(context_settings={"show_default": True})
 @click.argument("spec", type=click.Path(dir_okay=False))
-@options.click_options(TRAIN_OPTIONS)
+@opts.click_options(TRAIN_OPTIONS)
 @click.pass_context
 def train(ctx, spec, **values):
     """Train SPEC as imagenet-multiGPU.torch's main.lua would (no -data: a short demo run)."""
-    from .main import run_training
-    explicit = options.explicit_keys(ctx)
-    opt = options.resolve(values, explicit)
+    from .train.main import run_training
+    explicit = opts.explicit_keys(ctx)
+    opt = opts.resolve(values, explicit)
     if opt["data"] is None and not opt["resume"]:
         click.echo("no -data given: training on the built-in sample dataset (10 classes) for a short run", err=True)
     run_dir = run_training(spec, opt, explicit, echo=click.echo)
@@ -157,15 +159,15 @@ def train(ctx, spec, **values):
 
 @main.command(context_settings={"show_default": True})
 @click.argument("spec", type=click.Path(dir_okay=False))
-@options.click_options(TEST_OPTIONS)
+@opts.click_options(TEST_OPTIONS)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 @click.pass_context
 def test(ctx, spec, as_json, **values):
     """Evaluate the checkpoint -retrain model_N.pt of SPEC on DATA/val."""
-    from .main import run_test
+    from .train.main import run_test
     if not values.get("retrain"):
         raise click.UsageError("-retrain model_N.pt is required")
-    opt = options.resolve(values, options.explicit_keys(ctx))
+    opt = opts.resolve(values, opts.explicit_keys(ctx))
     result = run_test(spec, opt, echo=(lambda s: None) if as_json else click.echo)
     result.pop("confusion")
     if as_json:
@@ -174,12 +176,12 @@ def test(ctx, spec, as_json, **values):
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@options.click_options(["nEpochs", "epochNumber", "LR", "weightDecay", "recipe", "keep_momentum"])
+@opts.click_options(["nEpochs", "epochNumber", "LR", "weightDecay", "recipe", "keep_momentum"])
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {epoch, lr, wd, new_regime}.")
 def schedule(spec, nEpochs, epochNumber, LR, weightDecay, recipe, keep_momentum, as_json):
     """The LR, WD and new-regime flag of every epoch, as training will use them."""
-    from .schedules import LUA_FILES, plan
-    from .spec import load_spec
+    from .train.schedules import LUA_FILES, plan
+    from .model.spec import load_spec
     recipe = recipe or load_spec(spec).recipe
     rows = plan(recipe, nEpochs, LR=LR, weightDecay=weightDecay, epochNumber=epochNumber,
                 keep_momentum=keep_momentum)
@@ -202,7 +204,7 @@ def schedule(spec, nEpochs, epochNumber, LR, weightDecay, recipe, keep_momentum,
               help="Image to write.")
 def plot(run_dirs, output):
     """Top-1 train/test error and LR against epoch for one or more RUN_DIRS."""
-    from .plot import plot_runs
+    from .train.plot import plot_runs
     click.echo(plot_runs(run_dirs, output))
 
 
@@ -211,12 +213,12 @@ def plot(run_dirs, output):
 @click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True)
 @click.option("--steps", type=click.IntRange(1), default=5, show_default=True, help="Timed steps after 2 warm-up steps.")
 @click.option("--data", type=click.Path(file_okay=False), help="Also time the donkeys on this ImageNet-layout folder.")
-@options.click_options(["cache", "nDonkeys", "device", "amp", "channels_last"])
+@opts.click_options(["cache", "nDonkeys", "device", "amp", "channels_last"])
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def bench(spec, batch_size, steps, data, cache, nDonkeys, device, amp, channels_last, as_json):
     """Training/inference images per second and peak memory of SPEC (and donkey throughput)."""
     import torch
-    from .bench import bench_data, bench_model
+    from .train.bench import bench_data, bench_model
     if device == "cuda" and not torch.cuda.is_available():
         raise click.BadParameter("no CUDA device is available", param_hint="--device")
     dev = torch.device("cuda" if device != "cpu" and torch.cuda.is_available() else "cpu")

@@ -6,7 +6,8 @@ from collections import Counter
 import pytest
 from PIL import Image
 
-from enet_port import data, donkey
+from enet_port.train import dataset as data
+from enet_port.train import donkey
 from enet_port.errors import DataError
 
 

@@ -1,10 +1,10 @@
 """Focused Torch7 semantics: kernel orientation, SpatialDropout, Padding, the dropout counter."""
 import torch
 
-from enet_port import layers
-from enet_port.blocks import BottleneckFactory
-from enet_port.build import build_node
-from enet_port.tree import Node
+from enet_port.model import layers
+from enet_port.model.blocks import BottleneckFactory
+from enet_port.model.build import build_node
+from enet_port.model.tree import Node
 
 
 def modules_named(node, name):
@@ -73,7 +73,7 @@ def test_dropout_counter_first_five_then_late():
 
 
 def test_dropout_counter_is_per_model_and_v14_has_none():
-    from enet_port.spec import expand, load_spec
+    from enet_port.model.spec import expand, load_spec
     for path, expect in (("specs/v12.json", [0.01] * 5 + [0.1] * 7), ("specs/v14.json", [])):
         tree = expand(load_spec(path))
         assert [n.args[0] for n in modules_named(tree, "nn.SpatialDropout")] == expect

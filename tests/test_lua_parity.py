@@ -8,12 +8,12 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from enet_port import schedules
-from enet_port.build import build
+from enet_port.train import schedules
+from enet_port.model.build import build
 from enet_port.cli import main
-from enet_port.luatrace import lua_schedule, trace_lua
-from enet_port.shapes import infer, param_count
-from enet_port.spec import load_spec
+from enet_port.lua.tracer import lua_schedule, trace_lua
+from enet_port.model.shapes import infer, param_count
+from enet_port.model.spec import load_spec
 from conftest import ROOT, SPECS, SPEC_IDS
 
 
@@ -76,7 +76,7 @@ def test_python_schedule_equals_lua_paramsForEpoch(recipe, LR):
 
 @pytest.mark.parametrize("path", SPECS, ids=SPEC_IDS)
 def test_each_spec_entry_carries_its_own_lua_line(path):
-    from enet_port.spec import expand, model_parts
+    from enet_port.model.spec import expand, model_parts
     spec = load_spec(path)
     ours = [n for part in model_parts(expand(spec)) for n in part.children]
     traced = trace_lua(ROOT / spec.lua).model

@@ -4,11 +4,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from enet_port.build import build
+from enet_port.model.build import build
 from enet_port.cli import main
 from enet_port.errors import LuaError
-from enet_port.luatrace import trace_lua
-from enet_port.shapes import param_count
+from enet_port.lua.tracer import trace_lua
+from enet_port.model.shapes import param_count
 from conftest import ROOT
 
 LUA = ROOT / "tests" / "lua"

@@ -10,7 +10,7 @@ import pytest
 import torch
 import torchvision
 
-from enet_port.build import build
+from enet_port.model.build import build
 from conftest import SPECS, SPEC_IDS, is_enet, spec_json
 
 ENET = [p for p in SPECS if is_enet(p)]

@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from enet_port.cli import main
-from enet_port.schedules import plan
+from enet_port.train.schedules import plan
 
 
 def rows(recipe, n, **kw):

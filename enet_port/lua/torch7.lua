@@ -132,6 +132,7 @@ local function modifier(name)
   return function(self, ...)
     table.insert(self.__t7.mods, {name, ...})
     if name == "noBias" then self.bias, self.gradBias = nil, nil end
+    if name == "ceil" or name == "floor" then self.ceil_mode = name == "ceil" end
     return self
   end
 end

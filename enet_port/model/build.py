@@ -30,7 +30,8 @@ def build(spec, classes=None, input_shape=None, features_only=False):
 
 
 def origin(module):
-    """``(where, lua)`` of a built module: its spec JSON path and the Lua line it mirrors."""
+    """``(where, lua)`` of a built module: its spec JSON path and the Lua line it mirrors
+    (``module.t7_node.origin`` has the parts)."""
     node = getattr(module, "t7_node", None)
     if node is None:
         raise ValueError(f"{type(module).__name__} was not built from a spec")

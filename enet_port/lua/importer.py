@@ -11,10 +11,10 @@ import json
 import re
 from pathlib import Path
 
-from . import blocks
+from ..model import blocks
 from .diff import deep_key
-from .errors import LuaError
-from .luatrace import trace_lua
+from ..errors import LuaError
+from .tracer import trace_lua
 
 
 def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55"):

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import torch
 
-from .atomic import atomic_write, atomic_write_text
-from .errors import EnetPortError
+from ..atomic import atomic_write, atomic_write_text
+from ..errors import EnetPortError
 
 
 def unwrap(model):

@@ -6,7 +6,7 @@ counter ``ct``: the first five bottlenecks built in one model get ``SpatialDropo
 every later one ``SpatialDropout(0.1)``. A spec names an alias with Lua's remaining arguments,
 ``{"bottleneck": [64, 128, true]}``, and gets the same module tree the Lua call returns.
 """
-from .tree import Node
+from .tree import Node, Origin
 
 # alias -> the four arguments _.bindn fixes: internal_scale, use_relu, asymetric, dilated
 ALIASES = {
@@ -37,7 +37,7 @@ class BottleneckFactory:
         self.built = 0
         self.dropout = dropout
 
-    def __call__(self, alias, args, where="", lua=""):
+    def __call__(self, alias, args, origin=Origin(), lua=""):
         if alias not in ALIASES:
             raise BlockError(f"unknown block '{alias}'")
         if not 2 <= len(args) <= 3:
@@ -48,7 +48,7 @@ class BottleneckFactory:
         downsample = len(args) == 3 and args[2] not in (None, False)
         node = self._bottleneck(*ALIASES[alias], int(args[0]), int(args[1]), downsample)
         for inner in node.walk():
-            inner.where, inner.lua = where, lua
+            inner.origin, inner.lua = origin, lua
         node.label = f"{alias}({', '.join(_lua_value(a) for a in args)})"
         return node
 

@@ -11,9 +11,9 @@ import time
 import torch
 import torch.nn.functional as F
 
-from . import data, donkey
-from .build import build
-from .spec import load_spec
+from . import dataset, donkey
+from ..model.build import build
+from ..model.spec import load_spec
 from .train import autocast
 
 
@@ -52,8 +52,8 @@ def bench_model(spec_path, batch_size, steps, device, amp="off", channels_last=F
 
 def bench_data(root, cache, batch_size, batches, workers, image_size=256, crop_size=224):
     """Images per second the donkeys decode, scale, crop, flip and normalise."""
-    index = data.load_index(root, cache)
-    groups = data.by_class(index["train"], len(index["classes"]))
+    index = dataset.load_index(root, cache)
+    groups = dataset.by_class(index["train"], len(index["classes"]))
     dataset = donkey.TrainSet(index["train"], groups, donkey.Transform(image_size, crop_size, [0.5] * 3, [0.25] * 3))
     sampler = donkey.ClassBalancedSampler(groups, batch_size * batches, 0, 1)
     start, seen = time.perf_counter(), 0

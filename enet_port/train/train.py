@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from . import logs
-from .errors import DataError
+from ..errors import DataError
 
 
 def make_optimizer(model, lr, wd, opt, nesterov=False):

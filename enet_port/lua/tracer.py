@@ -11,12 +11,12 @@ spec's tree.
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import registry
-from .errors import LuaError
-from .shapes import param_tensors
-from .tree import Node
+from ..model import registry
+from ..errors import LuaError
+from ..model.shapes import param_tensors
+from ..model.tree import Node, Origin
 
-LUA_DIR = Path(__file__).parent / "lua"
+LUA_DIR = Path(__file__).parent
 MAX_PRINTED = 1000  # lines of print() output kept; Python memory is outside Lua's limit
 TRANSPARENT = {"nn.DataParallelTable"}  # multi-GPU wrappers: the model is their child
 
@@ -98,17 +98,17 @@ def _no_attributes(obj, name, is_setting):
 
 
 def _fields_callback(runtime):
-    """Torch7 fields of a freshly built module: named arguments and parameter tensor sizes."""
+    """Torch7 fields of a freshly built module (its record's ``lua_fields``) and the sizes of its
+    parameter tensors."""
     def fields(name, args, n):
         if name not in registry.REGISTRY:
             return None
         node = Node(name, [args[i + 1] for i in range(n)])
         try:
-            values = registry.resolve_args(node, lenient=True)
+            values = registry.lookup(name).lua_fields(registry.resolve_args(node, lenient=True), node)
             tensors = param_tensors(node)
         except registry.ArgumentError:
             values, tensors = {}, {}  # reported when shapes are computed, with the Lua line
-        values = {k: v for k, v in values.items() if not isinstance(v, list)}
         return runtime.table_from({"values": values, "tensors": tensors}, recursive=True)
     return fields
 
@@ -145,18 +145,17 @@ def _to_node(t, path, source_lines, trace):
     built, added = _lines(t["lines"]), _lines(t["add_lines"])
     outer = (added or built or [0])[-1]
     inner = built[0] if built else outer
-    where = f"{path}:{outer}" + (f" (line {inner})" if inner != outer else "")
     args = [t["args"][i + 1] for i in range(int(t["n"]))]
     while args and args[-1] is None:
         args.pop()
     mods = [tuple(m.values()) for m in t["mods"].values()]
     if t["bias_removed"] and ("noBias",) not in mods:
         mods.append(("noBias",))
-    node = Node(str(t["name"]), args, mods, where=where,
+    node = Node(str(t["name"]), args, mods, origin=Origin(path, line=outer, inner_line=inner),
                 lua=source_lines[outer - 1].strip() if 0 < outer <= len(source_lines) else "")
     node.init = {k: list(v.values()) for k, v in t["init"].items()}
     if trace is not None and node.name not in TRANSPARENT and node.name not in registry.REGISTRY:
-        trace.unknown.append((node.name, where))
+        trace.unknown.append((node.name, node.where))
     node.children = [_to_node(c, path, source_lines, trace) for c in t["children"].values()]
     return node
 
@@ -164,7 +163,7 @@ def _to_node(t, path, source_lines, trace):
 def torch7_table(trace, input_shape):
     """Every module of the trace with its depth, output shape and parameter count, from the
     Torch7 rules alone; stops (returning the reason) at a module the rules cannot size."""
-    from .shapes import ShapeError, infer, param_count
+    from ..model.shapes import ShapeError, infer, param_count
     record, problem = [], None
     try:
         infer(trace.model, tuple(input_shape), record)

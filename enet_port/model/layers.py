@@ -162,3 +162,49 @@ def reset_batchnorm(module):
         with torch.no_grad():
             module.weight.uniform_(0.0, 1.0)
             module.bias.zero_()
+
+
+def _torch7_ceil_extent(size, k, d, pad):
+    """THNN's ceil-mode output size (see :func:`enet_port.model.shapes.out_size`)."""
+    out = math.ceil((size + 2 * pad - k) / d) + 1
+    if pad and (out - 1) * d >= size + pad:
+        out -= 1
+    return out
+
+
+class _Torch7CeilRule:
+    """PyTorch's ceil mode always drops a last window that starts past the input; THNN drops
+    it only when the pooling is padded, and otherwise emits it over no input at all: -inf for
+    max pooling, 0/0 = NaN for average pooling. Extend PyTorch's output to THNN's size."""
+
+    empty_value = None
+
+    def forward(self, x):
+        out = super().forward(x)
+        if not self.ceil_mode:
+            return out
+        (kh, kw), (dh, dw), (ph, pw) = (_pair(v) for v in (self.kernel_size, self.stride, self.padding))
+        extra_h = _torch7_ceil_extent(x.shape[-2], kh, dh, ph) - out.shape[-2]
+        extra_w = _torch7_ceil_extent(x.shape[-1], kw, dw, pw) - out.shape[-1]
+        if extra_h <= 0 and extra_w <= 0:
+            return out
+        return F.pad(out, (0, max(extra_w, 0), 0, max(extra_h, 0)), value=self.empty_value)
+
+
+def _pair(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+class Torch7MaxPool2d(_Torch7CeilRule, nn.MaxPool2d):
+    """``nn.SpatialMaxPooling`` with THNN's ceil rule."""
+
+    empty_value = float("-inf")
+
+
+class Torch7AvgPool2d(_Torch7CeilRule, nn.AvgPool2d):
+    """``nn.SpatialAveragePooling`` (count_include_pad) with THNN's ceil rule."""
+
+    empty_value = float("nan")
+
+    def __init__(self, kernel_size, stride, padding, ceil_mode):
+        super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode, count_include_pad=True)

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import torch
 
-from . import checkpoints, data, donkey, logs, schedules
-from .build import build
-from .errors import DataError
-from .evaluate import evaluate
-from .options import OPTIONS
+from . import checkpoints, dataset, donkey, logs, schedules
+from ..model.build import build
+from ..errors import DataError
+from .test import evaluate
+from .opts import OPTIONS
 from .sample_data import make_sample_dataset
-from .spec import load_spec
+from ..model.spec import load_spec
 from .train import make_optimizer, set_lr_wd, train_epoch
 
 RUN_NAME_SKIP = {"data", "cache", "retrain", "optimState", "rngState", "resume", "run_dir", "seed"}
@@ -49,11 +49,11 @@ def prepare_data(opt):
     if opt["imageSize"] < opt["cropSize"]:
         raise DataError("-imageSize", f"{opt['imageSize']} is smaller than -cropSize {opt['cropSize']}")
     root = opt["data"] or make_sample_dataset(Path(opt["cache"]) / "sample-data")
-    index = data.load_index(root, opt["cache"])
+    index = dataset.load_index(root, opt["cache"])
     if len(index["classes"]) != opt["nClasses"]:
         raise DataError(f"{index['data']}/train", f"{len(index['classes'])} class folders, but -nClasses is "
                                                   f"{opt['nClasses']}")
-    mean, std = data.load_meanstd(index, opt["cache"], opt)
+    mean, std = dataset.load_meanstd(index, opt["cache"], opt)
     return index, (mean, std)
 
 
@@ -141,7 +141,7 @@ def run_training(spec_path, opt, explicit, echo=print, quiet=False):
     """Train ``spec_path`` with resolved options ``opt``; returns the run folder."""
     if opt["resume"]:
         opt = resume_options(opt, explicit)
-    spec = load_spec(spec_path)
+    spec = schedules.check_spec_recipe(load_spec(spec_path))
     recipe = opt["recipe"] or spec.recipe
     index, meanstd = prepare_data(opt)
     device = pick_device(opt)
@@ -174,7 +174,7 @@ class EpochLoop:
         self.spec, self.model, self.optimizer, self.index, self.ctx = spec, model, optimizer, index, ctx
         self.recipe, self.echo = recipe, echo
         opt = ctx.opt
-        self.groups = data.by_class(index["train"], len(index["classes"]))
+        self.groups = dataset.by_class(index["train"], len(index["classes"]))
         transform = donkey.Transform(opt["imageSize"], opt["cropSize"], *meanstd)
         self.train_set = donkey.TrainSet(index["train"], self.groups, transform)
         self.test_batches = donkey.loader(donkey.TestSet(index["val"], transform), opt["batchSize"],

@@ -9,16 +9,40 @@ compares Nodes; ``build`` turns Nodes into PyTorch modules.
 from dataclasses import dataclass, field
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a node comes from: a spec entry (``file`` and ``json_path``) or a Lua file's
+    ``line`` (the outermost user line, e.g. ``features:add(...)``) and ``inner_line`` (the line
+    inside a helper such as ``_bottleneck`` that constructed it, when different)."""
+    file: str = ""
+    json_path: str = ""
+    line: int = 0
+    inner_line: int = 0
+
+    def __str__(self):
+        if self.json_path:
+            return f"{self.file}: {self.json_path}"
+        if self.line:
+            inner = f" (line {self.inner_line})" if self.inner_line and self.inner_line != self.line else ""
+            return f"{self.file}:{self.line}{inner}"
+        return self.file
+
+
 @dataclass
 class Node:
     name: str
     args: list
     modifiers: list = field(default_factory=list)
     children: list = field(default_factory=list)
-    where: str = ""
+    origin: Origin = Origin()
     lua: str = ""
     label: str = ""  # a helper call this node stands for, e.g. "bottleneck(16, 64, true)"
     init: dict = field(default_factory=dict)  # tensor calls after construction: {"weight": ["normal", 0, s]}
+
+    @property
+    def where(self):
+        """The origin as one line users read (``spec.json: features[4]``, ``model.lua:12``)."""
+        return str(self.origin)
 
     def has_modifier(self, name):
         return any(m[0] == name for m in self.modifiers)

@@ -5,7 +5,7 @@ test error solid, one colour per run) from each run folder's ``metrics.jsonl``.
 """
 from pathlib import Path
 
-from .errors import EnetPortError
+from ..errors import EnetPortError
 from .logs import read_metrics
 
 

@@ -6,16 +6,17 @@ authors' G-op figures, which count a MAC as two operations). Shapes come from ru
 PyTorch model on the meta device, so the figures describe the model that will train.
 """
 import torch
-import torch.nn as nn
 
+from . import shapes
 from .build import build
 from .shapes import format_shape
-from .spec import is_flat, load_spec
+from .spec import Spec, is_flat, load_spec
 from .tree import lua_call
 
 
-def summarize(spec_path, input_shape=None, classes=None, features_only=False, depth=0):
-    spec = load_spec(spec_path)
+def summarize(spec, input_shape=None, classes=None, features_only=False, depth=0):
+    """``spec``: a path or a loaded :class:`~enet_port.model.spec.Spec`."""
+    spec = spec if isinstance(spec, Spec) else load_spec(spec)
     shape = tuple(input_shape or spec.input)
     model = build(spec, classes=classes, input_shape=shape, features_only=features_only)
     outputs = _trace(model, shape)
@@ -24,13 +25,13 @@ def summarize(spec_path, input_shape=None, classes=None, features_only=False, de
         for index, module in enumerate(part):
             _collect(module, outputs, rows, f"{_part_name(part)}[{index}]", 0, depth)
     total_params = sum(p.numel() for p in model.parameters())
-    total_macs = sum(_macs(m, outputs) for m in model.modules() if not list(m.children()))
-    return {"spec": str(spec_path), "input": list(shape), "params": total_params, "macs": total_macs,
+    total_macs = sum(_macs(m, outputs) for m in model.modules())
+    return {"spec": str(spec.path), "input": list(shape), "params": total_params, "macs": total_macs,
             "gops": 2 * total_macs / 1e9, "layers": rows}
 
 
 def _part_name(part):
-    return part.t7_node.where.rsplit(": ", 1)[-1]
+    return part.t7_node.origin.json_path
 
 
 def _trace(model, shape):
@@ -48,15 +49,17 @@ def _trace(model, shape):
 
 
 def _macs(module, outputs):
-    if module not in outputs:
+    """The module type's own MAC rule (its record), on the shapes the PyTorch model gave."""
+    if module not in outputs or not hasattr(module, "t7_node"):
         return 0
     inp, out = outputs[module]
-    if isinstance(module, nn.Conv2d):
-        kh, kw = module.kernel_size
-        return out[0].numel() * module.in_channels // module.groups * kh * kw
-    if isinstance(module, nn.Linear):
-        return out[0].numel() * module.in_features
-    return 0
+    return shapes.macs(module.t7_node, _sample_shape(inp), _sample_shape(out))
+
+
+def _sample_shape(value):
+    if isinstance(value, (list, tuple)):
+        return [_sample_shape(v) for v in value]
+    return tuple(value.shape[1:])
 
 
 def _shape_of(out):

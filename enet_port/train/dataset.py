@@ -12,8 +12,8 @@ from pathlib import Path
 import torch
 
 from . import donkey
-from .atomic import atomic_write_text
-from .errors import DataError
+from ..atomic import atomic_write_text
+from ..errors import DataError
 
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".ppm", ".bmp"}
 INDEX_VERSION = 1

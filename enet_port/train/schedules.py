@@ -10,6 +10,8 @@ the previous state, and so the previous LR and WD, stay in force. Rules compound
 """
 from dataclasses import dataclass
 
+from ..errors import SpecError
+
 # start, end, LR, WD: imagenet-multiGPU.torch's table (ENet V2)
 REGIMES_55 = ((1, 18, 1e-2, 5e-4), (19, 29, 5e-3, 5e-4), (30, 43, 1e-3, 0.0),
               (44, 52, 5e-4, 0.0), (53, 1e8, 1e-4, 0.0))
@@ -139,6 +141,13 @@ class EpochParams:
     def as_dict(self):
         return {"epoch": self.epoch, "lr": self.lr, "wd": self.wd, "new_regime": self.new_regime,
                 "momentum_reset": self.momentum_reset}
+
+
+def check_spec_recipe(spec):
+    """The spec's recipe must name one of :data:`RECIPES`; returns the spec."""
+    if spec.recipe not in RECIPES:
+        raise SpecError(spec.path, "recipe", f"unknown recipe '{spec.recipe}' (known: {', '.join(sorted(RECIPES))})")
+    return spec
 
 
 def make_rule(recipe, LR, nEpochs):

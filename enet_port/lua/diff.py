@@ -9,8 +9,8 @@ sequences, so a missing or extra line is reported once, at its place, not as a c
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from . import registry
-from .tree import _canonical, lua_call
+from ..model import registry
+from ..model.tree import _canonical, lua_call
 
 
 @dataclass
@@ -22,14 +22,15 @@ class Difference:
 
 def node_key(node):
     try:
+        resolved = registry.resolve_args(node, lenient=True)
         args = tuple(_canonical(v) if not isinstance(v, list) else tuple(v)
-                     for v in registry.resolve_args(node, lenient=True).values())
-        if registry.base_name(node.name) in ("ConcatTable", "Sequential"):
-            args = ()  # Torch7 ignores their arguments
+                     for k, v in resolved.items() if k != "ignored")  # Torch7 drops those arguments
     except (KeyError, registry.ArgumentError):
         args = tuple(_canonical(a) for a in node.args)
-    mods = tuple(sorted({tuple(_canonical(x) for x in m) for m in node.modifiers if m[0] != "floor"}))
-    return node.name, args, mods
+    mods = {tuple(_canonical(x) for x in m) for m in node.modifiers if m[0] not in ("ceil", "floor")}
+    if registry.ceil_mode(node):
+        mods.add(("ceil",))  # what :ceil()/:floor() calls leave, not the calls themselves
+    return node.name, args, tuple(sorted(mods))
 
 
 def deep_key(node):

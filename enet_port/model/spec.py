@@ -24,10 +24,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import blocks, inits, registry, schedules
-from .errors import SpecError
+from ..errors import SpecError
+from . import blocks, inits, registry
 from .shapes import ShapeError, infer
-from .tree import Node
+from .tree import Node, Origin
 
 TOP_KEYS = {"name", "description", "lua", "recipe", "input", "classes", "init", "blocks",
             "features", "classifier"}
@@ -89,9 +89,8 @@ def _check_top(path, data):
     for key in ("features", "classifier"):
         if not isinstance(data[key], list):
             raise SpecError(path, key, "must be a list of entries")
-    if data["recipe"] not in schedules.RECIPES:
-        raise SpecError(path, "recipe", f"unknown recipe '{data['recipe']}' "
-                                        f"(known: {', '.join(sorted(schedules.RECIPES))})")
+    if not isinstance(data["recipe"], str):
+        raise SpecError(path, "recipe", "must be a recipe name (see `enet-port schedule`)")
     if data.get("init", "torch7") not in inits.INITS:
         raise SpecError(path, "init", f"unknown init (known: {', '.join(sorted(inits.INITS))})")
     shape = data.get("input", [3, 224, 224])
@@ -118,13 +117,13 @@ def expand(spec, classes=None, input_shape=None, features_only=False):
     factory = blocks.BottleneckFactory(dropout=spec.data.get("blocks", {}).get("dropout", True))
     expander = _Expander(spec.path, {"$nClasses": classes}, factory)
     features = Node("nn.Sequential", [], children=expander.entries(spec.data["features"], "features"),
-                    where=f"{spec.path}: features")
+                    origin=Origin(spec.path, "features"))
     classifier = Node("nn.Sequential", [], children=expander.entries(spec.data["classifier"], "classifier"),
-                      where=f"{spec.path}: classifier")
+                      origin=Origin(spec.path, "classifier"))
     if features_only or not classifier.children:
         model = features  # a flat Sequential, as a model file without a classifier builds
     else:
-        model = Node("nn.Sequential", [], children=[features, classifier], where=spec.path)
+        model = Node("nn.Sequential", [], children=[features, classifier], origin=Origin(spec.path))
     inits.INITS[spec.data.get("init", "torch7")].apply_to_nodes(model)
     check_shapes(model, input_shape or spec.input)
     return model
@@ -138,23 +137,18 @@ def check_shapes(model, input_shape):
             try:
                 shape = infer(node, shape)
             except (ShapeError, registry.ArgumentError) as exc:
-                raise SpecError(*_split_where(node.where), str(exc)) from None
+                raise SpecError(node.origin.file, node.origin.json_path, str(exc)) from None
     return shape
 
 
 def is_flat(model):
     """True when the model is the features Sequential itself (no classifier part)."""
-    return model.where.endswith(": features")
+    return model.origin.json_path == "features"
 
 
 def model_parts(model):
     """[features, classifier], or [features] for a spec without classifier (or features only)."""
     return [model] if is_flat(model) else model.children
-
-
-def _split_where(where):
-    path, _, json_path = where.partition(": ")
-    return path, json_path
 
 
 class _Expander:
@@ -185,22 +179,22 @@ class _Expander:
             raise self.error(json_path, f"an entry needs exactly one module name, found {names or 'none'}")
         name = names[0]
         args = self.arguments(item[name], f"{json_path}.{name}")
-        where, lua = f"{self.path}: {json_path}", item.get("lua", "")
+        origin, lua = Origin(self.path, json_path), item.get("lua", "")
         if name in blocks.ALIASES:
             self.no_extra_keys(item, json_path, {"lua", name})
             try:
-                return [self.factory(name, args, where, lua)]
+                return [self.factory(name, args, origin, lua)]
             except blocks.BlockError as exc:
                 raise self.error(json_path, str(exc)) from None
-        return [self.module(name, args, item, json_path, where, lua)]
+        return [self.module(name, args, item, json_path, origin, lua)]
 
-    def module(self, name, args, item, json_path, where, lua):
+    def module(self, name, args, item, json_path, origin, lua):
         try:
             mtype = registry.lookup(name)
         except KeyError as exc:
             raise self.error(json_path, exc.args[0]) from None
         node = Node(name, args, self.modifiers(item.get("modifiers", []), mtype, json_path),
-                    where=where, lua=lua)
+                    origin=origin, lua=lua)
         if "children" in item:
             if not mtype.container:
                 raise self.error(f"{json_path}.children", f"{name} is not a container")

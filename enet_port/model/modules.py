@@ -1,0 +1,249 @@
+"""The records of the Torch7 module table, one :func:`register` call per Torch7 module type.
+
+Each call is all enet-port knows of one type: the constructor's signature and defaults (from
+torch/nn ``X.lua`` and cudnn.torch ``X.lua``), the PyTorch builder, the Torch7 shape rule, the
+parameter tensors, the MAC rule and extra fields. Adding a Torch7 module is one call here.
+"""
+import math
+
+import torch.nn as nn
+
+from . import layers
+from .registry import Param, ceil_mode, register
+from .shapes import ShapeError, format_shape, out_size, planes, sample_dim, tensor
+
+
+def no_tensors(a, node):
+    return {}
+
+
+def no_macs(a, in_shape, out_shape):
+    return 0
+
+
+def same_shape(a, node, shape, infer_child):
+    return shape
+
+
+# convolutions ------------------------------------------------------------------------------
+def _conv_build(a, node):
+    m = nn.Conv2d(a["nInputPlane"], a["nOutputPlane"], (a["kH"], a["kW"]), (a["dH"], a["dW"]),
+                  (a["padH"], a["padW"]), dilation=(a.get("dilationH", 1), a.get("dilationW", 1)),
+                  groups=a.get("groups", 1), bias=not node.has_modifier("noBias"))
+    layers.reset_uniform_fan_in(m, a["nInputPlane"] // a.get("groups", 1) * a["kW"] * a["kH"])
+    return m
+
+
+def _conv_shape(a, node, shape, infer_child):
+    c, h, w = tensor(shape, 3, node)
+    planes(shape, a["nInputPlane"], node)
+    return (a["nOutputPlane"],
+            out_size(h, a["kH"], a["dH"], a["padH"], a.get("dilationH", 1), False, node),
+            out_size(w, a["kW"], a["dW"], a["padW"], a.get("dilationW", 1), False, node))
+
+
+def _conv_tensors(a, node):
+    weight = [a["nOutputPlane"], a["nInputPlane"] // a.get("groups", 1), a["kH"], a["kW"]]
+    return {"weight": weight, **({} if node.has_modifier("noBias") else {"bias": [a["nOutputPlane"]]})}
+
+
+def _conv_macs(a, in_shape, out_shape):
+    return math.prod(out_shape) * a["nInputPlane"] // a.get("groups", 1) * a["kH"] * a["kW"]
+
+
+_CONV = [Param("nInputPlane", "int"), Param("nOutputPlane", "int"), Param("kW", "int"),
+         Param("kH", "int"), Param("dW", "int", 1), Param("dH", "int", 1), Param("padW", "int", 0)]
+_DILATED = _CONV + [Param("padH", "int", 0), Param("dilationW", "int", 1), Param("dilationH", "int", 1)]
+_CONV_RULES = dict(build=_conv_build, shape=_conv_shape, tensors=_conv_tensors, macs=_conv_macs,
+                   modifiers=("noBias",))
+register("nn.SpatialConvolution", _CONV + [Param("padH", "int", lambda a: a["padW"])], **_CONV_RULES)
+register("cudnn.SpatialConvolution", _CONV + [Param("padH", "int", 0), Param("groups", "int", 1)],
+         **_CONV_RULES)
+register("nn.SpatialDilatedConvolution", _DILATED, **_CONV_RULES)
+register("cudnn.SpatialDilatedConvolution", _DILATED, **_CONV_RULES)
+
+
+# pooling -----------------------------------------------------------------------------------
+def _pool_build(cls):
+    def build(a, node):
+        return cls((a["kH"], a["kW"]), (a["dH"], a["dW"]), (a["padH"], a["padW"]), ceil_mode=ceil_mode(node))
+    return build
+
+
+def _pool_shape(a, node, shape, infer_child):
+    c, h, w = tensor(shape, 3, node)
+    ceil = ceil_mode(node)
+    return (c, out_size(h, a["kH"], a["dH"], a["padH"], 1, ceil, node),
+            out_size(w, a["kW"], a["dW"], a["padW"], 1, ceil, node))
+
+
+_POOL = [Param("kW", "int"), Param("kH", "int")]
+_PAD = [Param("padW", "int", 0), Param("padH", "int", 0)]
+_STRIDE_IS_KERNEL = [Param("dW", "int", lambda a: a["kW"]), Param("dH", "int", lambda a: a["kH"])]
+_STRIDE_ONE = [Param("dW", "int", 1), Param("dH", "int", 1)]
+_POOL_RULES = dict(shape=_pool_shape, tensors=no_tensors, macs=no_macs, modifiers=("ceil", "floor"),
+                   fields=lambda a, node: {"ceil_mode": ceil_mode(node)})
+for _ns in ("nn", "cudnn"):
+    register(f"{_ns}.SpatialMaxPooling", _POOL + _STRIDE_IS_KERNEL + _PAD,
+             build=_pool_build(layers.Torch7MaxPool2d), **_POOL_RULES)
+register("nn.SpatialAveragePooling", _POOL + _STRIDE_ONE + _PAD,
+         build=_pool_build(layers.Torch7AvgPool2d), **_POOL_RULES)
+register("cudnn.SpatialAveragePooling", _POOL + _STRIDE_IS_KERNEL + _PAD,
+         build=_pool_build(layers.Torch7AvgPool2d), **_POOL_RULES)
+
+
+# normalisation and activations ---------------------------------------------------------------
+def _batchnorm(cls):
+    def build(a, node):
+        m = cls(a["nOutput"], eps=a["eps"], momentum=a["momentum"], affine=a["affine"])
+        layers.reset_batchnorm(m)
+        return m
+    return build
+
+
+def _per_plane(key):
+    def rule(a, node, shape, infer_child):
+        if isinstance(shape, list):
+            raise ShapeError(f"{node.name} expects a tensor, gets a table")
+        if a[key]:
+            planes(shape, a[key], node)
+        return shape
+    return rule
+
+
+def _bn_tensors(a, node):
+    return {"weight": [a["nOutput"]], "bias": [a["nOutput"]]} if a["affine"] else {}
+
+
+_BN = [Param("nOutput", "int", field=False), Param("eps", "number", 1e-5),
+       Param("momentum", "number", 0.1), Param("affine", "bool", True)]
+_ACTIVATION = dict(shape=same_shape, tensors=no_tensors, macs=no_macs)
+for _ns in ("nn", "cudnn"):
+    register(f"{_ns}.SpatialBatchNormalization", _BN, build=_batchnorm(layers.Torch7BatchNorm2d),
+             shape=_per_plane("nOutput"), tensors=_bn_tensors, macs=no_macs)
+    register(f"{_ns}.ReLU", [Param("inplace", "any", False)], build=lambda a, n: nn.ReLU(),
+             fields=lambda a, n: {"threshold": 0, "val": 0}, **_ACTIVATION)
+    register(f"{_ns}.LogSoftMax", [], build=lambda a, n: nn.LogSoftmax(dim=1), **_ACTIVATION)
+register("nn.BatchNormalization", _BN, build=_batchnorm(layers.Torch7BatchNorm1d),
+         shape=_per_plane("nOutput"), tensors=_bn_tensors, macs=no_macs)
+register("nn.PReLU", [Param("nOutputPlane", "int", 0)],
+         build=lambda a, n: nn.PReLU(max(a["nOutputPlane"], 1), init=0.25),
+         shape=_per_plane("nOutputPlane"), tensors=lambda a, n: {"weight": [max(a["nOutputPlane"], 1)]},
+         macs=no_macs)
+register("nn.SpatialDropout", [Param("p", "number", 0.5)],
+         build=lambda a, n: layers.Torch7Dropout(a["p"], per_channel=True), **_ACTIVATION)
+register("nn.Dropout", [Param("p", "number", 0.5), Param("v1", "bool", False, field=False),
+                        Param("inplace", "any", False)],
+         build=lambda a, n: layers.Torch7Dropout(a["p"], per_channel=False) if a["v1"] else nn.Dropout(a["p"]),
+         fields=lambda a, n: {"v2": not a["v1"]}, **_ACTIVATION)
+register("nn.Identity", [], build=lambda a, n: nn.Identity(), **_ACTIVATION)
+
+
+# shape and table modules ---------------------------------------------------------------------
+def _padding_shape(a, node, shape, infer_child):
+    # Models run batched: dim counts the batch unless nInputDim says the input is batched.
+    shift = a["nInputDim"] is not None and len(shape) + 1 != a["nInputDim"]
+    out = list(shape)
+    out[sample_dim(a["dim"] + shift, node)] += abs(a["pad"])
+    return tuple(out)
+
+
+def _zero_pad_shape(a, node, shape, infer_child):
+    c, h, w = tensor(shape, 3, node)
+    return (c, h + a["pad_t"] + a["pad_b"], w + a["pad_l"] + a["pad_r"])
+
+
+def join(node, dimension, n_input_dims, shapes):
+    """JoinTable's (and Concat's) output shape for a list of per-sample shapes."""
+    if not isinstance(shapes, list) or not shapes:
+        raise ShapeError(f"{node.name} expects a table of tensors, gets {format_shape(shapes)}")
+    if dimension < 0:
+        dim = len(shapes[0]) + dimension
+    else:
+        shift = n_input_dims is not None and len(shapes[0]) == n_input_dims
+        dim = sample_dim(dimension + shift, node)
+    rest = {tuple(s[:dim]) + tuple(s[dim + 1:]) for s in shapes}
+    if len(rest) != 1:
+        raise ShapeError(f"{node.name} cannot join shapes {format_shape(shapes)} along dim {dimension}")
+    out = list(shapes[0])
+    out[dim] = sum(s[dim] for s in shapes)
+    return tuple(out)
+
+
+def _cadd_shape(a, node, shapes, infer_child):
+    if not isinstance(shapes, list) or len(set(shapes)) != 1:
+        raise ShapeError(f"{node.name} needs a table of equal shapes, gets {format_shape(shapes)}")
+    return shapes[0]
+
+
+def _view_shape(a, node, shape, infer_child):
+    sizes, total = list(a["sizes"]), math.prod(shape)
+    if -1 in sizes:
+        sizes[sizes.index(-1)] = total // -math.prod(sizes)
+    if math.prod(sizes) != total:
+        raise ShapeError(f"{node.name}({', '.join(map(str, a['sizes']))}) cannot view {format_shape(shape)} "
+                         f"({total} elements per sample)")
+    return tuple(sizes)
+
+
+register("nn.Padding", [Param("dim", "int"), Param("pad", "int"), Param("nInputDim", "int", None),
+                        Param("value", "number", 0.0), Param("index", "int", 1)],
+         build=lambda a, n: layers.Padding(a["dim"], a["pad"], a["nInputDim"], a["value"], a["index"]),
+         shape=_padding_shape, tensors=no_tensors, macs=no_macs)
+register("nn.SpatialZeroPadding", [Param("pad_l", "int"), Param("pad_r", "int", lambda a: a["pad_l"]),
+                                   Param("pad_t", "int", lambda a: a["pad_l"]),
+                                   Param("pad_b", "int", lambda a: a["pad_l"])],
+         build=lambda a, n: nn.ZeroPad2d((a["pad_l"], a["pad_r"], a["pad_t"], a["pad_b"])),
+         shape=_zero_pad_shape, tensors=no_tensors, macs=no_macs)
+register("nn.JoinTable", [Param("dimension", "int"), Param("nInputDims", "int", None)],
+         build=lambda a, n: layers.JoinTable(a["dimension"], a["nInputDims"]),
+         shape=lambda a, n, s, ic: join(n, a["dimension"], a["nInputDims"], s), tensors=no_tensors, macs=no_macs)
+register("nn.CAddTable", [Param("inplace", "any", False)], build=lambda a, n: layers.CAddTable(),
+         shape=_cadd_shape, tensors=no_tensors, macs=no_macs)
+register("nn.View", [Param("sizes", "ints", field=False)], build=lambda a, n: layers.View(*a["sizes"]),
+         shape=_view_shape, tensors=no_tensors, macs=no_macs, modifiers=("setNumInputDims",))
+
+
+def _linear_shape(a, node, shape, infer_child):
+    if len(shape) != 1 or shape[0] != a["inputSize"]:
+        raise ShapeError(f"{node.name} expects {a['inputSize']} inputs, gets {format_shape(shape)}")
+    return (a["outputSize"],)
+
+
+def _linear_build(a, node):
+    m = nn.Linear(a["inputSize"], a["outputSize"], bias=a["bias"] and not node.has_modifier("noBias"))
+    layers.reset_uniform_fan_in(m, a["inputSize"])
+    return m
+
+
+def _linear_tensors(a, node):
+    bias = a["bias"] and not node.has_modifier("noBias")
+    return {"weight": [a["outputSize"], a["inputSize"]], **({"bias": [a["outputSize"]]} if bias else {})}
+
+
+register("nn.Linear", [Param("inputSize", "int", field=False), Param("outputSize", "int", field=False),
+                       Param("bias", "bool", True, field=False)],
+         build=_linear_build, shape=_linear_shape, tensors=_linear_tensors,
+         macs=lambda a, i, o: a["inputSize"] * a["outputSize"], modifiers=("noBias",))
+
+
+# containers: their children stand for the :add calls ------------------------------------------
+def _sequential_shape(a, node, shape, infer_child):
+    for child in node.children:
+        shape = infer_child(child, shape)
+    return shape
+
+
+def _concat_shape(a, node, shape, infer_child):
+    return join(node, a["dimension"], None, [infer_child(c, shape) for c in node.children])
+
+
+_CONTAINER = dict(tensors=no_tensors, macs=no_macs, container=True)
+# Torch7's ConcatTable() and Sequential() take no arguments; Lua drops extras, so the seed's
+# nn.ConcatTable(2) is legal. The spec keeps that argument and the builder ignores it, as Lua does.
+register("nn.ConcatTable", [Param("ignored", "any", None, field=False)], build=lambda a, n: layers.ConcatTable(),
+         shape=lambda a, n, s, ic: [ic(c, s) for c in n.children], **_CONTAINER)
+register("nn.Sequential", [Param("ignored", "any", None, field=False)], build=lambda a, n: nn.Sequential(),
+         shape=_sequential_shape, **_CONTAINER)
+register("nn.Concat", [Param("dimension", "int")], build=lambda a, n: layers.Concat(a["dimension"]),
+         shape=_concat_shape, **_CONTAINER)

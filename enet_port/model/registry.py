@@ -1,0 +1,124 @@
+"""The Torch7 module table: one :class:`ModuleType` record per Torch7 module type.
+
+A record holds everything enet-port knows of one Torch7 type (``nn.X`` and ``cudnn.X`` are
+separate records, because their defaults differ): the Lua constructor signature with torch/nn's
+or cudnn.torch's defaults, the modifiers it accepts, the PyTorch builder, the Torch7 output-shape
+rule, the parameter tensors its ``__init`` allocates, its multiply-accumulate count and the
+fields Lua code reads after construction. :func:`register` demands every rule, so a record with
+a rule missing fails when the table is imported, never later as a silent 0. The records
+themselves are in :mod:`enet_port.model.modules`; an unknown name is an error, never a fallback.
+"""
+import math
+from dataclasses import dataclass
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str  # 'int', 'number', 'bool', 'any' (Lua truthiness), 'ints' (the rest, View)
+    default: object = REQUIRED  # a value, REQUIRED, or a function of the arguments so far
+    field: bool = True  # Torch7 stores it under the same name (self.kW = kW)
+
+
+@dataclass(frozen=True)
+class ModuleType:
+    """All rules take the resolved arguments ``a`` (a dict by parameter name) and the Node."""
+    name: str
+    params: tuple
+    build: object      # build(a, node) -> nn.Module
+    shape: object      # shape(a, node, in_shape, infer_child) -> out_shape (per sample)
+    tensors: object    # tensors(a, node) -> {Torch7 field: sizes} of the parameters
+    macs: object       # macs(a, in_shape, out_shape) -> multiply-accumulates per sample
+    modifiers: tuple = ()
+    container: bool = False
+    fields: object = None  # fields(a, node) -> extra Torch7 fields (beside params and tensors)
+
+    def lua_fields(self, a, node):
+        """The scalar fields a Torch7 instance has after construction (what Lua code reads)."""
+        out = {p.name: a[p.name] for p in self.params if p.field and not isinstance(a[p.name], list)}
+        out.update(self.fields(a, node) if self.fields else {})
+        return out
+
+
+REGISTRY = {}
+
+
+def register(name, params, *, build, shape, tensors, macs, modifiers=(), container=False, fields=None):
+    """Add the record for ``name``; every rule is a required keyword."""
+    if name in REGISTRY:
+        raise ValueError(f"Torch7 module {name} registered twice")
+    for rule_name, rule in (("build", build), ("shape", shape), ("tensors", tensors), ("macs", macs)):
+        if not callable(rule):
+            raise TypeError(f"Torch7 module {name}: the {rule_name} rule is not callable")
+    REGISTRY[name] = ModuleType(name, tuple(params), build, shape, tensors, macs, tuple(modifiers),
+                                container, fields)
+
+
+def lookup(name):
+    """The record for ``name``; KeyError with a readable message otherwise."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"unknown Torch7 module '{name}'") from None
+
+
+def base_name(name):
+    """``cudnn.SpatialConvolution`` -> ``SpatialConvolution``."""
+    return name.split(".", 1)[-1]
+
+
+def ceil_mode(node):
+    """Torch7 pooling: ``:ceil()`` and ``:floor()`` set ``ceil_mode``; the last call wins.
+    The one place the pooling mode is decided (build, shapes, diff and the tracer ask here)."""
+    calls = [m[0] for m in node.modifiers if m[0] in ("ceil", "floor")]
+    return bool(calls) and calls[-1] == "ceil"
+
+
+class ArgumentError(ValueError):
+    """Arguments that do not fit a module's Torch7 signature."""
+
+
+def resolve_args(node, lenient=False):
+    """The node's arguments by parameter name, defaults filled in, types checked.
+
+    ``lenient`` ignores extra arguments, as a Lua constructor call does."""
+    mtype = lookup(node.name)
+    args, given = {}, list(node.args)
+    if lenient and not any(p.kind == "ints" for p in mtype.params):
+        given = given[:len(mtype.params)]
+    for i, param in enumerate(mtype.params):
+        if param.kind == "ints":
+            args[param.name] = [_check(param, v) for v in given[i:]]
+            return args
+        value = given[i] if i < len(given) else None
+        if value is None:
+            if param.default is REQUIRED:
+                raise ArgumentError(f"{node.name}: missing argument #{i + 1} ({param.name})")
+            value = param.default(args) if callable(param.default) else param.default
+        else:
+            value = _check(param, value)
+        args[param.name] = value
+    if len(given) > len(mtype.params):
+        raise ArgumentError(f"{node.name}: takes at most {len(mtype.params)} arguments, "
+                            f"got {len(given)}")
+    return args
+
+
+def _check(param, value):
+    if param.kind == "any":
+        return value
+    if param.kind == "bool":
+        if not isinstance(value, bool):
+            raise ArgumentError(f"argument {param.name} must be true or false, got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ArgumentError(f"argument {param.name} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ArgumentError(f"argument {param.name} must be a finite number, got {value!r}")
+    if param.kind in ("int", "ints"):
+        if float(value) != int(value):
+            raise ArgumentError(f"argument {param.name} must be a whole number, got {value!r}")
+        return int(value)
+    return float(value)

@@ -1,0 +1,82 @@
+"""Output shapes, parameter counts and MACs from the Torch7 rules alone (no PyTorch).
+
+The walk is here; each module type's own rule is in its record (:mod:`enet_port.model.modules`).
+The size formulas shared by several records are the ones of torch/nn's ``updateOutput``
+(THNN SpatialConvolutionMM, SpatialMaxPooling, SpatialAveragePooling). Shapes are per sample (no
+batch dimension); a table of tensors is a list of shapes. Used to check specs before building,
+by the Lua tracer, by ``summary`` and by the parity tests against the PyTorch models.
+"""
+import math
+
+from .registry import lookup, resolve_args
+
+
+class ShapeError(ValueError):
+    """A module that cannot take the shape its predecessor gives."""
+
+
+def infer(node, shape, record=None):
+    """Output shape of ``node`` for a per-sample input ``shape``; ``record`` collects
+    ``(node, output shape)`` for the node and every module inside it, in walk order."""
+    mtype = lookup(node.name)
+    a = resolve_args(node)
+    slot = None
+    if record is not None:
+        slot = len(record)
+        record.append((node, None))
+    out = mtype.shape(a, node, shape, lambda child, s: infer(child, s, record))
+    if record is not None:
+        record[slot] = (node, out)
+    return out
+
+
+def param_tensors(node):
+    """The parameter tensors Torch7's constructor allocates: field name -> sizes."""
+    return lookup(node.name).tensors(resolve_args(node), node)
+
+
+def param_count(node):
+    """Trainable numbers the module itself owns (children not included)."""
+    return sum(math.prod(sizes) for sizes in param_tensors(node).values())
+
+
+def macs(node, in_shape, out_shape):
+    """Multiply-accumulates per sample of the module itself (children not included)."""
+    return lookup(node.name).macs(resolve_args(node), in_shape, out_shape)
+
+
+def tensor(shape, dims, node):
+    if isinstance(shape, list) or len(shape) != dims:
+        raise ShapeError(f"{node.name} expects a {dims}-D sample, gets {format_shape(shape)}")
+    return shape
+
+
+def planes(shape, expected, node):
+    if shape[0] != expected:
+        raise ShapeError(f"{node.name} expects {expected} input planes, gets {shape[0]} "
+                         f"(shape {format_shape(shape)})")
+
+
+def out_size(size, k, d, pad, dil, ceil, node):
+    """THNN's output size; in ceil mode a last window that would start in the padding is
+    dropped only when the module is padded (THNN's ``if (padW || padH)``)."""
+    span = (size + 2 * pad - dil * (k - 1) - 1) / d
+    out = (math.ceil(span) if ceil else math.floor(span)) + 1
+    if ceil and pad and (out - 1) * d >= size + pad:
+        out -= 1
+    if out < 1:
+        raise ShapeError(f"{node.name}: input {size} too small for kernel {k}")
+    return out
+
+
+def sample_dim(batched_lua_dim, node):
+    """Lua dim of the batched tensor -> index into the per-sample shape."""
+    if batched_lua_dim < 2:
+        raise ShapeError(f"{node.name} works along the batch dimension")
+    return batched_lua_dim - 2
+
+
+def format_shape(shape):
+    if isinstance(shape, list):
+        return "{" + ", ".join(format_shape(s) for s in shape) + "}"
+    return "x".join(str(s) for s in shape)
