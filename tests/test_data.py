@@ -99,10 +99,9 @@ def test_scan_errors_name_the_folder(tmp_path):
 def test_meanstd_cache_depends_on_sizes(tmp_path):
     make_tree(tmp_path / "d", ["x", "y"], 3)
     index = data.load_index(tmp_path / "d", tmp_path / "c")
-    opt = {"imageSize": 36, "cropSize": 32, "manualSeed": 1, "nDonkeys": 0}
-    mean, std = data.load_meanstd(index, tmp_path / "c", opt)
+    mean, std = data.load_meanstd(index, tmp_path / "c", 36, 32, seed=1, workers=0)
     assert mean == pytest.approx([200 / 255, 30 / 255, 30 / 255], abs=0.02) and max(std) < 0.05
     cached = json.loads((tmp_path / "c" / "meanstd.json").read_text())
     assert cached["imageSize"] == 36
-    data.load_meanstd(index, tmp_path / "c", {**opt, "imageSize": 40})
+    data.load_meanstd(index, tmp_path / "c", 40, 32, seed=1, workers=0)
     assert json.loads((tmp_path / "c" / "meanstd.json").read_text())["imageSize"] == 40

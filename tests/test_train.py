@@ -109,7 +109,7 @@ def test_a_crash_while_writing_a_checkpoint_keeps_the_last_one(samples, tmp_path
                                        "--run-dir", str(run)])
     assert result.exit_code != 0  # click turns the interrupt into "Aborted!"
     monkeypatch.setattr(torch, "save", original)
-    assert sorted(p.name for p in run.iterdir() if p.suffix == ".pt") == ["model_1.pt", "optimState_1.pt"]
+    assert sorted(p.name for p in run.iterdir() if p.suffix == ".pt") == ["model_1.pt", "model_best.pt", "optimState_1.pt"]
     epoch, model_path, _ = checkpoints.latest(run)
     assert epoch == 1 and "model" in checkpoints.load(model_path)
     resumed = train("--resume", str(run), "-nEpochs", "2", "-nDonkeys", "0")

@@ -14,10 +14,11 @@ import torch.nn.functional as F
 from . import dataset, donkey
 from ..model.build import build
 from ..model.spec import load_spec
-from .train import autocast
 
 
-def bench_model(spec_path, batch_size, steps, device, amp="off", channels_last=False, warmup=2):
+def bench_model(spec_path, batch_size, steps, dev, warmup=2):
+    """``dev``: a :class:`~enet_port.train.train.Device` (device, --amp, --channels-last)."""
+    device, amp, channels_last = dev.device, dev.amp, dev.channels_last
     spec = load_spec(spec_path)
     torch.manual_seed(0)
     model = build(spec).to(device)
@@ -31,13 +32,13 @@ def bench_model(spec_path, batch_size, steps, device, amp="off", channels_last=F
 
     def train_step():
         optimizer.zero_grad(set_to_none=True)
-        with autocast(device, amp):
+        with dev.autocast():
             loss = F.nll_loss(model(x).float(), y)
         loss.backward()
         optimizer.step()
 
     def infer_step():
-        with torch.no_grad(), autocast(device, amp):
+        with torch.no_grad(), dev.autocast():
             model(x)
 
     model.train()
@@ -54,10 +55,10 @@ def bench_data(root, cache, batch_size, batches, workers, image_size=256, crop_s
     """Images per second the donkeys decode, scale, crop, flip and normalise."""
     index = dataset.load_index(root, cache)
     groups = dataset.by_class(index["train"], len(index["classes"]))
-    dataset = donkey.TrainSet(index["train"], groups, donkey.Transform(image_size, crop_size, [0.5] * 3, [0.25] * 3))
+    train_set = donkey.TrainSet(index["train"], groups, donkey.Transform(image_size, crop_size, [0.5] * 3, [0.25] * 3))
     sampler = donkey.ClassBalancedSampler(groups, batch_size * batches, 0, 1)
     start, seen = time.perf_counter(), 0
-    for x, _, _ in donkey.loader(dataset, batch_size, workers, sampler):
+    for x, _, _ in donkey.loader(train_set, batch_size, workers, sampler):
         seen += 0 if x is None else len(x)
     return {"data": str(root), "workers": workers, "batch_size": batch_size,
             "data_images_per_s": seen / (time.perf_counter() - start), **versions()}

@@ -1,11 +1,14 @@
-"""Per-epoch checkpoints: ``model_N.pt``, ``optimState_N.pt`` and a ``latest.json`` pointer.
+"""Per-epoch checkpoints: ``model_N.pt``, ``optimState_N.pt``, ``model_best.pt`` and a
+``latest.json`` pointer.
 
 Ports imagenet-multiGPU.torch's ``saveDataParallel``/``torch.save`` of ``model_N.t7`` and
-``optimState_N.t7`` and fb.resnet.torch ``checkpoints.lua``'s ``latest`` pointer. Every file is
-written atomically and the pointer last, so a crash or kill leaves the previous epoch loadable.
-Files hold tensors, numbers, strings and lists only, and are read with ``weights_only=True``.
+``optimState_N.t7`` and fb.resnet.torch ``checkpoints.lua`` (its ``latest`` pointer and
+``model_best.t7``). Every file is written atomically and the pointer last, so a crash or kill
+leaves the previous epoch loadable. Files hold tensors, numbers, strings and lists only, and are
+read with ``weights_only=True``.
 """
 import json
+import numbers
 import warnings
 from pathlib import Path
 
@@ -15,20 +18,27 @@ from ..atomic import atomic_write, atomic_write_text
 from ..errors import EnetPortError
 
 
+class CheckpointError(EnetPortError):
+    """A checkpoint that is missing, damaged, or does not fit."""
+
+
 def unwrap(model):
     """The model inside ``nn.DataParallel`` (Lua: the GPU-1 replica)."""
     return model.module if isinstance(model, torch.nn.DataParallel) else model
 
 
-def save(run_dir, epoch, model, optimizer, lr, wd, opt, spec_path):
+def save(run_dir, epoch, model, optimizer, lr, wd, options, spec_path, classes, best=False):
     run_dir = Path(run_dir)
     state = {k: v.detach().cpu() for k, v in unwrap(model).state_dict().items()}
-    _save(run_dir / f"model_{epoch}.pt", {"model": state, "epoch": epoch, "spec": str(spec_path), "options": opt})
+    model_file = {"model": state, "epoch": epoch, "spec": str(spec_path), "options": options, "classes": classes}
+    _save(run_dir / f"model_{epoch}.pt", model_file)
+    if best:
+        atomic_write(run_dir / "model_best.pt", lambda f: f.write((run_dir / f"model_{epoch}.pt").read_bytes()))
     rng = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         rng["cuda"] = torch.cuda.get_rng_state_all()
     _save(run_dir / f"optimState_{epoch}.pt", {"optimizer": optimizer.state_dict(), "lr": lr, "wd": wd,
-                                               "epoch": epoch, "rng": rng, "options": opt})
+                                               "epoch": epoch, "rng": rng, "options": options})
     pointer = {"epoch": epoch, "model": f"model_{epoch}.pt", "optimState": f"optimState_{epoch}.pt"}
     atomic_write_text(run_dir / "latest.json", json.dumps(pointer))
 
@@ -44,9 +54,9 @@ def load(path):
             warnings.simplefilter("ignore")  # torch warns before failing on foreign pickles
             return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise EnetPortError(str(path), "no such checkpoint") from None
+        raise CheckpointError(str(path), "no such checkpoint") from None
     except Exception as exc:  # torch raises many kinds for a damaged file
-        raise EnetPortError(str(path), f"not a readable checkpoint ({type(exc).__name__})") from None
+        raise CheckpointError(str(path), f"not a readable checkpoint ({type(exc).__name__})") from None
 
 
 def latest(run_dir):
@@ -54,12 +64,12 @@ def latest(run_dir):
     run_dir = Path(run_dir)
     pointer = run_dir / "latest.json"
     if not pointer.is_file():
-        raise EnetPortError(str(run_dir), "no latest.json: no complete epoch to resume from")
+        raise CheckpointError(str(run_dir), "no latest.json: no complete epoch to resume from")
     try:
         data = json.loads(pointer.read_text())
         return int(data["epoch"]), run_dir / data["model"], run_dir / data["optimState"]
     except (ValueError, KeyError, TypeError):
-        raise EnetPortError(str(pointer), "damaged pointer file") from None
+        raise CheckpointError(str(pointer), "damaged pointer file") from None
 
 
 def remove_partial_files(run_dir):
@@ -68,27 +78,73 @@ def remove_partial_files(run_dir):
         tmp.unlink(missing_ok=True)
 
 
-def load_model_into(model, path):
+def load_model_checkpoint(path):
+    """A model_N.pt: a dict whose ``model`` maps names to tensors."""
     data = load(path)
-    if not isinstance(data, dict) or "model" not in data:
-        raise EnetPortError(str(path), "not a model_N.pt checkpoint")
-    try:
-        unwrap(model).load_state_dict(data["model"])
-    except RuntimeError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "state does not match"
-        raise EnetPortError(str(path), f"does not fit this model: {first}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("model"), dict) or \
+            not all(isinstance(v, torch.Tensor) for v in data["model"].values()):
+        raise CheckpointError(str(path), "not a model_N.pt checkpoint")
     return data
+
+
+def load_state_into(model, data, path, reset_classifier=False):
+    """Copy a loaded model_N.pt's weights into ``model``; with ``reset_classifier`` the last
+    nn.Linear keeps its fresh weights (fb.resnet.torch ``-resetClassifier``)."""
+    state = dict(data["model"])
+    if reset_classifier:
+        name = _last_linear(unwrap(model), path)
+        state = {k: v for k, v in state.items() if not k.startswith(name + ".")}
+        state.update({k: v for k, v in unwrap(model).state_dict().items() if k.startswith(name + ".")})
+    try:
+        unwrap(model).load_state_dict(state)
+    except RuntimeError as exc:
+        raise CheckpointError(str(path), f"does not fit this model: {_mismatch(exc)}") from None
+
+
+def _last_linear(model, path):
+    names = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
+    if not names:
+        raise CheckpointError(str(path), "--reset-classifier: the model has no nn.Linear to replace")
+    return names[-1]
+
+
+def _mismatch(exc):
+    """PyTorch's multi-line load_state_dict error as one line."""
+    lines = [line.strip() for line in str(exc).splitlines()[1:] if line.strip()]
+    return "; ".join(lines)[:600] or "state does not match"
 
 
 def load_optim_state(path):
     """An optimState_N.pt: optimizer state, lr, wd and RNG state, checked."""
     data = load(path)
     if not isinstance(data, dict) or not {"optimizer", "lr", "wd", "rng"} <= set(data):
-        raise EnetPortError(str(path), "not an optimState_N.pt checkpoint")
+        raise CheckpointError(str(path), "not an optimState_N.pt checkpoint")
+    for key in ("lr", "wd"):
+        if not isinstance(data[key], numbers.Real) or isinstance(data[key], bool) or data[key] < 0:
+            raise CheckpointError(str(path), f"{key} is {data[key]!r}, not a number >= 0")
+    if not isinstance(data["optimizer"], dict) or not isinstance(data["rng"], dict):
+        raise CheckpointError(str(path), "damaged optimizer or RNG state")
     return data
 
 
-def restore_rng(state):
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+def load_optimizer_state(optimizer, state, path):
+    """optimizer.load_state_dict with a one-line error for a state of another model."""
+    try:
+        optimizer.load_state_dict(state)
+    except (ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise CheckpointError(str(path), f"optimizer state does not fit this model: {exc}".splitlines()[0]) from None
+
+
+def restore_rng(state, path=""):
+    try:
+        torch.set_rng_state(state["torch"])
+        if "cuda" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda"])
+    except (KeyError, TypeError, RuntimeError):
+        raise CheckpointError(str(path), "damaged RNG state") from None
+
+
+def classes_beside(path):
+    """Class names from ``classes.txt`` in the checkpoint's run folder, or None."""
+    listing = Path(path).parent / "classes.txt"
+    return listing.read_text().split() if listing.is_file() else None

@@ -16,7 +16,7 @@ from ..atomic import atomic_write_text
 from ..errors import DataError
 
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".ppm", ".bmp"}
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 MEANSTD_SAMPLES = 10000
 
 
@@ -29,26 +29,60 @@ def scan(root):
     classes = sorted(p.name for p in train.iterdir() if p.is_dir())
     if not classes:
         raise DataError(str(train), "no class folders")
-    index = {"classes": classes, "train": _files(train, classes, required=True)}
+    skipped = []
+    index = {"classes": classes, "train": _files(train, classes, required=True, skipped=skipped)}
     val = root / "val"
     if not val.is_dir():
         raise DataError(str(root), "no val/ folder")
     extra = sorted(p.name for p in val.iterdir() if p.is_dir() and p.name not in classes)
     if extra:
         raise DataError(str(val / extra[0]), "class folder not present in train/")
-    index["val"] = _files(val, classes, required=False)
+    index["val"] = _files(val, classes, required=False, skipped=skipped)
+    index["skipped"] = skipped
     return index
 
 
-def _files(folder, classes, required):
+def _files(folder, classes, required, skipped=None):
     items = []
     for label, name in enumerate(classes):
-        files = sorted(p for p in (folder / name).glob("*")
-                       if p.suffix.lower() in EXTENSIONS and p.is_file()) if (folder / name).is_dir() else []
+        files = []
+        if (folder / name).is_dir():
+            for p in sorted((folder / name).iterdir()):
+                if p.suffix.lower() not in EXTENSIONS:
+                    continue
+                if p.is_file():  # follows symlinks: a link to an image is an image
+                    files.append(p)
+                elif skipped is not None:
+                    skipped.append(f"{p}: {_why_not_a_file(p)}")
         if required and not files:
             raise DataError(str(folder / name), "class has zero samples")
         items += [[str(p), label] for p in files]
     return items
+
+
+def _why_not_a_file(path):
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:
+            return "symbolic link loop"
+        except OSError:
+            return "dangling symbolic link"
+    return "a directory, not an image file" if path.is_dir() else "not a regular file"
+
+
+def scan_val(root, classes=None):
+    """``(items, classes)`` of ``root/val`` alone (``enet-port test``): labels follow ``classes``
+    (the training run's), or the sorted val class folders when the run did not record them."""
+    val = Path(root) / "val"
+    if not val.is_dir():
+        raise DataError(str(root), "no val/ folder")
+    found = sorted(p.name for p in val.iterdir() if p.is_dir())
+    classes = list(classes) if classes else found
+    extra = [c for c in found if c not in classes]
+    if extra:
+        raise DataError(str(val / extra[0]), "class folder not among the model's classes")
+    return _files(val, classes, required=False), classes
 
 
 def load_index(data, cache):
@@ -83,10 +117,10 @@ def by_class(items, n_classes):
     return groups
 
 
-def load_meanstd(index, cache, opt):
+def load_meanstd(index, cache, image_size, crop_size, seed, workers):
     """Cached mean/std for this data, image and crop size; estimated when missing or stale."""
     path = Path(cache) / "meanstd.json"
-    key = {"data": index["data"], "imageSize": opt["imageSize"], "cropSize": opt["cropSize"]}
+    key = {"data": index["data"], "imageSize": image_size, "cropSize": crop_size}
     if path.is_file():
         try:
             cached = json.loads(path.read_text())
@@ -94,24 +128,24 @@ def load_meanstd(index, cache, opt):
                 return cached["mean"], cached["std"]
         except (OSError, json.JSONDecodeError, KeyError):
             pass
-    mean, std = estimate_meanstd(index, opt)
+    mean, std = estimate_meanstd(index, image_size, crop_size, seed, workers)
     atomic_write_text(path, json.dumps({**key, "mean": mean, "std": std}))
     return mean, std
 
 
-def estimate_meanstd(index, opt):
+def estimate_meanstd(index, image_size, crop_size, seed, workers):
     """donkey.lua: means over one set of random crops, standard deviations over another.
 
     Lua draws 10,000 crops for each; we draw min(10,000, training images) (NOTES.md).
     """
     count = min(MEANSTD_SAMPLES, len(index["train"]))
     groups = by_class(index["train"], len(index["classes"]))
-    dataset = donkey.TrainSet(index["train"], groups, donkey.Transform(opt["imageSize"], opt["cropSize"]))
+    dataset = donkey.TrainSet(index["train"], groups, donkey.Transform(image_size, crop_size))
     stats = []
     for part in (1, 2):
-        sampler = donkey.ClassBalancedSampler(groups, count, opt["manualSeed"], -part)
+        sampler = donkey.ClassBalancedSampler(groups, count, seed, -part)
         total, good = torch.zeros(3), 0
-        for x, _, _ in donkey.loader(dataset, 64, opt["nDonkeys"], sampler, opt["manualSeed"]):
+        for x, _, _ in donkey.loader(dataset, 64, workers, sampler, seed):
             if x is None:
                 continue
             flat = x.flatten(2)

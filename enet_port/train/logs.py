@@ -7,6 +7,8 @@ Lua wrote the columns in ``pairs()`` order; ours are fixed, so read the header a
 import json
 from pathlib import Path
 
+from ..atomic import atomic_write_text
+
 TRAIN_KEYS = ("% top1 accuracy (train set)", "avg loss (train set)")
 TEST_KEYS = ("% top1 accuracy (test set) (center crop)", "avg loss (test set)")
 
@@ -40,25 +42,42 @@ def append_metrics(run_dir, row):
 
 
 def read_metrics(run_dir):
+    """The rows of ``metrics.jsonl``; a torn last line (a kill while appending) is dropped."""
     path = Path(run_dir) / "metrics.jsonl"
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = []
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and isinstance(row.get("epoch"), int):
+            rows.append(row)
+    return rows
 
 
 def truncate(run_dir, last_epoch):
-    """On resume, drop log rows of epochs after the checkpoint we continue from."""
-    rows = read_metrics(run_dir)
-    keep = [r for r in rows if r["epoch"] <= last_epoch]
-    (Path(run_dir) / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in keep))
+    """On resume, drop log rows of epochs after the checkpoint we continue from (atomically:
+    a kill during resume keeps the whole history)."""
+    rows = [r for r in read_metrics(run_dir) if r["epoch"] <= last_epoch]
+    atomic_write_text(Path(run_dir) / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
     for name in ("train.log", "test.log"):
         path = Path(run_dir) / name
         if path.is_file():
             lines = path.read_text().splitlines(keepends=True)
-            path.write_text("".join(lines[:1 + len(keep)]) if lines else "")
+            atomic_write_text(path, "".join(lines[:1 + len(rows)]) if lines else "")
+
+
+def write_confusion(path, classes, confusion):
+    lines = [",".join(["true\\predicted"] + list(classes))]
+    lines += [",".join([c] + [str(v) for v in r.tolist()]) for c, r in zip(classes, confusion)]
+    atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def log_bad_images(run_dir, messages):
+    """Append to ``bad_images.log``; file names are bytes on POSIX, kept as they are
+    (surrogateescape) rather than refused for not being UTF-8."""
     if messages:
-        with (Path(run_dir) / "bad_images.log").open("a") as f:
+        with (Path(run_dir) / "bad_images.log").open("a", encoding="utf-8", errors="surrogateescape") as f:
             f.write("".join(m.replace("\n", " ") + "\n" for m in messages))

@@ -1,15 +1,21 @@
-"""Every training option in one place: name, default, type, help.
+"""Every option in one place: name, default, type, help, and the commands that take it.
 
 Ports imagenet-multiGPU.torch ``opts.lua`` (same names, defaults and meanings, single dash:
-``-nGPU 1``) and adds what a PyTorch user expects (double dash: ``--resume``, ``--amp``). The
-click options of ``train`` and ``test`` are generated from :data:`OPTIONS`; the resolved values
-are written beside every run's outputs and into every checkpoint.
+``-nGPU 1``) and adds what a PyTorch user expects (double dash: ``--resume``, ``--amp``). A
+Lua-derived option is spelled the Lua way on every command that has it. The click options of
+each command and the frozen :class:`Opt` dataclass are generated from :data:`OPTIONS`; the
+resolved values are written beside every run (``options.json``) and into every checkpoint.
 """
+import dataclasses
 from dataclasses import dataclass
 
 import click
 
 from .schedules import RECIPES
+
+TRAIN, TEST, BENCH, SCHEDULE = "train", "test", "bench", "schedule"
+RUN = (TRAIN, TEST)
+DATA = (TRAIN, TEST, BENCH)
 
 
 @dataclass(frozen=True)
@@ -18,7 +24,9 @@ class Option:
     default: object
     type: object
     help: str
+    commands: tuple = (TRAIN,)
     lua: bool = True  # spelled -name as in opts.lua; False: --name, a PyTorch-side addition
+    aliases: tuple = ()  # older spellings still accepted (hidden from --help)
 
     @property
     def flag(self):
@@ -29,73 +37,92 @@ class Option:
         return self.name.replace("-", "_")
 
 
-PATH = click.Path()
+PATH, FILE = click.Path(), click.Path(dir_okay=False)
 OPTIONS = [
-    Option("cache", "./imagenet/checkpoint/", PATH, "Folder for the index and mean/std caches and the run folders."),
+    Option("cache", "./imagenet/checkpoint/", PATH, "Folder for the index and mean/std caches and the run folders.", DATA),
     Option("data", None, PATH, "ImageNet-layout folder (train/<class>/*, val/<class>/*). "
-           "Unset: a small built-in sample dataset and a short run."),
-    Option("manualSeed", 2, int, "Seed of the run: model init, sampling, augmentation, dropout."),
-    Option("GPU", 1, click.IntRange(1), "First GPU to use (1-based, as in Lua)."),
-    Option("nGPU", 1, click.IntRange(1), "Number of GPUs (nn.DataParallel when more than one)."),
-    Option("backend", "cudnn", click.Choice(["cudnn", "cunn", "nn"]), "cudnn turns on cudnn.benchmark."),
-    Option("nDonkeys", 2, click.IntRange(0), "Data-loading worker processes (0: the main process)."),
-    Option("imageSize", 256, click.IntRange(1), "Shorter image side after scaling."),
-    Option("cropSize", 224, click.IntRange(1), "Side of the square crop fed to the network."),
-    Option("nClasses", 1000, click.IntRange(1), "Number of classes; must equal the number of class folders."),
-    Option("nEpochs", 55, click.IntRange(1), "Epochs to run from -epochNumber (with --resume: the last epoch)."),
+           "Unset: a small built-in sample dataset and a short run.", DATA, aliases=("--data",)),
+    Option("manualSeed", 2, int, "Seed of the run: model init, sampling, augmentation, dropout.", RUN),
+    Option("GPU", 1, click.IntRange(1), "First GPU to use (1-based, as in Lua).", RUN),
+    Option("nGPU", 1, click.IntRange(1), "Number of GPUs (nn.DataParallel when more than one).", RUN),
+    Option("backend", "cudnn", click.Choice(["cudnn", "cunn", "nn"]), "cudnn turns on cudnn.benchmark.", RUN),
+    Option("nDonkeys", 2, click.IntRange(0), "Data-loading worker processes (0: the main process).", DATA),
+    Option("imageSize", 256, click.IntRange(1), "Shorter image side after scaling.", RUN),
+    Option("cropSize", 224, click.IntRange(1), "Side of the square crop fed to the network.", RUN),
+    Option("nClasses", 1000, click.IntRange(1), "Number of classes; must equal the number of class folders.", RUN),
+    Option("nEpochs", 55, click.IntRange(1), "Epochs to run from -epochNumber (with --resume: the last epoch).",
+           (TRAIN, SCHEDULE)),
     Option("epochSize", None, click.IntRange(1), "Batches per epoch (default: one pass over the training set)."),
-    Option("epochNumber", 1, click.IntRange(1), "Number of the first epoch (Lua: manual epoch number for restarts)."),
-    Option("batchSize", 128, click.IntRange(1), "Mini-batch size."),
+    Option("epochNumber", 1, click.IntRange(1), "Number of the first epoch (Lua: manual epoch number for restarts).",
+           (TRAIN, SCHEDULE)),
+    Option("batchSize", 128, click.IntRange(1), "Mini-batch size.", DATA, aliases=("--batch-size",)),
     Option("batchChunks", 1, click.IntRange(1), "Split each batch into this many chunks, accumulating gradients."),
-    Option("LR", 0.0, float, "Learning rate; 0 means the spec's recipe decides."),
+    Option("LR", 0.0, float, "Learning rate; 0 means the spec's recipe decides.", (TRAIN, SCHEDULE)),
     Option("momentum", 0.9, float, "Momentum."),
-    Option("weightDecay", 5e-4, float, "Weight decay (applied to every parameter, as Torch7 does)."),
-    Option("retrain", None, click.Path(dir_okay=False), "model_N.pt to start from."),
-    Option("optimState", None, click.Path(dir_okay=False), "optimState_N.pt to start from (its LR, WD and momentum win)."),
-    Option("rngState", None, click.Path(dir_okay=False), "optimState_N.pt whose RNG state to restore."),
-    Option("conf", False, bool, "Write the test confusion matrix every epoch."),
-    Option("resume", None, click.Path(file_okay=False), "Continue RUN_DIR from its last complete epoch up to -nEpochs.", False),
-    Option("device", "auto", click.Choice(["auto", "cpu", "cuda"]), "Where to train.", False),
-    Option("amp", "off", click.Choice(["off", "bf16", "fp16"]), "Automatic mixed precision.", False),
-    Option("channels-last", False, bool, "Use the channels-last memory format.", False),
-    Option("seed", None, int, "Same as -manualSeed.", False),
-    Option("recipe", None, click.Choice(sorted(RECIPES)), "Override the spec's LR/WD recipe.", False),
-    Option("keep-momentum", False, bool, "Keep the momentum buffer when a new regime starts.", False),
-    Option("run-dir", None, click.Path(file_okay=False), "Folder for this run (default: under -cache).", False),
+    Option("weightDecay", 5e-4, float, "Weight decay (applied to every parameter, as Torch7 does).", (TRAIN, SCHEDULE)),
+    Option("retrain", None, FILE, "model_N.pt to start from (test: to evaluate).", RUN),
+    Option("optimState", None, FILE, "optimState_N.pt to start from (its LR, WD and momentum win)."),
+    Option("rngState", None, FILE, "optimState_N.pt whose RNG state to restore."),
+    Option("conf", False, bool, "Write the test confusion matrix every epoch.", RUN),
+    Option("resume", None, click.Path(file_okay=False), "Continue RUN_DIR from its last complete epoch up to -nEpochs.",
+           lua=False),
+    Option("reset-classifier", False, bool, "With -retrain: replace the last nn.Linear by a fresh one for -nClasses "
+           "(fine-tuning, as fb.resnet.torch's -resetClassifier).", lua=False),
+    Option("device", "auto", click.Choice(["auto", "cpu", "cuda"]), "Where to run.", DATA, lua=False),
+    Option("amp", "off", click.Choice(["off", "bf16", "fp16"]), "Automatic mixed precision.", DATA, lua=False),
+    Option("channels-last", False, bool, "Use the channels-last memory format.", DATA, lua=False),
+    Option("seed", None, int, "Same as -manualSeed.", lua=False),
+    Option("recipe", None, click.Choice(sorted(RECIPES)), "Override the spec's LR/WD recipe.", (TRAIN, SCHEDULE),
+           lua=False),
+    Option("keep-momentum", False, bool, "Keep the momentum buffer when a new regime starts.", (TRAIN, SCHEDULE),
+           lua=False),
+    Option("run-dir", None, click.Path(file_okay=False), "Folder for this run (default: under -cache).", lua=False),
+    Option("steps", 5, click.IntRange(1), "Timed steps after 2 warm-up steps.", (BENCH,), lua=False),
 ]
 BY_KEY = {o.key: o for o in OPTIONS}
 
-# no -data: the built-in sample dataset, with a run short enough for two CPU cores
-SAMPLE_DEFAULTS = {"nEpochs": 4, "epochSize": 10, "batchSize": 32, "nClasses": 10}
+Opt = dataclasses.make_dataclass(
+    "Opt", [(o.key, object, dataclasses.field(default=o.default)) for o in OPTIONS], frozen=True)
+Opt.__doc__ = "The resolved options of one command (frozen); fields are the option keys."
+
+# no -data: the built-in sample dataset, with a run short enough for two CPU cores. The LR is
+# the exp-v7 recipe's 0.1 at batch 128 scaled to batch 32; giving -LR makes epoch 1 train.
+SAMPLE_DEFAULTS = {"nEpochs": 4, "epochSize": 10, "batchSize": 32, "nClasses": 10, "LR": 0.025}
 
 
-def click_options(names):
-    """Decorator adding the named options (in :data:`OPTIONS` order) to a click command."""
+def click_options(command_name):
+    """Decorator adding every option of ``command_name`` (in :data:`OPTIONS` order)."""
     def decorate(command):
-        for option in reversed([o for o in OPTIONS if o.key in names]):
-            if option.type is bool:
-                decl = click.option(option.flag, option.key, is_flag=True, default=False, help=option.help)
-            else:
-                decl = click.option(option.flag, option.key, type=option.type, default=option.default,
-                                    show_default=option.default is not None, help=option.help)
-            command = decl(command)
+        for option in reversed([o for o in OPTIONS if command_name in o.commands]):
+            command = _click_option(option)(command)
         return command
     return decorate
 
 
-def resolve(values, explicit):
-    """Full option dict from click's values; ``explicit``: the keys the user gave."""
+def _click_option(option):
+    flags = [option.flag, *option.aliases, option.key]
+    if option.type is bool:
+        return click.option(*flags, is_flag=True, default=False, help=option.help)
+    return click.option(*flags, type=option.type, default=option.default,
+                        show_default=option.default is not None, help=option.help)
+
+
+def resolve(values, explicit=frozenset(), command=TRAIN):
+    """:class:`Opt` from click's values; ``explicit``: the keys the user gave. ``train`` and
+    ``test`` without -data run on the sample dataset, with :data:`SAMPLE_DEFAULTS`."""
     opt = {o.key: values.get(o.key, o.default) for o in OPTIONS}
     if opt["seed"] is not None:
         opt["manualSeed"] = opt["seed"]
-    if opt["data"] is None and not opt["resume"]:
-        for key, value in SAMPLE_DEFAULTS.items():
-            if key not in explicit:
-                opt[key] = value
-    return opt
+    if command in RUN and opt["data"] is None and not opt["resume"]:
+        opt.update({k: v for k, v in SAMPLE_DEFAULTS.items() if k not in explicit})
+    return Opt(**opt)
 
 
 def explicit_keys(ctx):
     """The options given on the command line (not defaults)."""
     return {k for k in ctx.params
             if k in BY_KEY and ctx.get_parameter_source(k) == click.core.ParameterSource.COMMANDLINE}
+
+
+def as_dict(opt):
+    return dataclasses.asdict(opt)

@@ -1,4 +1,5 @@
-"""Evaluation on the whole validation set: ``test.lua``'s ``test()`` and ``testBatch()``.
+"""Evaluation on the whole validation set: ``test.lua``'s ``test()`` and ``testBatch()``, and the
+``enet-port test`` command.
 
 Every validation image once, in order (the last batch may be partial), in ``evaluate()`` mode.
 top-1 counts the highest output equal to the label, over nTest; the loss is
@@ -7,29 +8,29 @@ sum(batch loss * batch size) / nTest. Also top-5, and with ``-conf`` the confusi
 """
 import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from . import logs
-from .train import autocast
+from . import checkpoints, dataset, donkey, logs
+from .session import pick_device, prepare_model, sample_root
 
 
 @torch.no_grad()
-def evaluate(model, batches, n_classes, ctx):
+def evaluate(model, batches, n_classes, dev, run_dir, quiet=False):
     model.eval()
     loss_sum = top1 = top5 = n = skipped = 0
     confusion = torch.zeros(n_classes, n_classes, dtype=torch.long)
     start = time.time()
-    quiet = ctx.quiet or not sys.stderr.isatty()
-    for x, y, bad in tqdm(batches, desc="test", unit="batch", leave=False, disable=quiet):
-        logs.log_bad_images(ctx.run_dir, bad)
+    for x, y, bad in tqdm(batches, desc="test", unit="batch", leave=False, disable=quiet or not sys.stderr.isatty()):
+        logs.log_bad_images(run_dir, bad)
         skipped += len(bad)
         if x is None:
             continue
-        x, y = ctx.to_device(x), y.to(ctx.device)
-        with autocast(ctx.device, ctx.opt["amp"]):
+        x, y = dev.put(x), y.to(dev.device)
+        with dev.autocast():
             out = model(x).float()
         loss_sum += F.nll_loss(out, y, reduction="sum").item()
         best = out.topk(min(5, out.shape[1]), dim=1).indices
@@ -42,3 +43,22 @@ def evaluate(model, batches, n_classes, ctx):
     return {"test_loss": loss_sum / n, "test_top1": 100.0 * top1 / n, "test_top5": 100.0 * top5 / n,
             "test_images": n, "test_skipped": skipped, "test_seconds": time.time() - start,
             "confusion": confusion}
+
+
+def run_test(spec_path, opt, echo=print):
+    """``enet-port test``: evaluate ``-retrain model_N.pt`` on DATA/val alone, with the mean/std
+    and classes it was trained with, the checkpoint read once."""
+    saved = checkpoints.load_model_checkpoint(opt.retrain)
+    trained = saved.get("options") or {}
+    if not (trained.get("mean") and trained.get("std")):
+        raise checkpoints.CheckpointError(opt.retrain, "holds no training mean/std (not a model_N.pt of enet-port "
+                                                       "train)")
+    classes = saved.get("classes") or checkpoints.classes_beside(opt.retrain)
+    items, classes = dataset.scan_val(opt.data or sample_root(opt), classes)
+    dev = pick_device(opt)
+    model = prepare_model(spec_path, opt, dev, state=saved)
+    transform = donkey.Transform(opt.imageSize, opt.cropSize, trained["mean"], trained["std"])
+    batches = donkey.loader(donkey.TestSet(items, transform), opt.batchSize, opt.nDonkeys)
+    result = evaluate(model, batches, len(classes), dev, Path(opt.retrain).parent)
+    echo(logs.test_summary(saved.get("epoch", 0), result["test_seconds"], result["test_loss"], result["test_top1"]))
+    return result

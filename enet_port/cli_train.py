@@ -1,0 +1,102 @@
+"""The trainer's commands: ``train``, ``test``, ``schedule``, ``plot``, ``bench``.
+
+Lua counterpart: ``th main.lua -netType ... -data ...``. Each command's options come from the
+one option table (:mod:`enet_port.train.opts`), spelled the Lua way where Lua had them.
+"""
+import json
+
+import click
+
+from .cli import main
+from .train import opts
+
+
+def _resolve(ctx, values):
+    return opts.resolve(values, opts.explicit_keys(ctx), ctx.command.name)
+
+
+@main.command(context_settings={"show_default": True})
+@click.argument("spec", type=click.Path(dir_okay=False))
+@opts.click_options(opts.TRAIN)
+@click.pass_context
+def train(ctx, spec, **values):
+    """Train SPEC as imagenet-multiGPU.torch's main.lua would (no -data: a short demo run)."""
+    from .train.main import run_training
+    opt = _resolve(ctx, values)
+    if opt.data is None and not opt.resume:
+        click.echo("no -data given: training on the built-in sample dataset (10 classes) for a short run", err=True)
+    run_dir = run_training(spec, opt, opts.explicit_keys(ctx), echo=click.echo)
+    click.echo(f"run folder: {run_dir}")
+
+
+@main.command(context_settings={"show_default": True})
+@click.argument("spec", type=click.Path(dir_okay=False))
+@opts.click_options(opts.TEST)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+@click.pass_context
+def test(ctx, spec, as_json, **values):
+    """Evaluate the checkpoint -retrain model_N.pt of SPEC on DATA/val."""
+    from .train.test import run_test
+    if not values.get("retrain"):
+        raise click.UsageError("-retrain model_N.pt is required")
+    result = run_test(spec, _resolve(ctx, values), echo=(lambda s: None) if as_json else click.echo)
+    result.pop("confusion")
+    if as_json:
+        click.echo(json.dumps(result))
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@opts.click_options(opts.SCHEDULE)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {epoch, lr, wd, new_regime}.")
+@click.pass_context
+def schedule(ctx, spec, as_json, **values):
+    """The LR, WD and new-regime flag of every epoch, as training will use them."""
+    from .model.spec import load_spec
+    from .train.schedules import LUA_FILES, plan
+    opt = _resolve(ctx, values)
+    recipe = opt.recipe or load_spec(spec).recipe
+    rows = plan(recipe, opt.nEpochs, LR=opt.LR, weightDecay=opt.weightDecay, epochNumber=opt.epochNumber,
+                keep_momentum=opt.keep_momentum)
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in rows]))
+        return
+    click.echo(f"recipe {recipe} (Lua: {LUA_FILES[recipe]})")
+    click.echo(f"{'epoch':>5}  {'LR':>12}  {'WD':>8}  new regime")
+    for r in rows:
+        flag = ("yes, momentum reset" if r.momentum_reset else "yes") if r.new_regime else ""
+        click.echo(f"{r.epoch:>5}  {r.lr:>12.6g}  {r.wd:>8.2g}  {flag}")
+    if rows and rows[0].lr == 0.0:
+        click.echo(f"note: epoch {rows[0].epoch} has LR 0: the recipe starts no regime there and -LR is 0 "
+                   "(train.lua does the same); give -LR to set it")
+
+
+@main.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("-o", "--output", default="curves.png", show_default=True, type=click.Path(dir_okay=False),
+              help="Image to write.")
+def plot(run_dirs, output):
+    """Top-1 train/test error and LR against epoch for one or more RUN_DIRS."""
+    from .train.plot import plot_runs
+    click.echo(plot_runs(run_dirs, output))
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@opts.click_options(opts.BENCH)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def bench(ctx, spec, as_json, **values):
+    """Training/inference images per second and peak memory of SPEC (and donkey throughput)."""
+    from .train.bench import bench_data, bench_model
+    from .train.session import pick_device
+    opt = _resolve(ctx, values)
+    dev = pick_device(opt)
+    result = bench_model(spec, opt.batchSize, opt.steps, dev)
+    if opt.data:
+        result.update(bench_data(opt.data, opt.cache, opt.batchSize, opt.steps, opt.nDonkeys))
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        for key, value in result.items():
+            click.echo(f"{key:>24}: {value:.1f}" if isinstance(value, float) else f"{key:>24}: {value}")

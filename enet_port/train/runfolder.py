@@ -1,0 +1,114 @@
+"""The run folder: its name, its lock, the files written once (``options.json``,
+``classes.txt``), and where a launch starts (``--resume``, ``-retrain``/``-optimState``/``-epochNumber``).
+
+Lua counterpart: imagenet-multiGPU.torch ``opts.lua``'s ``opt.save`` folder (named after the
+options that differ from the defaults, plus a date), and fb.resnet.torch ``checkpoints.lua``'s
+``latest``/``-resume``.
+"""
+import dataclasses
+import datetime
+import fcntl
+import json
+import os
+import platform
+from pathlib import Path
+
+import torch
+
+from . import checkpoints, logs
+from .opts import BY_KEY, OPTIONS, Opt
+from ..atomic import atomic_write_text
+from ..errors import DataError
+
+RUN_NAME_SKIP = {"data", "cache", "retrain", "optimState", "rngState", "resume", "run_dir", "seed"}
+
+
+def new_run_dir(spec, opt, explicit):
+    if opt.run_dir:
+        return Path(opt.run_dir)
+    tags = [f"{k}={getattr(opt, k)}" for k in sorted(explicit)
+            if k not in RUN_NAME_SKIP and getattr(opt, k) != BY_KEY[k].default]
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir = Path(opt.cache) / ",".join([Path(spec.path).stem] + tags) / stamp
+    suffix = 1
+    while run_dir.exists():
+        suffix += 1
+        run_dir = run_dir.with_name(f"{stamp}-{suffix}")
+    return run_dir
+
+
+class RunLock:
+    """One trainer per run folder: an exclusive lock on ``RUN_DIR/.lock`` held for the run
+    (released by the OS when the process dies, so a killed run never blocks its resume)."""
+
+    def __init__(self, run_dir):
+        self.run_dir = Path(run_dir)
+        self.file = None
+
+    def __enter__(self):
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.file = open(self.run_dir / ".lock", "a+")
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.file.close()
+            raise DataError(str(self.run_dir), "another trainer is using this run folder") from None
+        self.file.seek(0)
+        self.file.truncate()
+        self.file.write(f"{os.getpid()}\n")
+        self.file.flush()
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.file, fcntl.LOCK_UN)
+        self.file.close()
+
+
+def write_run_files(run_dir, opt, spec, recipe, index, meanstd):
+    resolved = {**dataclasses.asdict(opt), "spec": spec.path, "recipe": recipe, "data_root": index["data"],
+                "mean": meanstd[0], "std": meanstd[1],
+                "versions": {"python": platform.python_version(), "torch": torch.__version__}}
+    atomic_write_text(run_dir / "options.json", json.dumps(resolved, indent=1, default=str) + "\n")
+    atomic_write_text(run_dir / "classes.txt", "".join(f"{c}\n" for c in index["classes"]))
+
+
+def resume_options(opt, explicit):
+    """The resumed run's saved options, overridden by what this command line gives."""
+    run_dir = Path(opt.resume)
+    saved_path = run_dir / "options.json"
+    if not saved_path.is_file():
+        raise DataError(str(run_dir), "not a run folder (no options.json)")
+    try:
+        saved = json.loads(saved_path.read_text())
+        assert isinstance(saved, dict)
+    except (json.JSONDecodeError, AssertionError, UnicodeDecodeError):
+        raise DataError(str(saved_path), "damaged options file") from None
+    merged = {o.key: saved.get(o.key, o.default) for o in OPTIONS}
+    merged.update({k: getattr(opt, k) for k in explicit})
+    merged["resume"], merged["run_dir"] = str(run_dir), str(run_dir)
+    return Opt(**merged)
+
+
+def starting_state(opt, model, run_dir):
+    """(first epoch, last epoch, optimizer state or None, (lr, wd) or None) for this launch.
+
+    ``--resume`` continues from the last complete epoch; a run killed before its first
+    checkpoint starts again at epoch 1 in the same folder."""
+    if opt.resume:
+        checkpoints.remove_partial_files(run_dir)
+        if not (Path(run_dir) / "latest.json").exists():
+            logs.truncate(run_dir, 0)
+            return 1, opt.nEpochs, None, None
+        epoch, model_path, optim_path = checkpoints.latest(run_dir)
+        checkpoints.load_state_into(model, checkpoints.load_model_checkpoint(model_path), model_path)
+        state = checkpoints.load_optim_state(optim_path)
+        checkpoints.restore_rng(state["rng"], optim_path)
+        logs.truncate(run_dir, epoch)
+        return epoch + 1, opt.nEpochs, state["optimizer"], (state["lr"], state["wd"])
+    first, last = opt.epochNumber, opt.epochNumber + opt.nEpochs - 1
+    if opt.rngState:
+        checkpoints.restore_rng(checkpoints.load_optim_state(opt.rngState)["rng"], opt.rngState)
+    if opt.optimState:
+        state = checkpoints.load_optim_state(opt.optimState)
+        return first, last, state["optimizer"], (state["lr"], state["wd"])
+    return first, last, None, None

@@ -1,0 +1,61 @@
+"""What main.lua sets up before the epochs: the device, the data index and mean/std, the model.
+
+Ports imagenet-multiGPU.torch ``main.lua``'s set-up lines (``cutorch.setDevice``, ``donkey.lua``'s
+index and ``meanstdCache``, ``models/init.lua``'s createModel / ``-retrain``), shared by
+``train`` and ``test``.
+"""
+from pathlib import Path
+
+import torch
+
+from . import checkpoints, dataset
+from .sample_data import make_sample_dataset
+from .train import Device
+from ..errors import DataError
+from ..model.build import build
+
+
+def pick_device(opt):
+    """-GPU/--device -> :class:`~enet_port.train.train.Device` with ``--amp``/``--channels-last``."""
+    if opt.device == "cpu" or (opt.device == "auto" and not torch.cuda.is_available()):
+        device = torch.device("cpu")
+    elif not torch.cuda.is_available():
+        raise DataError("--device", "cuda asked for, but no CUDA device is available")
+    else:
+        device = torch.device(f"cuda:{opt.GPU - 1}")
+    return Device(device, opt.amp, opt.channels_last)
+
+
+def sample_root(opt):
+    """Without -data: the built-in sample dataset, made once under -cache."""
+    return make_sample_dataset(Path(opt.cache) / "sample-data")
+
+
+def prepare_data(opt):
+    if opt.imageSize < opt.cropSize:
+        raise DataError("-imageSize", f"{opt.imageSize} is smaller than -cropSize {opt.cropSize}")
+    index = dataset.load_index(opt.data or sample_root(opt), opt.cache)
+    if len(index["classes"]) != opt.nClasses:
+        raise DataError(f"{index['data']}/train", f"{len(index['classes'])} class folders, but -nClasses is "
+                                                  f"{opt.nClasses}")
+    meanstd = dataset.load_meanstd(index, opt.cache, opt.imageSize, opt.cropSize, opt.manualSeed, opt.nDonkeys)
+    return index, meanstd
+
+
+def prepare_model(spec, opt, dev, state=None):
+    """createModel, then -retrain's weights (``state``: a loaded model_N.pt, else the file is
+    read here), on the device; -nGPU > 1 wraps it in nn.DataParallel."""
+    torch.manual_seed(opt.manualSeed)
+    model = build(spec, classes=opt.nClasses, input_shape=(3, opt.cropSize, opt.cropSize))
+    if opt.retrain:
+        state = state or checkpoints.load_model_checkpoint(opt.retrain)
+        checkpoints.load_state_into(model, state, opt.retrain, opt.reset_classifier)
+    model.to(dev.device)
+    if dev.channels_last:
+        model.to(memory_format=torch.channels_last)
+    if opt.nGPU > 1:
+        first = opt.GPU - 1
+        model = torch.nn.DataParallel(model, device_ids=list(range(first, first + opt.nGPU)))
+    if dev.device.type == "cuda" and opt.backend == "cudnn":
+        torch.backends.cudnn.benchmark = True
+    return model
