@@ -178,17 +178,23 @@ def test(ctx, spec, as_json, **values):
 @click.argument("spec", type=click.Path(dir_okay=False))
 @opts.click_options(["nEpochs", "epochNumber", "LR", "weightDecay", "recipe", "keep_momentum"])
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {epoch, lr, wd, new_regime}.")
-def schedule(spec, nEpochs, epochNumber, LR, weightDecay, recipe, keep_momentum, as_json):
+@click.pass_context
+def schedule(ctx, spec, nEpochs, epochNumber, LR, weightDecay, recipe, keep_momentum, as_json):
     """The LR, WD and new-regime flag of every epoch, as training will use them."""
-    from .train.schedules import LUA_FILES, plan
+    from .train.schedules import LUA_FILES, RECIPE_DEFAULTS, plan, with_recipe_defaults
     from .model.spec import load_spec
     recipe = recipe or load_spec(spec).recipe
-    rows = plan(recipe, nEpochs, LR=LR, weightDecay=weightDecay, epochNumber=epochNumber,
+    o = with_recipe_defaults({"nEpochs": nEpochs, "LR": LR, "weightDecay": weightDecay}, recipe,
+                             opts.explicit_keys(ctx))
+    rows = plan(recipe, o["nEpochs"], LR=o["LR"], weightDecay=o["weightDecay"], epochNumber=epochNumber,
                 keep_momentum=keep_momentum)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows]))
         return
     click.echo(f"recipe {recipe} (Lua: {LUA_FILES[recipe]})")
+    if recipe in RECIPE_DEFAULTS:
+        click.echo("recipe defaults: " + " ".join(f"{opts.BY_KEY[k].flag if k in opts.BY_KEY else '--' + k} {v}"
+                                                  for k, v in RECIPE_DEFAULTS[recipe].items()))
     click.echo(f"{'epoch':>5}  {'LR':>12}  {'WD':>8}  new regime")
     for r in rows:
         flag = ("yes, momentum reset" if r.momentum_reset else "yes") if r.new_regime else ""
