@@ -57,9 +57,11 @@ def _cubic_rows(img, dst_len):
     def rows(idx):
         return img.index_select(1, torch.from_numpy(np.clip(idx, 0, src_len - 1)))
 
-    p1, p2 = rows(si_i), rows(si_i + 1)
-    p0 = torch.where(torch.from_numpy(si_i > 0).view_as(x), rows(si_i - 1), 2 * p1 - p2)
-    p3 = torch.where(torch.from_numpy(si_i + 2 < src_len).view_as(x), rows(si_i + 2), 2 * p2 - p1)
+    p0, p1, p2, p3 = rows(si_i - 1), rows(si_i), rows(si_i + 1), rows(si_i + 2)
+    # past an edge, the point is extrapolated; si_i grows, so that is a few first / last rows
+    first, last = int((si_i == 0).sum()), int((si_i + 2 >= src_len).sum())
+    p0[:, :first] = 2 * p1[:, :first] - p2[:, :first]
+    p3[:, dst_len - 1 - last:] = 2 * p2[:, dst_len - 1 - last:] - p1[:, dst_len - 1 - last:]
     a1, a2, a3 = p2 - p0, 2 * p0 - 5 * p1 + 4 * p2 - p3, 3 * (p1 - p2) + p3 - p0
     inner = a1 + x * (a2 + x * a3)
     # C: a0 + 0.5 * x * inner, where the double literal 0.5 makes the last steps double
