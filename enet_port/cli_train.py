@@ -53,15 +53,18 @@ def test(ctx, spec, as_json, **values):
 def schedule(ctx, spec, as_json, **values):
     """The LR, WD and new-regime flag of every epoch, as training will use them."""
     from .model.spec import load_spec
-    from .train.schedules import LUA_FILES, plan
+    from .train.schedules import LUA_FILES, RECIPE_DEFAULTS, plan
     opt = _resolve(ctx, values)
     recipe = opt.recipe or load_spec(spec).recipe
+    opt = opts.with_recipe(opt, recipe, opts.explicit_keys(ctx), opts.SCHEDULE)
     rows = plan(recipe, opt.nEpochs, LR=opt.LR, weightDecay=opt.weightDecay, epochNumber=opt.epochNumber,
                 keep_momentum=opt.keep_momentum)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows]))
         return
     click.echo(f"recipe {recipe} (Lua: {LUA_FILES[recipe]})")
+    if recipe in RECIPE_DEFAULTS:
+        click.echo("recipe defaults: " + " ".join(f"{opts.BY_KEY[k].flag} {v}" for k, v in RECIPE_DEFAULTS[recipe].items()))
     click.echo(f"{'epoch':>5}  {'LR':>12}  {'WD':>8}  new regime")
     for r in rows:
         flag = ("yes, momentum reset" if r.momentum_reset else "yes") if r.new_regime else ""

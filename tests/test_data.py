@@ -29,7 +29,8 @@ def test_every_existing_image_kind_loads_as_rgb(tmp_path):
     for path in (grey, cmyk, palette, png_named_jpeg):
         image = donkey.load_rgb(path)
         assert image.mode == "RGB" and image.size == (48, 40)
-    assert donkey.load_rgb(rotated).size == (40, 48)
+    assert donkey.load_rgb(rotated).size == (48, 40)  # as stored: Torch7's image.load ignores EXIF
+    assert donkey.load_rgb(rotated, exif_rotate=True).size == (40, 48)
 
 
 @pytest.mark.parametrize("content", [b"", b"this is not an image\n", "truncated"])

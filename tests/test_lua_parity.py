@@ -58,9 +58,10 @@ def train_lua_plan(rows, LR, weightDecay):
 @pytest.mark.parametrize("recipe", sorted(schedules.RECIPES))
 @pytest.mark.parametrize("LR", [0.0, 0.05])
 def test_python_schedule_equals_lua_paramsForEpoch(recipe, LR):
-    epochs = 60
-    rows = lua_schedule(ROOT / schedules.LUA_FILES[recipe], epochs, opt={"LR": LR, "nEpochs": epochs})
-    rule = schedules.make_rule(recipe, LR, epochs)
+    epochs, wd = 65, 3e-4
+    rows = lua_schedule(ROOT / schedules.LUA_FILES[recipe], epochs,
+                        opt={"LR": LR, "nEpochs": epochs, "weightDecay": wd})
+    rule = schedules.make_rule(recipe, LR, epochs, wd)
     for epoch, row in enumerate(rows, start=1):
         params, new_regime = rule(epoch)
         assert new_regime == row["new_regime"], epoch
@@ -69,8 +70,8 @@ def test_python_schedule_equals_lua_paramsForEpoch(recipe, LR):
             assert params["weightDecay"] == row["wd"]
         else:
             assert row["empty"] or row["lr"] is None
-    expected = train_lua_plan(rows, LR, 5e-4)
-    got = [(p.lr, p.wd, p.new_regime) for p in schedules.plan(recipe, epochs, LR=LR)]
+    expected = train_lua_plan(rows, LR, wd)
+    got = [(p.lr, p.wd, p.new_regime) for p in schedules.plan(recipe, epochs, LR=LR, weightDecay=wd)]
     assert got == pytest.approx(expected, rel=1e-12)
 
 

@@ -52,10 +52,32 @@ def test_v12_fast_and_slow():
     assert slow[16].lr == pytest.approx(0.095) and slow[17].lr == pytest.approx(0.095 * 0.9025) and slow[16].wd == 0
 
 
-def test_fb_resnet_step_keeps_momentum():
-    r = rows("fb.resnet.torch", 61)
-    assert r[1].lr == 0.1 and r[30].lr == 0.1 and r[31].lr == pytest.approx(0.01) and r[61].lr == pytest.approx(0.001)
-    assert not any(x.momentum_reset for x in r.values()) and r[1].wd == 1e-4
+def test_fb_resnet_step_keeps_momentum_and_honours_weight_decay():
+    r = rows("fb.resnet.torch", 90, weightDecay=3e-4)
+    assert r[1].lr == 0.1 and r[30].lr == 0.1 and r[31].lr == pytest.approx(0.01) and r[60].lr == pytest.approx(0.01)
+    assert r[61].lr == pytest.approx(0.001) and r[90].lr == pytest.approx(0.001)
+    assert not any(x.momentum_reset for x in r.values()) and {x.wd for x in r.values()} == {3e-4}
+    assert rows("fb.resnet.torch", 2, LR=0.4)[2].lr == 0.4
+
+
+def test_recipe_defaults_fill_what_the_command_line_did_not_give():
+    from enet_port.train.schedules import with_recipe_defaults
+    opt = {"nEpochs": 55, "batchSize": 128, "LR": 0.0, "weightDecay": 5e-4, "momentum": 0.9}
+    got = with_recipe_defaults(opt, "fb.resnet.torch", keep={"batchSize"})
+    # fb.resnet.torch: 90 epochs, LR 0.1, weight decay 1e-4, Nesterov 0.9, its data pipeline
+    assert got == {"nEpochs": 90, "batchSize": 128, "LR": 0.1, "weightDecay": 1e-4, "momentum": 0.9, "pipeline": "fb"}
+    assert with_recipe_defaults(opt, "regimes-55", keep=set()) == opt
+
+
+def test_schedule_command_shows_fb_resnet_recipe_defaults():
+    table = CliRunner().invoke(main, ["schedule", "specs/resnet18.json"]).stdout
+    assert "-nEpochs 90 -batchSize 256 -LR 0.1 -weightDecay 0.0001" in table and "--pipeline fb" in table
+    data = json.loads(CliRunner().invoke(main, ["schedule", "specs/resnet18.json", "--json"]).stdout)
+    assert len(data) == 90 and (data[0]["lr"], data[0]["wd"]) == (0.1, 1e-4)
+    assert [d["lr"] for d in data[29:31]] == pytest.approx([0.1, 0.01]) and data[60]["lr"] == pytest.approx(0.001)
+    given = json.loads(CliRunner().invoke(main, ["schedule", "specs/resnet18.json", "--json", "-nEpochs", "2",
+                                                 "-weightDecay", "5e-4", "-LR", "0.2"]).stdout)
+    assert [(d["lr"], d["wd"]) for d in given] == [(0.2, 5e-4), (0.2, 5e-4)]
 
 
 def test_manual_lr_turns_the_regime_table_off():

@@ -117,10 +117,10 @@ def by_class(items, n_classes):
     return groups
 
 
-def load_meanstd(index, cache, image_size, crop_size, seed, workers):
+def load_meanstd(index, cache, image_size, crop_size, seed, workers, exif_rotate=False):
     """Cached mean/std for this data, image and crop size; estimated when missing or stale."""
     path = Path(cache) / "meanstd.json"
-    key = {"data": index["data"], "imageSize": image_size, "cropSize": crop_size}
+    key = {"data": index["data"], "imageSize": image_size, "cropSize": crop_size, "exif_rotate": exif_rotate}
     if path.is_file():
         try:
             cached = json.loads(path.read_text())
@@ -128,19 +128,20 @@ def load_meanstd(index, cache, image_size, crop_size, seed, workers):
                 return cached["mean"], cached["std"]
         except (OSError, json.JSONDecodeError, KeyError):
             pass
-    mean, std = estimate_meanstd(index, image_size, crop_size, seed, workers)
+    mean, std = estimate_meanstd(index, image_size, crop_size, seed, workers, exif_rotate)
     atomic_write_text(path, json.dumps({**key, "mean": mean, "std": std}))
     return mean, std
 
 
-def estimate_meanstd(index, image_size, crop_size, seed, workers):
+def estimate_meanstd(index, image_size, crop_size, seed, workers, exif_rotate=False):
     """donkey.lua: means over one set of random crops, standard deviations over another.
 
     Lua draws 10,000 crops for each; we draw min(10,000, training images) (NOTES.md).
     """
     count = min(MEANSTD_SAMPLES, len(index["train"]))
     groups = by_class(index["train"], len(index["classes"]))
-    dataset = donkey.TrainSet(index["train"], groups, donkey.Transform(image_size, crop_size))
+    dataset = donkey.TrainSet(index["train"], groups, donkey.Transform(image_size, crop_size),
+                               exif_rotate)
     stats = []
     for part in (1, 2):
         sampler = donkey.ClassBalancedSampler(groups, count, seed, -part)

@@ -22,12 +22,13 @@ class BadImage(Exception):
     """A file that exists but cannot be decoded into an image."""
 
 
-def load_rgb(path):
-    """Decode any format PIL recognises (whatever the extension), EXIF-rotated, as RGB."""
+def load_rgb(path, exif_rotate=False):
+    """Decode any format PIL recognises (whatever the extension) as RGB; as stored, since
+    Torch7's ``image.load`` ignores the EXIF orientation, unless ``exif_rotate``."""
     try:
         with Image.open(path) as image:
             image.load()
-            return ImageOps.exif_transpose(image).convert("RGB")
+            return (ImageOps.exif_transpose(image) if exif_rotate else image).convert("RGB")
     except Exception as exc:  # decoders of broken files raise many kinds; all mean "unreadable"
         raise BadImage(f"{path}: {exc}") from None
 
@@ -84,8 +85,9 @@ class TrainSet(torch.utils.data.Dataset):
     """Keys are ``(image index, draw seed)``; a bad file is replaced by a fresh class-balanced
     draw, up to MAX_REPLACEMENTS times, after which the sample is dropped from its batch."""
 
-    def __init__(self, items, by_class, transform):
+    def __init__(self, items, by_class, transform, exif_rotate=False):
         self.items, self.by_class, self.transform = items, by_class, transform
+        self.exif_rotate = exif_rotate
 
     def __len__(self):
         return len(self.items)
@@ -96,7 +98,7 @@ class TrainSet(torch.utils.data.Dataset):
         for _ in range(MAX_REPLACEMENTS):
             path, label = self.items[index]
             try:
-                return self.transform.train(load_rgb(path), rng, path), label, skipped
+                return self.transform.train(load_rgb(path, self.exif_rotate), rng, path), label, skipped
             except BadImage as exc:
                 skipped.append(str(exc))
                 index = draw(self.by_class, rng)
@@ -106,8 +108,8 @@ class TrainSet(torch.utils.data.Dataset):
 class TestSet(torch.utils.data.Dataset):
     """Validation images in order; a bad file is left out of the evaluation and reported."""
 
-    def __init__(self, items, transform):
-        self.items, self.transform = items, transform
+    def __init__(self, items, transform, exif_rotate=False):
+        self.items, self.transform, self.exif_rotate = items, transform, exif_rotate
 
     def __len__(self):
         return len(self.items)
@@ -115,7 +117,7 @@ class TestSet(torch.utils.data.Dataset):
     def __getitem__(self, index):
         path, label = self.items[index]
         try:
-            return self.transform.test(load_rgb(path), path), label, []
+            return self.transform.test(load_rgb(path, self.exif_rotate), path), label, []
         except BadImage as exc:
             return None, label, [str(exc)]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from . import checkpoints, dataset, donkey, logs, schedules
+from . import checkpoints, dataset, donkey, logs, opts, pipeline, schedules
 from .runfolder import RunLock, new_run_dir, resume_options, starting_state, write_run_files
 from .session import pick_device, prepare_data, prepare_model
 from .test import evaluate
@@ -31,6 +31,8 @@ def run_training(spec_path, opt, explicit, echo=print, quiet=False):
         opt = resume_options(opt, explicit)
     spec = schedules.check_spec_recipe(load_spec(spec_path))
     recipe = opt.recipe or spec.recipe
+    if not opt.resume:
+        opt = opts.with_recipe(opt, recipe, explicit)
     index, meanstd = prepare_data(opt)
     dev = pick_device(opt)
     model = prepare_model(spec, opt, dev)
@@ -65,10 +67,15 @@ class EpochLoop:
         self.recipe, self.echo, self.quiet, self.meanstd = recipe, echo, quiet, meanstd
         self.run_dir = Path(opt.run_dir)
         self.groups = dataset.by_class(index["train"], len(index["classes"]))
-        transform = donkey.Transform(opt.imageSize, opt.cropSize, *meanstd)
-        self.train_set = donkey.TrainSet(index["train"], self.groups, transform)
-        self.test_batches = donkey.loader(donkey.TestSet(index["val"], transform), opt.batchSize, opt.nDonkeys)
+        transform = pipeline.transform(opt, meanstd)
+        self.train_set = donkey.TrainSet(index["train"], self.groups, transform, opt.exif_rotate)
+        self.test_batches = donkey.loader(donkey.TestSet(index["val"], transform, opt.exif_rotate), opt.batchSize,
+                                          opt.nDonkeys)
         self.epoch_size = opt.epochSize or -(-len(index["train"]) // opt.batchSize)
+        # Lua: top-1 over batchSize * epochSize draws; fb: over the images of the (partial) pass
+        self.planned = opt.batchSize * self.epoch_size
+        if opt.pipeline == "fb":
+            self.planned = min(self.planned, len(index["train"]))
         self.scaler = torch.amp.GradScaler("cuda", enabled=opt.amp == "fp16" and dev.device.type == "cuda")
         self.best_top1 = max((r["test_top1"] for r in logs.read_metrics(self.run_dir)), default=None)
 
@@ -79,10 +86,10 @@ class EpochLoop:
                                             schedules.uses_nesterov(self.recipe))
         elif row.new_regime:
             set_lr_wd(self.optimizer, row.lr, row.wd)
-        sampler = donkey.ClassBalancedSampler(self.groups, opt.batchSize * self.epoch_size, opt.manualSeed, row.epoch)
+        sampler = pipeline.train_sampler(opt, self.groups, len(self.index["train"]), row.epoch, self.planned)
         batches = donkey.loader(self.train_set, opt.batchSize, opt.nDonkeys, sampler, opt.manualSeed + row.epoch)
         train = train_epoch(self.model, batches, self.optimizer, self.scaler, row.epoch, self.dev, opt.batchChunks,
-                            opt.batchSize, self.epoch_size, self.run_dir, self.quiet)
+                            self.planned, self.epoch_size, self.run_dir, self.quiet)
         self.echo(logs.train_summary(row.epoch, train["train_seconds"], train["train_loss"], train["train_top1"]))
         test = evaluate(self.model, self.test_batches, len(self.index["classes"]), self.dev, self.run_dir, self.quiet)
         self.echo(logs.test_summary(row.epoch, test["test_seconds"], test["test_loss"], test["test_top1"]))

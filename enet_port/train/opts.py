@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import click
 
-from .schedules import RECIPES
+from .schedules import RECIPE_DEFAULTS, RECIPES
 
 TRAIN, TEST, BENCH, SCHEDULE = "train", "test", "bench", "schedule"
 RUN = (TRAIN, TEST)
@@ -77,6 +77,9 @@ OPTIONS = [
     Option("keep-momentum", False, bool, "Keep the momentum buffer when a new regime starts.", (TRAIN, SCHEDULE),
            lua=False),
     Option("run-dir", None, click.Path(file_okay=False), "Folder for this run (default: under -cache).", lua=False),
+    Option("pipeline", None, click.Choice(["lua", "fb"]), "Data pipeline: imagenet-multiGPU.torch's donkeys "
+           "(lua) or fb.resnet.torch's (fb). Default: the recipe's, else lua.", RUN, lua=False),
+    Option("exif-rotate", False, bool, "Apply EXIF orientation (Torch7's image.load ignores it).", DATA, lua=False),
     Option("steps", 5, click.IntRange(1), "Timed steps after 2 warm-up steps.", (BENCH,), lua=False),
 ]
 BY_KEY = {o.key: o for o in OPTIONS}
@@ -116,6 +119,18 @@ def resolve(values, explicit=frozenset(), command=TRAIN):
     if command in RUN and opt["data"] is None and not opt["resume"]:
         opt.update({k: v for k, v in SAMPLE_DEFAULTS.items() if k not in explicit})
     return Opt(**opt)
+
+
+def with_recipe(opt, recipe, explicit, command=TRAIN):
+    """``opt`` with ``recipe``'s defaults (fb.resnet.torch: -nEpochs 90 -batchSize 256 ...) where
+    neither the command line nor the sample run set the value: command line > sample-run
+    defaults > recipe defaults > option defaults."""
+    sample_run = command in RUN and opt.data is None and not opt.resume
+    keep = set(explicit) | (set(SAMPLE_DEFAULTS) if sample_run else set())
+    values = {k: v for k, v in RECIPE_DEFAULTS.get(recipe, {}).items() if k not in keep}
+    if opt.pipeline is None:
+        values.setdefault("pipeline", "lua")
+    return dataclasses.replace(opt, **values)
 
 
 def explicit_keys(ctx):

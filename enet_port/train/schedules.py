@@ -2,7 +2,8 @@
 
 Ports ``paramsForEpoch`` of imagenet-multiGPU.torch ``train.lua`` (the regime tables), the
 seed's stateful V6 and V7 rules, the V12 fast and slow rules, and fb.resnet.torch's
-``Trainer:learningRate`` step rule. Each rule is called once per epoch, in order, and returns
+``Trainer:learningRate`` step rule; :data:`RECIPE_DEFAULTS` holds the options a recipe brings
+with it (fb.resnet.torch's ``opts.lua`` defaults where they differ from imagenet-multiGPU.torch's). Each rule is called once per epoch, in order, and returns
 ``(params, new_regime)`` exactly as the Lua function does; :func:`plan` then applies the Lua
 trainer's rule: a fresh optimState (momentum reset) only when ``new_regime`` is true, otherwise
 the previous state, and so the previous LR and WD, stay in force. Rules compound as written
@@ -25,7 +26,7 @@ V6_WD = ((1, 18, 5e-4), (19, 29, 5e-4), (30, 43, 0.0), (44, 52, 0.0), (53, 1e8, 
 class RegimeTable:
     """imagenet-multiGPU.torch: a manual -LR disables the table; a row's first epoch is new."""
 
-    def __init__(self, rows, LR, nEpochs):
+    def __init__(self, rows, LR, nEpochs, weightDecay=None):
         self.rows, self.manual_lr = rows, LR
 
     def __call__(self, epoch):
@@ -40,7 +41,7 @@ class RegimeTable:
 class StatefulRule:
     """The shape the seed's V6/V7 and the V12 rules share: ``lr`` lives across calls."""
 
-    def __init__(self, LR, nEpochs):
+    def __init__(self, LR, nEpochs, weightDecay=None):
         self.manual_lr, self.n_epochs, self.lr = LR, nEpochs, None
 
     def __call__(self, epoch):
@@ -91,22 +92,32 @@ class V12Slow(StatefulRule):
 
 
 class FbResnetStep:
-    """fb.resnet.torch: LR * 0.1^floor((epoch-1)/30), set every epoch on one persistent
-    optimState (momentum kept), Nesterov momentum."""
+    """fb.resnet.torch: LR * 0.1^floor((epoch-1)/30) (LR / 10 at epochs 31 and 61) with
+    -weightDecay, set every epoch on one persistent optimState (momentum kept), Nesterov momentum.
+    -LR 0 and no -weightDecay mean the recipe's defaults."""
 
     keeps_momentum = True
     nesterov = True
 
-    def __init__(self, LR, nEpochs):
-        self.base = LR if LR != 0.0 else 0.1
+    def __init__(self, LR, nEpochs, weightDecay=None):
+        defaults = RECIPE_DEFAULTS["fb.resnet.torch"]
+        self.base = LR if LR != 0.0 else defaults["LR"]
+        self.wd = weightDecay if weightDecay is not None else defaults["weightDecay"]
 
     def __call__(self, epoch):
-        return {"learningRate": self.base * 0.1 ** ((epoch - 1) // 30), "weightDecay": 1e-4}, True
+        return {"learningRate": self.base * 0.1 ** ((epoch - 1) // 30), "weightDecay": self.wd}, True
 
+
+# option defaults a recipe brings (fb.resnet.torch opts.lua, and its README's ImageNet batch of
+# 256); the command line wins over them. "pipeline": the data pipeline (fb_transforms.py).
+RECIPE_DEFAULTS = {
+    "fb.resnet.torch": {"nEpochs": 90, "batchSize": 256, "LR": 0.1, "weightDecay": 1e-4,
+                        "momentum": 0.9, "pipeline": "fb"},
+}
 
 RECIPES = {
-    "regimes-55": lambda LR, n: RegimeTable(REGIMES_55, LR, n),
-    "regimes-fast": lambda LR, n: RegimeTable(REGIMES_FAST, LR, n),
+    "regimes-55": lambda LR, n, wd=None: RegimeTable(REGIMES_55, LR, n),
+    "regimes-fast": lambda LR, n, wd=None: RegimeTable(REGIMES_FAST, LR, n),
     "linear-v6": LinearV6,
     "exp-v7": ExpV7,
     "v12-fast": V12Fast,
@@ -150,10 +161,18 @@ def check_spec_recipe(spec):
     return spec
 
 
-def make_rule(recipe, LR, nEpochs):
+def make_rule(recipe, LR, nEpochs, weightDecay=None):
+    """The recipe's paramsForEpoch, given what the Lua ones read from ``opt`` (``weightDecay``:
+    None for "not given"; only fb.resnet.torch's rule reads it)."""
     if recipe not in RECIPES:
         raise ScheduleError(f"unknown recipe '{recipe}' (known: {', '.join(sorted(RECIPES))})")
-    return RECIPES[recipe](LR, nEpochs)
+    return RECIPES[recipe](LR, nEpochs, weightDecay)
+
+
+def with_recipe_defaults(opt, recipe, keep):
+    """``opt`` with ``recipe``'s :data:`RECIPE_DEFAULTS` for every key not in ``keep`` (the
+    options the user gave, and any other source that must win, e.g. a resumed run's options)."""
+    return {**opt, **{k: v for k, v in RECIPE_DEFAULTS.get(recipe, {}).items() if k not in keep}}
 
 
 def plan(recipe, nEpochs, LR=0.0, weightDecay=5e-4, epochNumber=1, last=None, start=None,
@@ -165,7 +184,7 @@ def plan(recipe, nEpochs, LR=0.0, weightDecay=5e-4, epochNumber=1, last=None, st
     as train.lua builds it, ``-LR``/``-weightDecay``; it changes only when the rule starts a new
     regime, which also resets momentum unless the recipe or ``keep_momentum`` keeps it.
     """
-    rule = make_rule(recipe, LR, nEpochs)
+    rule = make_rule(recipe, LR, nEpochs, weightDecay)
     last = epochNumber + nEpochs - 1 if last is None else last
     lr, wd = start if start is not None else (LR, weightDecay)
     keeps = keep_momentum or getattr(rule, "keeps_momentum", False)

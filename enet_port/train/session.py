@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from . import checkpoints, dataset
+from . import checkpoints, dataset, pipeline
 from .sample_data import make_sample_dataset
 from .train import Device
 from ..errors import DataError
@@ -38,7 +38,8 @@ def prepare_data(opt):
     if len(index["classes"]) != opt.nClasses:
         raise DataError(f"{index['data']}/train", f"{len(index['classes'])} class folders, but -nClasses is "
                                                   f"{opt.nClasses}")
-    meanstd = dataset.load_meanstd(index, opt.cache, opt.imageSize, opt.cropSize, opt.manualSeed, opt.nDonkeys)
+    meanstd = pipeline.meanstd_constants(opt) or dataset.load_meanstd(
+        index, opt.cache, opt.imageSize, opt.cropSize, opt.manualSeed, opt.nDonkeys, opt.exif_rotate)
     return index, meanstd
 
 

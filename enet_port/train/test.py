@@ -6,6 +6,7 @@ top-1 counts the highest output equal to the label, over nTest; the loss is
 sum(batch loss * batch size) / nTest. Also top-5, and with ``-conf`` the confusion matrix
 (rows: true class, columns: predicted), which the e-lab fork saved as ``confusion.t7``.
 """
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from . import checkpoints, dataset, donkey, logs
+from . import checkpoints, dataset, donkey, logs, pipeline
 from .session import pick_device, prepare_model, sample_root
 
 
@@ -57,8 +58,9 @@ def run_test(spec_path, opt, echo=print):
     items, classes = dataset.scan_val(opt.data or sample_root(opt), classes)
     dev = pick_device(opt)
     model = prepare_model(spec_path, opt, dev, state=saved)
-    transform = donkey.Transform(opt.imageSize, opt.cropSize, trained["mean"], trained["std"])
-    batches = donkey.loader(donkey.TestSet(items, transform), opt.batchSize, opt.nDonkeys)
+    opt = dataclasses.replace(opt, pipeline=opt.pipeline or trained.get("pipeline") or "lua")
+    transform = pipeline.transform(opt, (trained["mean"], trained["std"]))
+    batches = donkey.loader(donkey.TestSet(items, transform, opt.exif_rotate), opt.batchSize, opt.nDonkeys)
     result = evaluate(model, batches, len(classes), dev, Path(opt.retrain).parent)
     echo(logs.test_summary(saved.get("epoch", 0), result["test_seconds"], result["test_loss"], result["test_top1"]))
     return result

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from . import logs
+from .chunks import chunk_sizes
 from ..errors import DataError
 
 
@@ -51,7 +52,8 @@ def train_batch(model, x, y, optimizer, scaler, dev, chunks):
     """trainBatch: one SGD step on (x, y); returns (summed loss, correct)."""
     optimizer.zero_grad(set_to_none=True)
     batch_loss, batch_correct = 0.0, 0
-    for xc, yc in zip(x.chunk(chunks), y.chunk(chunks)):
+    sizes = chunk_sizes(len(x), chunks)
+    for xc, yc in zip(x.split(sizes), y.split(sizes)):
         with dev.autocast():
             out = model(xc)
         loss = F.nll_loss(out.float(), yc) * (len(xc) / len(x))
@@ -63,10 +65,10 @@ def train_batch(model, x, y, optimizer, scaler, dev, chunks):
     return batch_loss, batch_correct
 
 
-def train_epoch(model, batches, optimizer, scaler, epoch, dev, chunks, batch_size, epoch_size, run_dir,
+def train_epoch(model, batches, optimizer, scaler, epoch, dev, chunks, planned, epoch_size, run_dir,
                 quiet=False):
-    """Train over ``batches`` (``epoch_size`` planned batches of ``batch_size``); returns the
-    epoch's loss, top-1, skipped files and speed."""
+    """Train over ``batches`` (``epoch_size`` batches, ``planned`` images in all: top-1's
+    denominator); returns the epoch's loss, top-1, skipped files and speed."""
     model.train()
     lr = optimizer.param_groups[0]["lr"]
     loss_sum = correct = seen = n_batches = skipped = 0
@@ -97,5 +99,5 @@ def train_epoch(model, batches, optimizer, scaler, epoch, dev, chunks, batch_siz
     seconds = time.time() - start
     if n_batches == 0:
         raise DataError(str(run_dir / "bad_images.log"), f"epoch {epoch}: no training image could be read")
-    return {"train_loss": loss_sum / n_batches, "train_top1": 100.0 * correct / (batch_size * epoch_size),
+    return {"train_loss": loss_sum / n_batches, "train_top1": 100.0 * correct / planned,
             "skipped": skipped, "train_seconds": seconds, "images_per_s": seen / max(seconds, 1e-9)}
