@@ -226,8 +226,12 @@ class _Expander:
                 if arg not in self.variables:
                     raise self.error(f"{json_path}[{i}]", f"unknown variable {arg!r} (known: {', '.join(VARIABLES)})")
                 arg = self.variables[arg]
+            elif isinstance(arg, list):
+                if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in arg):
+                    raise self.error(f"{json_path}[{i}]", f"a table argument holds numbers only, not {arg!r}")
             elif arg is not None and not isinstance(arg, (bool, int, float)):
-                raise self.error(f"{json_path}[{i}]", f"an argument is a number, true, false or null, not {arg!r}")
+                raise self.error(f"{json_path}[{i}]",
+                                 f"an argument is a number, true, false, null or a list of numbers, not {arg!r}")
             out.append(arg)
         return out
 

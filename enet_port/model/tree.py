@@ -65,7 +65,10 @@ class Node:
 
 
 def _canonical(value):
-    """Lua numbers are doubles: 64 and 64.0 are the same argument."""
+    """Lua numbers are doubles: 64 and 64.0 are the same argument; a Lua table of numbers
+    (``nn.Transpose({2, 3})``) is compared as a tuple."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_canonical(v) for v in value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
@@ -85,4 +88,6 @@ def _lua_literal(value):
         return "true" if value else "false"
     if isinstance(value, str):
         return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "{" + ", ".join(_lua_literal(v) for v in value) + "}"
     return repr(_canonical(value))
