@@ -165,3 +165,26 @@ def test_summary_of_a_graph_counts_a_shared_weight_once(tmp_path):
     assert result.exit_code == 0, result.output
     total = [line for line in result.output.splitlines() if line.startswith("total")][0]
     assert f"{148 + 435:,}" in total
+
+
+def test_resnet18_graph_equals_torchvision():
+    torchvision = pytest.importorskip("torchvision")
+    torch.manual_seed(0)
+    ours = build("tests/specs/resnet18_graph.json").eval()
+    theirs = torchvision.models.resnet18().eval()
+    assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in theirs.parameters())
+    kinds = (nn.Conv2d, nn.BatchNorm2d, nn.Linear)
+    pairs = list(zip(*([m for m in model.modules() if isinstance(m, kinds)] for model in (ours, theirs))))
+    assert len(pairs) == 20 + 20 + 1
+    with torch.no_grad():
+        for mine, tv in pairs:
+            assert type(tv) in type(mine).__mro__
+            if isinstance(tv, nn.BatchNorm2d):
+                tv.running_mean.normal_(0, 0.1)
+                tv.running_var.uniform_(0.5, 1.5)
+                tv.weight.uniform_(0.5, 1.5)
+                tv.bias.normal_(0, 0.1)
+            for key, value in tv.state_dict().items():
+                getattr(mine, key).copy_(value)
+        x = torch.randn(2, 3, 224, 224)
+        assert torch.allclose(ours(x), theirs(x), atol=1e-4, rtol=1e-4)
