@@ -1,3 +1,5 @@
 """The model half: the Torch7 module table, layers, ENet blocks, specs, the interpreter,
 shapes and summary. It never imports the Lua or the trainer half."""
-from . import modules  # noqa: F401  (fills the module table before any lookup)
+# Each import fills part of the module table before any lookup.
+from . import (modules, modules_activations, modules_graph, modules_reshape, modules_spatial,  # noqa: F401
+               modules_tables)

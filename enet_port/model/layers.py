@@ -14,28 +14,30 @@ import torch.nn.functional as F
 
 
 class Torch7Dropout(nn.Module):
-    """``nn.SpatialDropout(p)`` (per channel) or ``nn.Dropout(p, true)`` (v1, per element).
+    """``nn.SpatialDropout(p)`` (per channel) or ``nn.Dropout(p, v1, inplace, stochasticInference)``.
 
-    Torch7 keeps survivors unscaled in training and multiplies by ``1 - p`` in evaluation,
-    the reverse of ``nn.Dropout2d``.
+    v1 (and SpatialDropout) keeps survivors unscaled in training and multiplies by ``1 - p`` in
+    evaluation, the reverse of ``nn.Dropout2d``; v2 divides survivors by ``1 - p`` in training and
+    passes evaluation through. ``stochastic`` (Dropout's stochasticInference) keeps dropping in
+    evaluation, as ``updateOutput``'s ``if self.train or self.stochastic_inference`` does.
     """
 
-    def __init__(self, p, per_channel):
+    def __init__(self, p, per_channel, v2=False, stochastic=False):
         super().__init__()
         self.p = float(p)
-        self.per_channel = per_channel
+        self.per_channel, self.v2, self.stochastic = per_channel, v2, stochastic
 
     def forward(self, x):
-        if not self.training:
-            return x * (1.0 - self.p)
         if self.p == 0:
             return x
+        if not (self.training or self.stochastic):
+            return x if self.v2 else x * (1.0 - self.p)
         shape = x.shape[:2] + (1,) * (x.dim() - 2) if self.per_channel else x.shape
         keep = torch.empty(shape, device=x.device, dtype=x.dtype).bernoulli_(1.0 - self.p)
-        return x * keep
+        return x * (keep / (1.0 - self.p) if self.v2 else keep)
 
     def extra_repr(self):
-        return f"p={self.p}, per_channel={self.per_channel}"
+        return f"p={self.p}, per_channel={self.per_channel}, v2={self.v2}, stochastic={self.stochastic}"
 
 
 class Padding(nn.Module):

@@ -132,10 +132,12 @@ register("nn.PReLU", [Param("nOutputPlane", "int", 0)],
          macs=no_macs)
 register("nn.SpatialDropout", [Param("p", "number", 0.5)],
          build=lambda a, n: layers.Torch7Dropout(a["p"], per_channel=True), **_ACTIVATION)
-register("nn.Dropout", [Param("p", "number", 0.5), Param("v1", "bool", False, field=False),
-                        Param("inplace", "any", False)],
-         build=lambda a, n: layers.Torch7Dropout(a["p"], per_channel=False) if a["v1"] else nn.Dropout(a["p"]),
-         fields=lambda a, n: {"v2": not a["v1"]}, **_ACTIVATION)
+register("nn.Dropout", [Param("p", "number", 0.5), Param("v1", "any", False, field=False),
+                        Param("inplace", "any", False), Param("stochasticInference", "any", False, field=False)],
+         build=lambda a, n: layers.Torch7Dropout(a["p"], per_channel=False, v2=not a["v1"],
+                                                 stochastic=bool(a["stochasticInference"])),
+         fields=lambda a, n: {"v2": not a["v1"], "stochastic_inference": bool(a["stochasticInference"])},
+         **_ACTIVATION)
 register("nn.Identity", [], build=lambda a, n: nn.Identity(), **_ACTIVATION)
 
 

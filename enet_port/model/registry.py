@@ -17,9 +17,11 @@ REQUIRED = object()
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str  # 'int', 'number', 'bool', 'any' (Lua truthiness), 'ints' (the rest, View)
+    kind: str  # 'int', 'number', 'bool', 'any' (Lua truthiness), 'ints' (the rest, View),
+    #            'pairs' (the rest, each a Lua table {a, b} of whole numbers, Transpose)
     default: object = REQUIRED  # a value, REQUIRED, or a function of the arguments so far
     field: bool = True  # Torch7 stores it under the same name (self.kW = kW)
+    tail: str = ""  # 'ints' only: a trailing true/false is this argument (Reshape's batchMode)
 
 
 @dataclass(frozen=True)
@@ -86,12 +88,11 @@ def resolve_args(node, lenient=False):
     ``lenient`` ignores extra arguments, as a Lua constructor call does."""
     mtype = lookup(node.name)
     args, given = {}, list(node.args)
-    if lenient and not any(p.kind == "ints" for p in mtype.params):
+    if lenient and not any(p.kind in REST for p in mtype.params):
         given = given[:len(mtype.params)]
     for i, param in enumerate(mtype.params):
-        if param.kind == "ints":
-            args[param.name] = [_check(param, v) for v in given[i:]]
-            return args
+        if param.kind in REST:
+            return _rest(param, given[i:], args)
         value = given[i] if i < len(given) else None
         if value is None:
             if param.default is REQUIRED:
@@ -106,9 +107,31 @@ def resolve_args(node, lenient=False):
     return args
 
 
+REST = ("ints", "pairs")
+
+
+def _rest(param, values, args):
+    """A parameter that takes all remaining arguments (Lua's ``...``)."""
+    if param.tail:
+        args[param.tail] = values.pop() if values and isinstance(values[-1], bool) else None
+    if param.kind == "pairs":
+        args[param.name] = [_pair(param, v) for v in values]
+    else:
+        args[param.name] = [_check(param, v) for v in values]
+    return args
+
+
+def _pair(param, value):
+    if not (isinstance(value, (list, tuple)) and len(value) == 2):
+        raise ArgumentError(f"argument {param.name}: each is a pair {{a, b}}, got {value!r}")
+    return tuple(_check(Param(param.name, "int"), v) for v in value)
+
+
 def _check(param, value):
     if param.kind == "any":
         return value
+    if isinstance(value, (list, tuple)):
+        raise ArgumentError(f"argument {param.name} must be a single value, got the table {value!r}")
     if param.kind == "bool":
         if not isinstance(value, bool):
             raise ArgumentError(f"argument {param.name} must be true or false, got {value!r}")

@@ -12,7 +12,10 @@ from .registry import lookup, resolve_args
 
 
 class ShapeError(ValueError):
-    """A module that cannot take the shape its predecessor gives."""
+    """A module that cannot take the shape its predecessor gives; ``node`` is the innermost
+    module that refused (set by :func:`infer`), so errors inside containers and graphs name it."""
+
+    node = None
 
 
 def infer(node, shape, record=None):
@@ -24,7 +27,11 @@ def infer(node, shape, record=None):
     if record is not None:
         slot = len(record)
         record.append((node, None))
-    out = mtype.shape(a, node, shape, lambda child, s: infer(child, s, record))
+    try:
+        out = mtype.shape(a, node, shape, lambda child, s: infer(child, s, record))
+    except ShapeError as exc:
+        exc.node = exc.node or node
+        raise
     if record is not None:
         record[slot] = (node, out)
     return out

@@ -8,31 +8,50 @@ Grammar (the one place it is written down):
     spec      := {"name": str, "description": str, "lua": path, "recipe": recipe name,
                   "input": [C, H, W], "classes": int, "init": "torch7" | "fb.resnet.torch",
                   "blocks": {"dropout": bool}, "features": [entry...], "classifier": [entry...]}
-    entry     := module | block | loop
-    module    := {TORCH7_NAME: [arg...], "modifiers": [mod...], "children": [entry...], "lua": str}
+    entry     := module | block | loop | graph
+    module    := {TORCH7_NAME: [arg...], "modifiers": [mod...], "children": [entry...], "lua": str,
+                  "id": str, "share": share}
     block     := {ALIAS: [input, output, downsample?], "lua": str}      (ALIAS: enet_port.blocks)
     loop      := {"for": [first, last], "body": [entry...], "lua": str}  (Lua: for i = first,last do)
+    graph     := {"nn.gModule": {"inputs": [name...], "outputs": [name...], "nodes": [node...]},
+                  "lua": str, "id": str}
+    node      := module | block | graph, plus {"name": str, "inputs": [name...]}
+    share     := {"id": str, "fields": [TORCH7_FIELD...]}
     mod       := "noBias" | "ceil" | "floor" | ["setNumInputDims", n]
-    arg       := number | true | false | null | "$nClasses"
+    arg       := number | true | false | null | "$nClasses" | [number...]   (a Lua table {a, b})
 
 ``TORCH7_NAME`` is a key of :data:`enet_port.registry.REGISTRY` (``nn.X`` or ``cudnn.X``);
 arguments are Torch7's positional arguments in Torch7 order; ``children`` only on containers
-(``nn.Sequential``, ``nn.ConcatTable``), standing for their ``:add`` calls. Every problem is
-reported as ``file: json.path: message`` before anything is built.
+(``nn.Sequential``, ``nn.ConcatTable``), standing for their ``:add`` calls.
+
+A ``graph`` is nngraph's ``nn.gModule(inputs, outputs)``: ``nodes`` in the order the Lua creates
+them, each a module entry with a unique ``name`` and the ``inputs`` it is called on (Lua
+``local c = nn.X(...)(b)`` is ``{"name": "c", "nn.X": [...], "inputs": ["b"]}``; ``nn.X()({a, b})``
+has ``"inputs": ["a", "b"]`` and its module receives the table {a, b}). Graph inputs are the
+nodes made by ``nn.Identity()()`` (``"inputs": []``), listed in ``inputs`` in the order of
+``nn.gModule``'s first table; ``outputs`` likewise. A node reads only earlier nodes (no cycles),
+every node leads to an output, and one input/output means a tensor, several a table.
+
+``id`` names a module; ``share`` on a later module of the same type (Lua
+``src:clone('weight', 'bias', 'gradWeight', 'gradBias')`` or ``m:share(src, ...)``) makes it use
+the source's tensors: the built model holds one Parameter for both. Fields are Torch7 names;
+``gradX`` is accepted and shares with ``X``. A container shares module by module.
+
+Every problem is reported as ``file: json.path: message`` before anything is built.
 """
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SpecError
-from . import blocks, inits, registry
+from . import blocks, inits, registry, spec_graph
 from .shapes import ShapeError, infer
 from .tree import Node, Origin
 
 TOP_KEYS = {"name", "description", "lua", "recipe", "input", "classes", "init", "blocks",
             "features", "classifier"}
 REQUIRED_KEYS = ("name", "recipe", "features", "classifier")
-ENTRY_KEYS = {"modifiers", "children", "lua"}
+ENTRY_KEYS = {"modifiers", "children", "lua", "id", "share"}
 VARIABLES = ("$nClasses",)
 
 
@@ -124,6 +143,7 @@ def expand(spec, classes=None, input_shape=None, features_only=False):
         model = features  # a flat Sequential, as a model file without a classifier builds
     else:
         model = Node("nn.Sequential", [], children=[features, classifier], origin=Origin(spec.path))
+    spec_graph.check_shares(model, expander.error)
     inits.INITS[spec.data.get("init", "torch7")].apply_to_nodes(model)
     check_shapes(model, input_shape or spec.input)
     return model
@@ -137,7 +157,10 @@ def check_shapes(model, input_shape):
             try:
                 shape = infer(node, shape)
             except (ShapeError, registry.ArgumentError) as exc:
-                raise SpecError(node.origin.file, node.origin.json_path, str(exc)) from None
+                where = getattr(exc, "node", None) or node
+                if not where.origin.json_path:
+                    where = node
+                raise SpecError(where.origin.file, where.origin.json_path, str(exc)) from None
     return shape
 
 
@@ -171,6 +194,8 @@ class _Expander:
             raise self.error(json_path, "an entry is a JSON object")
         if "for" in item:
             return self.loop(item, json_path)
+        if "nn.gModule" in item:
+            return [spec_graph.expand_graph(self, item, json_path)]
         names = [k for k in item if k not in ENTRY_KEYS]
         known = [k for k in names if k in registry.REGISTRY or k in blocks.ALIASES]
         if len(known) == 1 and len(names) > 1:
@@ -194,7 +219,9 @@ class _Expander:
         except KeyError as exc:
             raise self.error(json_path, exc.args[0]) from None
         node = Node(name, args, self.modifiers(item.get("modifiers", []), mtype, json_path),
-                    origin=origin, lua=lua)
+                    origin=origin, lua=lua, id=self.id(item, json_path))
+        if "share" in item:
+            node.share = spec_graph.parse_share(self, item["share"], f"{json_path}.share")
         if "children" in item:
             if not mtype.container:
                 raise self.error(f"{json_path}.children", f"{name} is not a container")
@@ -204,6 +231,12 @@ class _Expander:
         except registry.ArgumentError as exc:
             raise self.error(f"{json_path}.{name}", str(exc)) from None
         return node
+
+    def id(self, item, json_path):
+        value = item.get("id", "")
+        if not isinstance(value, str) or ("id" in item and not value):
+            raise self.error(f"{json_path}.id", "must be a non-empty string")
+        return value
 
     def loop(self, item, json_path):
         self.no_extra_keys(item, json_path, {"for", "body", "lua"})
@@ -226,8 +259,12 @@ class _Expander:
                 if arg not in self.variables:
                     raise self.error(f"{json_path}[{i}]", f"unknown variable {arg!r} (known: {', '.join(VARIABLES)})")
                 arg = self.variables[arg]
+            elif isinstance(arg, list):
+                if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in arg):
+                    raise self.error(f"{json_path}[{i}]", f"a table argument holds numbers only, not {arg!r}")
             elif arg is not None and not isinstance(arg, (bool, int, float)):
-                raise self.error(f"{json_path}[{i}]", f"an argument is a number, true, false or null, not {arg!r}")
+                raise self.error(f"{json_path}[{i}]",
+                                 f"an argument is a number, true, false, null or a list of numbers, not {arg!r}")
             out.append(arg)
         return out
 

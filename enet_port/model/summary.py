@@ -19,12 +19,15 @@ def summarize(spec, input_shape=None, classes=None, features_only=False, depth=0
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
     shape = tuple(input_shape or spec.input)
     model = build(spec, classes=classes, input_shape=shape, features_only=features_only)
+    # Counted before the move to the meta device, which gives shared parameters (Lua clones)
+    # one copy per module; parameters() counts a shared one once.
+    params = {m: sum(p.numel() for p in m.parameters()) for m in model.modules()}
+    total_params = params[model]
     outputs = _trace(model, shape)
     rows = []
     for part in ([model] if is_flat(model.t7_node) else model):
         for index, module in enumerate(part):
-            _collect(module, outputs, rows, f"{_part_name(part)}[{index}]", 0, depth)
-    total_params = sum(p.numel() for p in model.parameters())
+            _collect(module, outputs, params, rows, f"{_part_name(part)}[{index}]", 0, depth)
     total_macs = sum(_macs(m, outputs) for m in model.modules())
     return {"spec": str(spec.path), "input": list(shape), "params": total_params, "macs": total_macs,
             "gops": 2 * total_macs / 1e9, "layers": rows}
@@ -68,16 +71,16 @@ def _shape_of(out):
     return list(out.shape[1:])
 
 
-def _collect(module, outputs, rows, index, level, depth):
+def _collect(module, outputs, params, rows, index, level, depth):
     node = module.t7_node
     rows.append({
         "index": index, "level": level, "name": node.label or lua_call(node), "lua": node.lua if level == 0 else "",
         "where": node.where, "output_shape": _shape_of(outputs[module][1]) if module in outputs else None,
-        "params": sum(p.numel() for p in module.parameters()),
+        "params": params[module],
         "macs": sum(_macs(m, outputs) for m in module.modules())})
     if level < depth:
         for i, child in enumerate(module.children()):
-            _collect(child, outputs, rows, f"{index}.{i}", level + 1, depth)
+            _collect(child, outputs, params, rows, f"{index}.{i}", level + 1, depth)
 
 
 def format_table(summary):

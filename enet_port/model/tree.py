@@ -5,6 +5,18 @@ A :class:`Node` is one Torch7 module as the Lua constructed it: its Torch7 name 
 ``:ceil()``, ``:setNumInputDims(3)``), its children, and where it came from (a spec's JSON path
 or a Lua file and line). The spec loader and the Lua tracer both produce Nodes; ``diff``
 compares Nodes; ``build`` turns Nodes into PyTorch modules.
+
+An nngraph graph ``nn.gModule(inputs, outputs)`` is a Node named ``nn.gModule`` whose
+``children`` are the graph's nodes in creation order (each module called as ``nn.X(...)(parents)``
+is one child, the graph inputs ``nn.Identity()()`` included) and whose ``args`` are
+``[input positions, output positions]``: two lists of 0-based indices into ``children``, in the
+order of the Lua tables given to ``nn.gModule``. Each child's ``inputs`` lists the positions of
+the children it was called on, in call order (a child with several receives their outputs as a
+table in that order); a graph input has ``inputs == []``. Every child comes after its inputs.
+
+Shared parameters (Lua ``m:clone('weight', 'bias')``, ``m:share(src, ...)``): the source has an
+``id``; the clone has ``share == {"id": that id, "fields": [Torch7 field names]}``. Ids are only
+names: :func:`share_links` gives the relation by walk position, which is what compares.
 """
 from dataclasses import dataclass, field
 
@@ -38,6 +50,9 @@ class Node:
     lua: str = ""
     label: str = ""  # a helper call this node stands for, e.g. "bottleneck(16, 64, true)"
     init: dict = field(default_factory=dict)  # tensor calls after construction: {"weight": ["normal", 0, s]}
+    inputs: list = field(default_factory=list)  # in an nn.gModule: positions of the sibling nodes it reads
+    id: str = ""  # a name other nodes refer to (shared parameters), unique in the tree
+    share: dict = field(default_factory=dict)  # {"id": source id, "fields": ["weight", "bias"]}: Lua clone
 
     @property
     def where(self):
@@ -64,8 +79,19 @@ class Node:
             yield from child.walk()
 
 
+def share_links(root):
+    """``{walk position of a clone: (walk position of its source, fields)}`` for ``root``."""
+    nodes = list(root.walk())
+    where = {n.id: i for i, n in enumerate(nodes) if n.id}
+    return {i: (where.get(n.share["id"]), tuple(n.share.get("fields", ())))
+            for i, n in enumerate(nodes) if n.share}
+
+
 def _canonical(value):
-    """Lua numbers are doubles: 64 and 64.0 are the same argument."""
+    """Lua numbers are doubles: 64 and 64.0 are the same argument; a Lua table of numbers
+    (``nn.Transpose({2, 3})``) is compared as a tuple."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_canonical(v) for v in value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
@@ -85,4 +111,6 @@ def _lua_literal(value):
         return "true" if value else "false"
     if isinstance(value, str):
         return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "{" + ", ".join(_lua_literal(v) for v in value) + "}"
     return repr(_canonical(value))

@@ -1,0 +1,118 @@
+"""Records of Torch7's tensor-shape modules: Reshape, Narrow, Sum, Mean, Squeeze, Transpose.
+
+Signatures from torch/nn ``Reshape.lua`` (sizes..., batchMode), ``Narrow.lua`` (dimension,
+offset, length=1), ``Sum.lua`` (dimension=1, nInputDims, sizeAverage=false, squeeze=true),
+``Mean.lua`` (dimension=1, nInputDims: Sum with sizeAverage), ``Squeeze.lua`` (dim,
+numInputDims) and ``Transpose.lua`` ({a, b}...). Their dimensions count the batch unless
+nInputDims (numInputDims, setNumInputDims) says the input is batched: the shape rules work on
+per-sample shapes, so a rule that lands on the batch dimension is an error, as it is a bug.
+"""
+import math
+
+from . import layers_tables
+from .modules import no_macs, no_tensors
+from .registry import Param, register
+from .shapes import ShapeError, format_shape, sample_dim
+
+_NO_PARAMS = dict(tensors=no_tensors, macs=no_macs)
+
+
+def _sample(node, shape):
+    if isinstance(shape, list):
+        raise ShapeError(f"{node.name} expects a tensor, gets a table")
+    return shape
+
+
+def _batched_dim(dim, shape, node, n_input_dims=None):
+    """A Lua dim of the batched tensor -> index into the per-sample shape."""
+    if dim < 0:
+        index = len(shape) + 1 + dim
+    else:
+        index = dim - 1 + int(n_input_dims is not None and len(shape) == n_input_dims)
+    if index == 0:
+        raise ShapeError(f"{node.name} works along the batch dimension")
+    if not 0 < index <= len(shape):
+        raise ShapeError(f"{node.name}: dimension {dim} is outside a batch of {format_shape(shape)}")
+    return index - 1
+
+
+def _reshape_shape(a, node, shape, infer_child):
+    if a["batchMode"] is False:
+        raise ShapeError(f"{node.name}(..., false) views the whole batch as one sample")
+    sizes = tuple(a["sizes"])
+    if math.prod(sizes) != math.prod(_sample(node, shape)):
+        raise ShapeError(f"{node.name}({', '.join(map(str, sizes))}) cannot reshape {format_shape(shape)}")
+    return sizes
+
+
+register("nn.Reshape", [Param("sizes", "ints", field=False, tail="batchMode")],
+         build=lambda a, n: layers_tables.Reshape(a["sizes"], a["batchMode"]), shape=_reshape_shape,
+         fields=lambda a, n: {"nelement": math.prod(a["sizes"]), "batchMode": a["batchMode"]}, **_NO_PARAMS)
+
+
+def _narrow_shape(a, node, shape, infer_child):
+    dim = _batched_dim(a["dimension"], _sample(node, shape), node)
+    size, length = shape[dim], a["length"]
+    if length < 0:
+        length = size - a["offset"] + length + 2
+    if a["offset"] < 1 or length < 1 or a["offset"] + length - 1 > size:
+        raise ShapeError(f"{node.name}({a['dimension']}, {a['offset']}, {a['length']}) is outside "
+                         f"size {size} of {format_shape(shape)}")
+    return shape[:dim] + (length,) + shape[dim + 1:]
+
+
+register("nn.Narrow", [Param("dimension", "int"), Param("offset", "int", field=False), Param("length", "int", 1)],
+         build=lambda a, n: layers_tables.Narrow(a["dimension"], a["offset"], a["length"]),
+         shape=_narrow_shape, fields=lambda a, n: {"index": a["offset"]}, **_NO_PARAMS)
+
+
+def _sum_shape(a, node, shape, infer_child):
+    dim = _batched_dim(a["dimension"], _sample(node, shape), node, a["nInputDims"])
+    return shape[:dim] + shape[dim + 1:] if a["squeeze"] else shape[:dim] + (1,) + shape[dim + 1:]
+
+
+def _sum_build(a, node):
+    return layers_tables.Sum(a["dimension"], a["nInputDims"], a["sizeAverage"], a["squeeze"])
+
+
+_SUM = [Param("dimension", "int", 1), Param("nInputDims", "int", None)]
+register("nn.Sum", _SUM + [Param("sizeAverage", "any", False), Param("squeeze", "bool", True)],
+         build=_sum_build, shape=_sum_shape, **_NO_PARAMS)
+register("nn.Mean", _SUM, build=lambda a, n: _sum_build({**a, "sizeAverage": True, "squeeze": True}, n),
+         shape=lambda a, n, s, ic: _sum_shape({**a, "squeeze": True}, n, s, ic),
+         fields=lambda a, n: {"sizeAverage": True, "squeeze": True}, **_NO_PARAMS)
+
+
+def _squeeze_shape(a, node, shape, infer_child):
+    shape = _sample(node, shape)
+    if a["dim"] is None:
+        return tuple(s for s in shape if s != 1)
+    dim = _batched_dim(a["dim"], shape, node, a["numInputDims"])
+    return shape[:dim] + shape[dim + 1:] if shape[dim] == 1 else shape
+
+
+register("nn.Squeeze", [Param("dim", "int", None), Param("numInputDims", "int", None)],
+         build=lambda a, n: layers_tables.Squeeze(a["dim"], a["numInputDims"]),
+         shape=_squeeze_shape, **_NO_PARAMS)
+
+
+def _num_input_dims(node):
+    args = node.modifier_args("setNumInputDims")
+    return int(args[0]) if args else None
+
+
+def _transpose_shape(a, node, shape, infer_child):
+    out = list(_sample(node, shape))
+    n = _num_input_dims(node)
+    shift = int(n is not None and len(shape) + 1 > n)
+    for pair in a["permutations"]:
+        i, j = (sample_dim(d + shift, node) for d in pair)
+        if max(i, j) >= len(out):
+            raise ShapeError(f"{node.name}: {{{pair[0]}, {pair[1]}}} is outside {format_shape(shape)}")
+        out[i], out[j] = out[j], out[i]
+    return tuple(out)
+
+
+register("nn.Transpose", [Param("permutations", "pairs", field=False)],
+         build=lambda a, n: layers_tables.Transpose(a["permutations"], _num_input_dims(n)),
+         shape=_transpose_shape, modifiers=("setNumInputDims",), **_NO_PARAMS)
