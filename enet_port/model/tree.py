@@ -38,6 +38,8 @@ class Node:
     lua: str = ""
     label: str = ""  # a helper call this node stands for, e.g. "bottleneck(16, 64, true)"
     init: dict = field(default_factory=dict)  # tensor calls after construction: {"weight": ["normal", 0, s]}
+    id: str = ""  # the spec entry's "id", when another node refers to this one
+    tie: object = field(default=None, repr=False, compare=False)  # the Node this one refers to
 
     @property
     def where(self):
