@@ -25,9 +25,9 @@ UNWRAPPED = ("nn.DataParallelTable",)
 class Converted:
     tree: Node
     tensors: dict = field(default_factory=dict)  # id(node) -> {PyTorch name: numpy array}
-    stored_input: object = None  # the root's stored gradInput (the last input's shape), if any
+    stored_input: object = None  # the model's stored gradInput shape (its last input's), if any
     sizes: list = field(default_factory=list)  # iSize fields found, in tree order
-    train: bool = True  # the root's train flag (Torch7 modules start with train = true)
+    train: bool = True  # the model's train flag (Torch7 modules start with train = true)
 
 
 def as_list(value):
@@ -67,6 +67,9 @@ class _Converter:
         if id(obj) in self.seen:
             raise self.error(place, f"{name} is the same module object as one met before (shared weights "
                                     "cannot be written as a spec)")
+        if self.result.tree is None and not self.seen:  # the model itself, wrappers unwrapped
+            self.result.train = f.get("train") is not False
+            self.result.stored_input = _shape(f.get("gradInput"))
         node = self.make(name, f, obj, place)
         self.seen[id(obj)] = node
         if f.get("iSize") is not None:
@@ -114,8 +117,10 @@ class _Converter:
 def _kind(value):
     if isinstance(value, torchfile.TorchObject):
         return value.torch_typename().decode()
-    return {dict: "Lua table", list: "Lua table", np.ndarray: "tensor", bytes: "string"}.get(
-        type(value), type(value).__name__)
+    for kind, name in ((dict, "Lua table"), (list, "Lua table"), (np.ndarray, "tensor"), (bytes, "string")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
 
 
 def convert(obj, path):
@@ -125,9 +130,8 @@ def convert(obj, path):
     tied = [n for n in converter.result.tree.walk() if n.id]
     for number, node in enumerate(tied, 1):  # numbered in model order, not in the order of use
         node.id = f"pool{number}"
-    root = obj if not isinstance(obj, torchfile.TorchObject) else fields(obj)
-    stored = root.get("gradInput") if isinstance(root, dict) else None
-    if isinstance(stored, np.ndarray) and stored.size:
-        converter.result.stored_input = stored.shape
-    converter.result.train = root.get("train") is not False if isinstance(root, dict) else True
     return converter.result
+
+
+def _shape(value):
+    return value.shape if isinstance(value, np.ndarray) and value.size else None
