@@ -16,6 +16,7 @@ setup(
         "lupa>=2.0",
         "tqdm",
         "matplotlib",
+        "torchfile==0.1.0",
     ],
     extras_require={"test": ["pytest"]},
     entry_points={"console_scripts": ["enet-port=enet_port.cli:main"]},

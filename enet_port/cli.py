@@ -135,4 +135,4 @@ def import_lua(luafile, n_classes, lua_opts, recipe, output):
         click.echo(text, nl=False)
 
 
-from . import cli_train  # noqa: E402,F401  (registers train, test, schedule, plot, bench)
+from . import cli_t7, cli_train  # noqa: E402,F401  (register import-t7, predict; train, test, schedule, plot, bench)

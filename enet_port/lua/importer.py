@@ -7,11 +7,11 @@ module that ENet's ``_bottleneck`` would build exactly (dropout counter included
 entry named after the alias on its Lua line; anything else is written out module by module.
 """
 import copy
-import json
 import re
 from pathlib import Path
 
 from ..model import blocks
+from ..model.spec import dumps  # noqa: F401  (import-lua writes specs with it)
 from .diff import deep_key
 from ..errors import LuaError
 from .tracer import trace_lua
@@ -84,21 +84,6 @@ def _module_entry(node, nClasses, in_classifier=False):
     if node.lua:
         entry["lua"] = node.lua
     return entry
-
-
-def dumps(spec):
-    """JSON with one entry per line at the top level, like the hand-written specs."""
-    lines = ["{"]
-    keys = list(spec)
-    for i, key in enumerate(keys):
-        comma = "," if i < len(keys) - 1 else ""
-        value = spec[key]
-        if key in ("features", "classifier") and value:
-            items = ",\n".join(f"    {json.dumps(e)}" for e in value)
-            lines.append(f'  "{key}": [\n{items}\n  ]{comma}')
-        else:
-            lines.append(f'  "{key}": {json.dumps(value)}{comma}')
-    return "\n".join(lines + ["}"]) + "\n"
 
 
 def init_calls(trace):

@@ -13,11 +13,16 @@ from .spec import Spec, expand, load_spec
 from .spec_graph import share_pairs, tensor_field
 
 
-def build_node(node):
-    """The PyTorch module for one Node and its children."""
+def build_node(node, built=None):
+    """The PyTorch module for one Node and its children; a tied node (``node.tie``) gets the
+    module built for the node it refers to, which comes earlier in the tree."""
+    built = {} if built is None else built
     module = registry.lookup(node.name).build(registry.resolve_args(node), node)
+    if node.tie is not None:
+        module.tie(built[id(node.tie)])
+    built[id(node)] = module
     for child in node.children:
-        module.append(build_node(child))
+        module.append(build_node(child, built))
     module.t7_node = node
     return module
 

@@ -198,9 +198,23 @@ def _pair(v):
 
 
 class Torch7MaxPool2d(_Torch7CeilRule, nn.MaxPool2d):
-    """``nn.SpatialMaxPooling`` with THNN's ceil rule."""
+    """``nn.SpatialMaxPooling`` with THNN's ceil rule.
+
+    A tied ``nn.SpatialMaxUnpooling`` sets ``keep_indices``: the forward pass then also keeps
+    the argmax indices and the input size, as Torch7's pooling keeps ``indices``, ``iheight``
+    and ``iwidth`` for it. Such a pooling has kernel = stride, so the ceil rule never adds a window.
+    """
 
     empty_value = float("-inf")
+    keep_indices = False
+
+    def forward(self, x):
+        if not self.keep_indices:
+            return super().forward(x)
+        out, self.indices = F.max_pool2d(x, self.kernel_size, self.stride, self.padding,
+                                         ceil_mode=self.ceil_mode, return_indices=True)
+        self.input_size = tuple(x.shape[-2:])
+        return out
 
 
 class Torch7AvgPool2d(_Torch7CeilRule, nn.AvgPool2d):

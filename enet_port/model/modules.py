@@ -115,17 +115,27 @@ def _bn_tensors(a, node):
     return {"weight": [a["nOutput"]], "bias": [a["nOutput"]]} if a["affine"] else {}
 
 
+def _bn_state(f, version):
+    """torch/nn ``BatchNormalization:read``: files before version 2 store ``running_std``
+    (1/sqrt(var + eps)); var = std^-2 - eps."""
+    state = {k: f[k] for k in ("weight", "bias", "running_mean", "running_var") if f.get(k) is not None}
+    if version < 2 and f.get("running_std") is not None and "running_var" not in state:
+        state["running_var"] = f["running_std"].astype("float64") ** -2 - f["eps"]
+    return state
+
+
+_BN_T7 = dict(from_fields=lambda f: {"nOutput": len(f["running_mean"])}, t7_state=_bn_state)
 _BN = [Param("nOutput", "int", field=False), Param("eps", "number", 1e-5),
        Param("momentum", "number", 0.1), Param("affine", "bool", True)]
 _ACTIVATION = dict(shape=same_shape, tensors=no_tensors, macs=no_macs)
 for _ns in ("nn", "cudnn"):
     register(f"{_ns}.SpatialBatchNormalization", _BN, build=_batchnorm(layers.Torch7BatchNorm2d),
-             shape=_per_plane("nOutput"), tensors=_bn_tensors, macs=no_macs)
+             shape=_per_plane("nOutput"), tensors=_bn_tensors, macs=no_macs, **_BN_T7)
     register(f"{_ns}.ReLU", [Param("inplace", "any", False)], build=lambda a, n: nn.ReLU(),
              fields=lambda a, n: {"threshold": 0, "val": 0}, **_ACTIVATION)
     register(f"{_ns}.LogSoftMax", [], build=lambda a, n: nn.LogSoftmax(dim=1), **_ACTIVATION)
 register("nn.BatchNormalization", _BN, build=_batchnorm(layers.Torch7BatchNorm1d),
-         shape=_per_plane("nOutput"), tensors=_bn_tensors, macs=no_macs)
+         shape=_per_plane("nOutput"), tensors=_bn_tensors, macs=no_macs, **_BN_T7)
 register("nn.PReLU", [Param("nOutputPlane", "int", 0)],
          build=lambda a, n: nn.PReLU(max(a["nOutputPlane"], 1), init=0.25),
          shape=_per_plane("nOutputPlane"), tensors=lambda a, n: {"weight": [max(a["nOutputPlane"], 1)]},
@@ -137,6 +147,8 @@ register("nn.Dropout", [Param("p", "number", 0.5), Param("v1", "any", False, fie
          build=lambda a, n: layers.Torch7Dropout(a["p"], per_channel=False, v2=not a["v1"],
                                                  stochastic=bool(a["stochasticInference"])),
          fields=lambda a, n: {"v2": not a["v1"], "stochastic_inference": bool(a["stochasticInference"])},
+         from_fields=lambda f: {"v1": not f.get("v2", False),  # no v2 field: a file older than v2
+                                "stochasticInference": bool(f.get("stochastic_inference", False))},
          **_ACTIVATION)
 register("nn.Identity", [], build=lambda a, n: nn.Identity(), **_ACTIVATION)
 
@@ -203,7 +215,8 @@ register("nn.JoinTable", [Param("dimension", "int"), Param("nInputDims", "int", 
 register("nn.CAddTable", [Param("inplace", "any", False)], build=lambda a, n: layers.CAddTable(),
          shape=_cadd_shape, tensors=no_tensors, macs=no_macs)
 register("nn.View", [Param("sizes", "ints", field=False)], build=lambda a, n: layers.View(*a["sizes"]),
-         shape=_view_shape, tensors=no_tensors, macs=no_macs, modifiers=("setNumInputDims",))
+         shape=_view_shape, tensors=no_tensors, macs=no_macs, modifiers=("setNumInputDims",),
+         from_fields=lambda f: {"sizes": [int(v) for v in f["size"]]})
 
 
 def _linear_shape(a, node, shape, infer_child):
@@ -226,7 +239,9 @@ def _linear_tensors(a, node):
 register("nn.Linear", [Param("inputSize", "int", field=False), Param("outputSize", "int", field=False),
                        Param("bias", "bool", True, field=False)],
          build=_linear_build, shape=_linear_shape, tensors=_linear_tensors,
-         macs=lambda a, i, o: a["inputSize"] * a["outputSize"], modifiers=("noBias",))
+         macs=lambda a, i, o: a["inputSize"] * a["outputSize"], modifiers=("noBias",),
+         from_fields=lambda f: {"inputSize": f["weight"].shape[1], "outputSize": f["weight"].shape[0],
+                                "bias": f.get("bias") is not None})
 
 
 # containers: their children stand for the :add calls ------------------------------------------

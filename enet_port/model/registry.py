@@ -36,6 +36,10 @@ class ModuleType:
     modifiers: tuple = ()
     container: bool = False
     fields: object = None  # fields(a, node) -> extra Torch7 fields (beside params and tensors)
+    from_fields: object = None  # from_fields(f) -> {param: value} for params a .t7 file does not
+    #                             store under their own name (f: the stored fields, tensors as arrays)
+    t7_state: object = None  # t7_state(f, version) -> {PyTorch name: array}, when not stored by name
+    ties: tuple = ()  # the types a spec entry of this type must be tied to ("tie": NAME)
 
     def lua_fields(self, a, node):
         """The scalar fields a Torch7 instance has after construction (what Lua code reads)."""
@@ -47,7 +51,8 @@ class ModuleType:
 REGISTRY = {}
 
 
-def register(name, params, *, build, shape, tensors, macs, modifiers=(), container=False, fields=None):
+def register(name, params, *, build, shape, tensors, macs, modifiers=(), container=False, fields=None,
+             from_fields=None, t7_state=None, ties=()):
     """Add the record for ``name``; every rule is a required keyword."""
     if name in REGISTRY:
         raise ValueError(f"Torch7 module {name} registered twice")
@@ -55,7 +60,7 @@ def register(name, params, *, build, shape, tensors, macs, modifiers=(), contain
         if not callable(rule):
             raise TypeError(f"Torch7 module {name}: the {rule_name} rule is not callable")
     REGISTRY[name] = ModuleType(name, tuple(params), build, shape, tensors, macs, tuple(modifiers),
-                                container, fields)
+                                container, fields, from_fields, t7_state, tuple(ties))
 
 
 def lookup(name):
@@ -145,3 +150,52 @@ def _check(param, value):
             raise ArgumentError(f"argument {param.name} must be a whole number, got {value!r}")
         return int(value)
     return float(value)
+
+
+class FieldError(ValueError):
+    """A stored Torch7 instance whose fields do not give its constructor arguments."""
+
+
+def args_from_fields(mtype, f):
+    """The constructor arguments of a stored instance (a ``.t7`` file's fields ``f``): the
+    record's ``from_fields`` values, else the field of the parameter's name, else the default.
+    Trailing arguments equal to their defaults are left out, as one writes the Lua call."""
+    given = mtype.from_fields(f) if mtype.from_fields else {}
+    args, values = [], {}
+    for param in mtype.params:
+        if param.kind == "ints":
+            return args + list(given.get(param.name, []))
+        if param.name in given:
+            value = given[param.name]
+        elif param.field and f.get(param.name) is not None:
+            value = f[param.name]
+        elif param.default is REQUIRED:
+            raise FieldError(f"{mtype.name}: no stored field gives argument {param.name}")
+        else:
+            value = param.default(values) if callable(param.default) else param.default
+        values[param.name] = value
+        args.append(value)
+    while args and _is_default(mtype.params[len(args) - 1], args, values):
+        args.pop()
+    return args
+
+
+def _is_default(param, args, values):
+    if param.default is REQUIRED:
+        return False
+    default = param.default(values) if callable(param.default) else param.default
+    return args[-1] == default and isinstance(args[-1], bool) == isinstance(default, bool)
+
+
+def modifiers_from_fields(mtype, args_node, f):
+    """The modifier calls a stored instance shows: ``ceil_mode`` -> ``:ceil()``, a nil ``bias``
+    the constructor would have made -> ``:noBias()``, ``numInputDims`` -> ``:setNumInputDims(n)``."""
+    out = []
+    if "ceil" in mtype.modifiers and f.get("ceil_mode"):
+        out.append(("ceil",))
+    if "setNumInputDims" in mtype.modifiers and f.get("numInputDims") is not None:
+        out.append(("setNumInputDims", int(f["numInputDims"])))
+    if "noBias" in mtype.modifiers and f.get("bias") is None and \
+            "bias" in mtype.tensors(resolve_args(args_node), args_node):
+        out.append(("noBias",))
+    return out

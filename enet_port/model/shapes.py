@@ -18,17 +18,24 @@ class ShapeError(ValueError):
     node = None
 
 
-def infer(node, shape, record=None):
+def infer(node, shape, record=None, inputs=None):
     """Output shape of ``node`` for a per-sample input ``shape``; ``record`` collects
-    ``(node, output shape)`` for the node and every module inside it, in walk order."""
+    ``(node, output shape)`` for the node and every module inside it, in walk order; ``inputs``
+    collects the input shape of every node with an id, and a tied node's rules see the input
+    shape of the node it is tied to as ``a["tie_input"]`` (None when not known)."""
     mtype = lookup(node.name)
     a = resolve_args(node)
+    inputs = {} if inputs is None else inputs
+    if node.id:
+        inputs[node.id] = shape
+    if node.tie is not None:
+        a["tie_input"] = inputs.get(node.tie.id)
     slot = None
     if record is not None:
         slot = len(record)
         record.append((node, None))
     try:
-        out = mtype.shape(a, node, shape, lambda child, s: infer(child, s, record))
+        out = mtype.shape(a, node, shape, lambda child, s: infer(child, s, record, inputs))
     except ShapeError as exc:
         exc.node = exc.node or node
         raise

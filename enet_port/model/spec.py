@@ -10,7 +10,7 @@ Grammar (the one place it is written down):
                   "blocks": {"dropout": bool}, "features": [entry...], "classifier": [entry...]}
     entry     := module | block | loop | graph
     module    := {TORCH7_NAME: [arg...], "modifiers": [mod...], "children": [entry...], "lua": str,
-                  "id": str, "share": share}
+                  "id": NAME, "share": share, "tie": NAME}
     block     := {ALIAS: [input, output, downsample?], "lua": str}      (ALIAS: enet_port.blocks)
     loop      := {"for": [first, last], "body": [entry...], "lua": str}  (Lua: for i = first,last do)
     graph     := {"nn.gModule": {"inputs": [name...], "outputs": [name...], "nodes": [node...]},
@@ -37,6 +37,13 @@ every node leads to an output, and one input/output means a tensor, several a ta
 the source's tensors: the built model holds one Parameter for both. Fields are Torch7 names;
 ``gradX`` is accepted and shares with ``X``. A container shares module by module.
 
+
+Tied modules: Lua passes one module to another's constructor (``nn.SpatialMaxUnpooling(pool)``
+unpools with the indices of *that* ``nn.SpatialMaxPooling``). The spec names the first with
+``"id": NAME`` (unique in the spec, so not inside a loop) and refers to it from the second,
+``{"nn.SpatialMaxUnpooling": [], "tie": NAME}``; the tied entry must come earlier and be of a
+type the record allows (its ``ties``), and a type with ``ties`` must have a ``"tie"``.
+
 Every problem is reported as ``file: json.path: message`` before anything is built.
 """
 import json
@@ -51,7 +58,7 @@ from .tree import Node, Origin
 TOP_KEYS = {"name", "description", "lua", "recipe", "input", "classes", "init", "blocks",
             "features", "classifier"}
 REQUIRED_KEYS = ("name", "recipe", "features", "classifier")
-ENTRY_KEYS = {"modifiers", "children", "lua", "id", "share"}
+ENTRY_KEYS = {"modifiers", "children", "lua", "id", "share", "tie"}
 VARIABLES = ("$nClasses",)
 
 
@@ -151,11 +158,11 @@ def expand(spec, classes=None, input_shape=None, features_only=False):
 
 def check_shapes(model, input_shape):
     """Run the Torch7 shape rules entry by entry; the first failure names its JSON path."""
-    shape = tuple(input_shape)
+    shape, inputs = tuple(input_shape), {}
     for part in model_parts(model):
         for node in part.children:
             try:
-                shape = infer(node, shape)
+                shape = infer(node, shape, inputs=inputs)
             except (ShapeError, registry.ArgumentError) as exc:
                 where = getattr(exc, "node", None) or node
                 if not where.origin.json_path:
@@ -177,6 +184,7 @@ def model_parts(model):
 class _Expander:
     def __init__(self, path, variables, factory):
         self.path, self.variables, self.factory = path, variables, factory
+        self.ids = {}  # "id" -> Node, in entry order
 
     def error(self, json_path, message):
         return SpecError(self.path, json_path, message)
@@ -219,7 +227,8 @@ class _Expander:
         except KeyError as exc:
             raise self.error(json_path, exc.args[0]) from None
         node = Node(name, args, self.modifiers(item.get("modifiers", []), mtype, json_path),
-                    origin=origin, lua=lua, id=self.id(item, json_path))
+                    origin=origin, lua=lua)
+        self.link(node, item, mtype, json_path)
         if "share" in item:
             node.share = spec_graph.parse_share(self, item["share"], f"{json_path}.share")
         if "children" in item:
@@ -232,11 +241,26 @@ class _Expander:
             raise self.error(f"{json_path}.{name}", str(exc)) from None
         return node
 
-    def id(self, item, json_path):
-        value = item.get("id", "")
-        if not isinstance(value, str) or ("id" in item and not value):
-            raise self.error(f"{json_path}.id", "must be a non-empty string")
-        return value
+    def link(self, node, item, mtype, json_path):
+        """The entry's "id" and "tie" (see the module docstring)."""
+        if "tie" in item or mtype.ties:
+            name = item.get("tie")
+            if not mtype.ties:
+                raise self.error(f"{json_path}.tie", f"{mtype.name} takes no tie")
+            if not isinstance(name, str) or name not in self.ids:
+                raise self.error(f"{json_path}.tie", f"{mtype.name} needs \"tie\": the id of an earlier "
+                                 f"{' or '.join(mtype.ties)} entry" + (f" (no earlier id {name!r})" if name else ""))
+            if self.ids[name].name not in mtype.ties:
+                raise self.error(f"{json_path}.tie", f"{name!r} is a {self.ids[name].name}, "
+                                 f"{mtype.name} ties to {' or '.join(mtype.ties)}")
+            node.tie = self.ids[name]
+        if "id" in item:
+            name = item["id"]
+            if not isinstance(name, str) or not name:
+                raise self.error(f"{json_path}.id", "an id is a non-empty string")
+            if name in self.ids:
+                raise self.error(f"{json_path}.id", f"id {name!r} used twice (ids are unique, also in loops)")
+            node.id, self.ids[name] = name, node
 
     def loop(self, item, json_path):
         self.no_extra_keys(item, json_path, {"for", "body", "lua"})
@@ -288,3 +312,18 @@ class _Expander:
 
 def _whole(value):
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def dumps(spec):
+    """JSON with one entry per line at the top level, like the hand-written specs."""
+    lines = ["{"]
+    keys = list(spec)
+    for i, key in enumerate(keys):
+        comma = "," if i < len(keys) - 1 else ""
+        value = spec[key]
+        if key in ("features", "classifier") and value:
+            items = ",\n".join(f"    {json.dumps(e)}" for e in value)
+            lines.append(f'  "{key}": [\n{items}\n  ]{comma}')
+        else:
+            lines.append(f'  "{key}": {json.dumps(value)}{comma}')
+    return "\n".join(lines + ["}"]) + "\n"

@@ -53,6 +53,7 @@ class Node:
     inputs: list = field(default_factory=list)  # in an nn.gModule: positions of the sibling nodes it reads
     id: str = ""  # a name other nodes refer to (shared parameters), unique in the tree
     share: dict = field(default_factory=dict)  # {"id": source id, "fields": ["weight", "bias"]}: Lua clone
+    tie: object = field(default=None, repr=False, compare=False)  # the Node a SpatialMaxUnpooling reads
 
     @property
     def where(self):

@@ -1,0 +1,54 @@
+"""Commands for Lua-trained model files: ``import-t7`` and ``predict``.
+
+Lua counterpart: ``torch.load('model.t7')`` and a forward pass in a Lua script.
+"""
+import click
+
+from .cli import main, parse_shape
+
+
+def parse_size(ctx, param, value):
+    """``640x320`` -> (640, 320) (width, height)."""
+    if value is None:
+        return None
+    try:
+        size = tuple(int(v) for v in value.lower().split("x"))
+    except ValueError:
+        size = ()
+    if len(size) != 2 or min(size) < 1:
+        raise click.BadParameter(f"'{value}' is not WxH with positive sizes, e.g. 640x320")
+    return size
+
+
+@main.command("import-t7")
+@click.argument("t7file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Write the spec here (e.g. model.json) and the weights beside it (model.pt).")
+@click.option("--input", "input_shape", callback=parse_shape,
+              help="CxHxW input size for the shape check (default: what the file shows, else 224x224).")
+@click.option("--recipe", default="regimes-55", show_default=True,
+              help="Training recipe to name in the spec (see `enet-port schedule`).")
+def import_t7(t7file, output, input_shape, recipe):
+    """Write the spec and weights of a Lua-Torch7 model file (.t7/.net, torch.save binary)."""
+    from .t7.load import write_import
+    from .train.schedules import make_rule, ScheduleError
+    try:
+        make_rule(recipe, 0.0, 1)
+    except ScheduleError as exc:
+        raise click.BadParameter(str(exc), param_hint="--recipe") from None
+    spec_path, weights_path = write_import(t7file, output, input_shape, recipe)
+    click.echo(f"wrote {spec_path} and {weights_path}")
+
+
+@main.command()
+@click.argument("model", type=click.Path())
+@click.argument("images", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--size", callback=parse_size, help="WxH to resize images to (default: the model's input size; "
+                                                  "a run folder uses its own test transform).")
+@click.option("-o", "--output", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for label images (segmentation) or top5.json (classifier).")
+def predict(model, images, size, output):
+    """Top-5 classes (classifier) or colour and label PNGs (segmentation) of IMAGES under MODEL
+    (a .t7/.net file, a spec with its .pt weights, or a run folder)."""
+    from .predict import predict as run_predict
+    run_predict(model, images, size, output, echo=click.echo)

@@ -1,0 +1,162 @@
+"""``enet-port predict``: run a trained model on images.
+
+Lua counterpart: ENet-training's ``visualize`` scripts (forward one image, take the most likely
+class of every pixel, colour it) and the top-5 print of imagenet-multiGPU.torch's test loop. A
+model is a Torch7 ``.t7``/``.net`` file, a spec with its weights (``model.json`` + ``model.pt``,
+what ``import-t7`` writes) or a run folder (its spec, last ``model_N.pt``, class names and test
+transform). Images are fed as the ENet authors fed them: resized to the model's input size
+(``--size``) with PIL's BICUBIC filter, RGB scaled to 0..1, no mean/std; a run folder uses the
+transform it was trained with. Class indices are 0-based (Torch7 label k is index k - 1).
+"""
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .atomic import atomic_write, atomic_write_text
+from .errors import DataError, EnetPortError
+from .model.build import build
+from .model.spec import load_spec
+from .t7.load import import_t7
+from .train import checkpoints, donkey
+
+
+@dataclass
+class Predictor:
+    model: torch.nn.Module
+    transform: object  # PIL image -> (C, H, W) tensor
+    classes: list = None  # class names, when known
+
+
+def open_model(path, size=None):
+    """The :class:`Predictor` for a ``.t7``/``.net`` file, a spec with weights or a run folder;
+    ``size`` (W, H) overrides the input size of the first two."""
+    path = Path(path)
+    if path.is_dir():
+        return _run_folder(path)
+    if path.suffix == ".json":
+        spec = load_spec(path)
+        model = build(spec)
+        checkpoints.load_model_into(model, _weights_beside(path))
+        return Predictor(model.eval(), _resize_transform(spec.input, size))
+    if not path.is_file():
+        raise EnetPortError(str(path), "no such model file or run folder")
+    imported = import_t7(path)
+    return Predictor(imported.model.eval(), _resize_transform(imported.spec["input"], size))
+
+
+def _weights_beside(spec_path):
+    weights = spec_path.with_suffix(".pt")
+    if not weights.is_file():
+        raise EnetPortError(str(spec_path), f"no weights beside it ({weights.name}, as import-t7 writes)")
+    return weights
+
+
+def _run_folder(run_dir):
+    try:
+        options = json.loads((run_dir / "options.json").read_text())
+    except (OSError, ValueError):
+        raise DataError(str(run_dir), "not a run folder (no readable options.json)") from None
+    _, model_path, _ = checkpoints.latest(run_dir)
+    crop = options["cropSize"]
+    model = build(load_spec(options["spec"]), classes=options["nClasses"], input_shape=(3, crop, crop))
+    checkpoints.load_model_into(model, model_path)
+    classes_file = run_dir / "classes.txt"
+    classes = classes_file.read_text().splitlines() if classes_file.is_file() else None
+    transform = donkey.Transform(options["imageSize"], crop, options.get("mean"), options.get("std"))
+    return Predictor(model.eval(), transform.test, classes)
+
+
+def _resize_transform(input_shape, size):
+    channels, height, width = input_shape
+    width, height = size or (width, height)
+    mode = "L" if channels == 1 else "RGB"
+
+    def transform(image):
+        image = image.convert(mode).resize((width, height), Image.BICUBIC)
+        data = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0)
+        return data[None] if channels == 1 else data.permute(2, 0, 1)
+    return transform
+
+
+def run(predictor, image_path):
+    """The model's output for one image (batch of one)."""
+    try:
+        with Image.open(image_path) as image:
+            x = predictor.transform(image)
+    except (OSError, ValueError) as exc:
+        raise DataError(str(image_path), f"cannot read the image ({exc})") from None
+    param = next(predictor.model.parameters(), None)
+    x = x[None].to(param.dtype if param is not None else torch.float32)
+    with torch.no_grad():
+        return predictor.model(x)
+
+
+def top5(output, classes=None):
+    """``[(probability, index, name)]`` of the five most likely classes (softmax of the output,
+    which for LogSoftMax outputs is the probability itself)."""
+    probs = torch.softmax(output.reshape(-1).double(), 0)
+    values, indices = probs.topk(min(5, probs.numel()))
+    return [(v.item(), i.item(), classes[i] if classes and i < len(classes) else f"class {i.item()}")
+            for v, i in zip(values, indices)]
+
+
+def palette(n):
+    """n distinct colours: the bits of the class index spread over R, G and B, high bits first."""
+    colours = np.zeros((max(n, 1), 3), dtype=np.uint8)
+    for index in range(n):
+        value, c = [0, 0, 0], index
+        for bit in range(7, -1, -1):
+            for channel in range(3):
+                value[channel] |= ((c >> channel) & 1) << bit
+            c >>= 3
+        colours[index] = value
+    return colours
+
+
+def write_segmentation(output, out_dir, stem):
+    """The colour label PNG and the label indices (uint8 PNG, or .npy past 256 classes)."""
+    n_classes = output.shape[1]
+    labels = output[0].argmax(0).cpu().numpy()
+    out_dir = Path(out_dir)
+    colour_path = out_dir / f"{stem}_color.png"
+    _write_png(colour_path, Image.fromarray(palette(n_classes)[labels]))
+    if n_classes <= 256:
+        label_path = out_dir / f"{stem}_labels.png"
+        _write_png(label_path, Image.fromarray(labels.astype(np.uint8), mode="L"))
+    else:
+        label_path = out_dir / f"{stem}_labels.npy"
+        atomic_write(label_path, lambda f: np.save(f, labels.astype(np.int64)))
+    return colour_path, label_path, labels
+
+
+def _write_png(path, image):
+    atomic_write(path, lambda f: image.save(f, format="PNG"))
+
+
+def predict(model_path, images, size=None, out_dir=".", echo=print):
+    """``enet-port predict``: print the top-5 of a classifier (and write top5.json to
+    ``out_dir``), or write a segmentation's label images; returns the results."""
+    predictor = open_model(model_path, size)
+    results = {}
+    for image_path in images:
+        output = run(predictor, image_path)
+        if output.dim() == 2:
+            results[str(image_path)] = rows = top5(output, predictor.classes)
+            echo(str(image_path))
+            for rank, (p, index, name) in enumerate(rows, 1):
+                echo(f"  {rank}. {p:.4f}  {name} (index {index})")
+        elif output.dim() == 4:
+            colour, labels_path, labels = write_segmentation(output, out_dir, Path(image_path).stem)
+            results[str(image_path)] = {"color": str(colour), "labels": str(labels_path)}
+            echo(f"{image_path}: {labels.shape[1]}x{labels.shape[0]} labels -> {colour}, {labels_path}")
+        else:
+            raise EnetPortError(str(model_path), f"output of shape {tuple(output.shape)} is neither a "
+                                                 "classifier's (N, classes) nor a segmentation's (N, C, H, W)")
+    if results and all(isinstance(r, list) for r in results.values()):
+        atomic_write_text(Path(out_dir) / "top5.json", json.dumps(
+            {k: [{"p": p, "index": i, "name": n} for p, i, n in v] for k, v in results.items()}, indent=1))
+    return results

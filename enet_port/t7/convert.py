@@ -1,0 +1,137 @@
+"""A Torch7 module object tree (as :mod:`.reader` returns it) -> a Node tree and its tensors.
+
+Lua counterpart: the object ``torch.load`` returns. Each stored module becomes the Node of the
+same Torch7 type, its constructor arguments and modifiers recovered from its stored fields by its
+record in the module table (:func:`enet_port.model.registry.args_from_fields`); its tensors are
+kept beside the tree by node. ``nn.DataParallelTable`` is unwrapped (its ``modules[1]`` is the
+model); cudnn's descriptors, buffers and stored outputs are not read. A module that another one
+refers to (``nn.SpatialMaxUnpooling``'s ``pooling``: the same object in the file) gets an id, and
+the referring node a ``tie`` to it. Errors name the file and the module's place,
+``file: modules[27].modules[1]: ...``.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+import torchfile
+
+from ..model import registry
+from ..model.tree import Node, Origin
+from .reader import T7Error
+
+UNWRAPPED = ("nn.DataParallelTable",)
+
+
+@dataclass
+class Converted:
+    tree: Node
+    tensors: dict = field(default_factory=dict)  # id(node) -> {PyTorch name: numpy array}
+    stored_input: object = None  # the model's stored gradInput shape (its last input's), if any
+    sizes: list = field(default_factory=list)  # iSize fields found, in tree order
+    train: bool = True  # the model's train flag (Torch7 modules start with train = true)
+
+
+def as_list(value):
+    """A Lua array: torchfile returns some as dicts keyed 1..n."""
+    if isinstance(value, dict) and value and set(value) == set(range(1, len(value) + 1)):
+        return [value[i] for i in range(1, len(value) + 1)]
+    return value
+
+
+def fields(obj):
+    """A stored object's fields by name (str keys; byte strings stay bytes)."""
+    table = obj._obj
+    if isinstance(table, list):  # an empty table reads as []
+        table = {}
+    return {(k.decode() if isinstance(k, bytes) else k): v for k, v in table.items()}
+
+
+class _Converter:
+    def __init__(self, path):
+        self.path = path
+        self.seen = {}  # id(stored object) -> Node
+        self.ties = 0
+        self.result = Converted(None)
+
+    def error(self, place, message):
+        return T7Error(f"{self.path}: {place or '(the stored object)'}", message)
+
+    def node(self, obj, place):
+        if not isinstance(obj, torchfile.TorchObject):
+            raise self.error(place, f"not a Torch7 module but a {_kind(obj)}")
+        name, f = obj.torch_typename().decode(), fields(obj)
+        if name in UNWRAPPED:
+            inner = as_list(f.get("modules"))
+            if not isinstance(inner, list) or not inner:
+                raise self.error(place, f"{name} without a module")
+            return self.node(inner[0], f"{place}.modules[1]".lstrip("."))
+        if id(obj) in self.seen:
+            raise self.error(place, f"{name} is the same module object as one met before (shared weights "
+                                    "cannot be written as a spec)")
+        if self.result.tree is None and not self.seen:  # the model itself, wrappers unwrapped
+            self.result.train = f.get("train") is not False
+            self.result.stored_input = _shape(f.get("gradInput"))
+        node = self.make(name, f, obj, place)
+        self.seen[id(obj)] = node
+        if f.get("iSize") is not None:
+            self.result.sizes.append(tuple(int(v) for v in np.asarray(f["iSize"]).ravel()))
+        mtype = registry.lookup(name)
+        children = as_list(f.get("modules")) or []
+        if children and not mtype.container:
+            raise self.error(place, f"{name} holds modules, but the module table knows it as a leaf")
+        node.children = [self.node(c, f"{place}.modules[{i + 1}]".lstrip(".")) for i, c in enumerate(children)]
+        return node
+
+    def make(self, name, f, obj, place):
+        try:
+            mtype = registry.lookup(name)
+        except KeyError:
+            raise self.error(place, f"unknown Torch7 module {name} (the module table has no record of it)") from None
+        try:
+            node = Node(name, registry.args_from_fields(mtype, f), origin=Origin(self.path, place))
+            node.modifiers = registry.modifiers_from_fields(mtype, node, f)
+            registry.resolve_args(node)
+        except (registry.FieldError, registry.ArgumentError, KeyError, TypeError, AttributeError) as exc:
+            raise self.error(place, f"{name}: stored fields do not fit its constructor ({exc})") from None
+        if mtype.ties:
+            self.tie(node, mtype, f, place)
+        state = mtype.t7_state(f, obj._version_number) if mtype.t7_state else \
+            {k: v for k, v in f.items() if isinstance(v, np.ndarray)}
+        self.result.tensors[id(node)] = state
+        return node
+
+    def tie(self, node, mtype, f, place):
+        targets = [v for v in f.values() if isinstance(v, torchfile.TorchObject)
+                   and v.torch_typename().decode() in mtype.ties]
+        if len(targets) != 1:
+            raise self.error(place, f"{node.name} does not hold one {' or '.join(mtype.ties)} module")
+        target = self.seen.get(id(targets[0]))
+        if target is None:
+            raise self.error(place, f"{node.name}: its {targets[0].torch_typename().decode()} is not "
+                                    "earlier in the model")
+        if not target.id:
+            self.ties += 1
+            target.id = f"pool{self.ties}"
+        node.tie = target
+
+
+def _kind(value):
+    if isinstance(value, torchfile.TorchObject):
+        return value.torch_typename().decode()
+    for kind, name in ((dict, "Lua table"), (list, "Lua table"), (np.ndarray, "tensor"), (bytes, "string")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+def convert(obj, path):
+    """The :class:`Converted` model of a stored object (the value ``torch.load`` would return)."""
+    converter = _Converter(str(path))
+    converter.result.tree = converter.node(obj, "")
+    tied = [n for n in converter.result.tree.walk() if n.id]
+    for number, node in enumerate(tied, 1):  # numbered in model order, not in the order of use
+        node.id = f"pool{number}"
+    return converter.result
+
+
+def _shape(value):
+    return value.shape if isinstance(value, np.ndarray) and value.size else None

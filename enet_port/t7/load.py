@@ -1,0 +1,172 @@
+"""``import-t7`` and ``load_t7``: a Torch7 file's model as a spec, a built module and its weights.
+
+Lua counterpart: ``torch.load(file)`` of a ``model_N.t7``/``model-best.net``. The converted tree
+(:mod:`.convert`) becomes a spec of the ``specs/`` grammar: ``Sequential(features, classifier)``
+keeps that split, any other model is a features list. The spec is checked with the Torch7 shape
+rules for the input the file shows (its stored input, a cudnn ``iSize``) or the one given; the
+model is built from the spec by the interpreter and the stored tensors are copied in, module by
+module; a module that lacks a tensor its PyTorch twin has, or has one of another size, is an
+error. The model is in evaluation mode when the file was saved so (``train`` false).
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..atomic import atomic_write, atomic_write_text
+from ..errors import SpecError
+from ..model import registry
+from ..model.build import build
+from ..model.spec import Spec, check_shapes, dumps
+from ..model.tree import Node, Origin, lua_call
+from .convert import convert
+from .reader import T7Error, read_t7
+
+
+@dataclass
+class Imported:
+    spec: dict
+    model: torch.nn.Module
+    train: bool
+
+
+def import_t7(path, input_shape=None, recipe="regimes-55", dtype=torch.float32):
+    """The spec (a dict) and the built model, weights loaded, of a Torch7 file."""
+    path = str(path)
+    converted = convert(read_t7(path), path)
+    tree = spec_tree(converted.tree, path)
+    shape, out = _pick_input(tree, converted, input_shape, path)
+    spec = _spec(path, tree, shape, out, recipe)
+    model = build(Spec(path, spec)).to(dtype)
+    copy_tensors(model, tree, converted.tensors)
+    model.train(converted.train)
+    return Imported(spec, model, converted.train)
+
+
+def load_t7(path, dtype=torch.float32, input_shape=None):
+    """The ``nn.Module`` of a Torch7 ``.t7``/``.net`` file, weights loaded, in evaluation mode
+    when the file was saved in evaluation mode."""
+    return import_t7(path, input_shape, dtype=dtype).model
+
+
+def load_t7_state(path, model):
+    """Copy the weights of a Torch7 file into ``model`` (built from a spec of the same structure,
+    e.g. the one ``import-t7`` wrote): the ``-retrain FILE.t7`` hook."""
+    path = str(path)
+    converted = convert(read_t7(path), path)
+    copy_tensors(model, spec_tree(converted.tree, path), converted.tensors)
+    return model
+
+
+def write_import(path, output, input_shape=None, recipe="regimes-55"):
+    """``import-t7 FILE -o OUT.json``: the spec at OUT.json and the weights at OUT.pt (the
+    ``{"model": state_dict}`` that ``-retrain`` loads). Returns the two paths."""
+    imported = import_t7(path, input_shape, recipe)
+    spec_path, weights_path = Path(output), Path(output).with_suffix(".pt")
+    state = {k: v.detach().clone() for k, v in imported.model.state_dict().items()}
+    atomic_write(weights_path, lambda f: torch.save({"model": state, "source": str(path),
+                                                     "train": imported.train}, f))
+    atomic_write_text(spec_path, dumps(imported.spec))
+    return spec_path, weights_path
+
+
+def spec_tree(root, path):
+    """The tree as a spec expands it: ``Sequential(features, classifier)`` when the file's model
+    is a Sequential of two Sequentials, else the features Sequential alone."""
+    parts = root.children
+    if root.name == "nn.Sequential" and len(parts) == 2 and all(p.name == "nn.Sequential" for p in parts):
+        features = Node("nn.Sequential", [], children=parts[0].children, origin=Origin(path, "features"))
+        classifier = Node("nn.Sequential", [], children=parts[1].children, origin=Origin(path, "classifier"))
+        return Node("nn.Sequential", [], children=[features, classifier], origin=Origin(path))
+    children = root.children if root.name == "nn.Sequential" else [root]
+    return Node("nn.Sequential", [], children=children, origin=Origin(path, "features"))
+
+
+def _pick_input(tree, converted, given, path):
+    """The first input shape the Torch7 shape rules accept: the given one, else what the file
+    shows (the stored input with or without a batch dimension, a cudnn iSize), else 224x224."""
+    candidates = [given] if given else _candidates(tree, converted)
+    first_error = None
+    for shape in candidates:
+        try:
+            return shape, check_shapes(tree, shape)
+        except SpecError as exc:
+            first_error = first_error or exc
+    if given:
+        raise first_error
+    raise T7Error(path, f"no input size fits the model (give one with --input): {first_error}")
+
+
+def _candidates(tree, converted):
+    shapes = []
+    if converted.stored_input:
+        shapes += [converted.stored_input, converted.stored_input[1:]]
+    shapes += [size[1:] for size in converted.sizes[:1]]
+    first = next((n for n in tree.walk() if "nInputPlane" in registry.resolve_args(n)), None)
+    if first is not None:
+        shapes.append((registry.resolve_args(first)["nInputPlane"], 224, 224))
+    shapes.append((3, 224, 224))
+    return [(1,) * (3 - len(s)) + tuple(s) for s in shapes if 0 < len(s) <= 3]
+
+
+def _spec(path, tree, shape, out, recipe):
+    classes = out[0] if isinstance(out, tuple) and out else None
+    flat = tree.origin.json_path == "features"
+    features, classifier = ([tree], []) if flat else tree.children
+    spec = {"name": Path(path).stem, "description": f"Imported from {path} by enet-port import-t7.",
+            "recipe": recipe, "input": list(shape)}
+    if classes:
+        spec["classes"] = classes
+    spec["features"] = [entry(n) for n in (features[0].children if flat else features.children)]
+    spec["classifier"] = [] if flat else [entry(n, classes) for n in classifier.children]
+    return spec
+
+
+def entry(node, classes=None):
+    """A node as a spec entry; a classifier's Linear to ``classes`` outputs says ``$nClasses``."""
+    args = list(node.args)
+    if classes and node.name == "nn.Linear" and len(args) >= 2 and args[1] == classes:
+        args[1] = "$nClasses"
+    out = {node.name: args}
+    if node.modifiers:
+        out["modifiers"] = [m[0] if len(m) == 1 else list(m) for m in node.modifiers]
+    if node.id:
+        out["id"] = node.id
+    if node.tie is not None:
+        out["tie"] = node.tie.id
+    if node.children:
+        out["children"] = [entry(c) for c in node.children]
+    return out
+
+
+def copy_tensors(model, tree, tensors):
+    """Copy each converted node's stored tensors into the module built for the same place."""
+    built = {id(m.t7_node): m for m in model.modules() if hasattr(m, "t7_node")}
+    ours, theirs = list(model.t7_node.walk()), list(tree.walk())
+    if len(ours) != len(theirs):
+        raise T7Error(tree.origin.file, f"the file holds {len(theirs)} modules, the model {len(ours)}")
+    for mine, stored in zip(ours, theirs):
+        if mine.name != stored.name or registry.resolve_args(mine) != registry.resolve_args(stored):
+            raise T7Error(stored.where, f"the file has {lua_call(stored)}, the model {lua_call(mine)}")
+        _copy_module(built[id(mine)], stored, tensors.get(id(stored), {}))
+
+
+def _copy_module(module, node, stored):
+    targets = list(module.named_parameters(recurse=False)) + list(module.named_buffers(recurse=False))
+    for name, target in targets:
+        if name == "num_batches_tracked":  # PyTorch's own counter; Torch7 has none
+            continue
+        value = stored.get(name)
+        if not isinstance(value, np.ndarray) or value.size == 0:
+            raise T7Error(node.where, f"{node.name} has no stored {name}")
+        value = torch.from_numpy(np.ascontiguousarray(value)).to(target.dtype)
+        if value.numel() != target.numel():
+            raise T7Error(node.where, f"{node.name}: stored {name} is {_fmt(value.shape)}, "
+                                      f"{lua_call(node)} needs {_fmt(target.shape)}")
+        with torch.no_grad():
+            target.copy_(value.reshape(target.shape))  # SpatialConvolutionMM keeps a 2-D weight
+
+
+def _fmt(shape):
+    return "x".join(str(s) for s in shape)

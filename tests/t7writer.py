@@ -1,0 +1,135 @@
+"""A small Torch7 binary writer for the tests (``torch.save`` of a module tree, no Lua).
+
+Written from torch7's ``File.lua`` ``writeObject`` rules: every value is an int type tag
+(0 nil, 1 number, 2 string, 3 table, 4 torch object, 5 boolean) and its body; tables and torch
+objects carry a reference index, and an object met again is written as its tag and index only.
+A torch object is its version string ("V 1"), class name and body: a tensor writes nDimension,
+sizes, strides (longs), storageOffset + 1 and its storage; a storage its size and raw data; any
+other class writes its field table. Longs are 8 bytes, little-endian as on x86-64.
+"""
+import struct
+
+import numpy as np
+
+from enet_port.model import registry
+
+TENSOR_DTYPES = {"torch.FloatTensor": np.float32, "torch.DoubleTensor": np.float64,
+                 "torch.CudaTensor": np.float32, "torch.CudaHalfTensor": np.float16,
+                 "torch.HalfTensor": np.float16, "torch.LongTensor": np.int64,
+                 "torch.CudaLongTensor": np.int64, "torch.CudaDoubleTensor": np.float64}
+
+
+class Tensor:
+    """A value to write as a Torch7 tensor of class ``kind`` (its storage kind follows)."""
+
+    def __init__(self, array, kind="torch.FloatTensor"):
+        self.array = np.ascontiguousarray(array, dtype=TENSOR_DTYPES[kind])
+        self.kind = kind
+
+
+class Storage:
+    def __init__(self, array, kind="torch.LongStorage"):
+        self.array, self.kind = np.ascontiguousarray(array), kind
+
+
+class Object:
+    """A torch class instance written with its field table (nn modules)."""
+
+    def __init__(self, kind, fields, version=1):
+        self.kind, self.fields, self.version = kind, fields, version
+
+
+class Writer:
+    def __init__(self):
+        self.out, self.refs = bytearray(), {}
+        self.alive = []  # written objects stay alive, so that no new object reuses an id
+
+    def int(self, v):
+        self.out += struct.pack("<i", v)
+
+    def long(self, v):
+        self.out += struct.pack("<q", v)
+
+    def string(self, s):
+        data = s.encode() if isinstance(s, str) else s
+        self.int(len(data))
+        self.out += data
+
+    def obj(self, v):
+        if v is None:
+            return self.int(0)
+        if isinstance(v, bool):
+            self.int(5)
+            return self.int(1 if v else 0)
+        if isinstance(v, (int, float)):
+            self.int(1)
+            self.out += struct.pack("<d", float(v))
+            return
+        if isinstance(v, (str, bytes)):
+            self.int(2)
+            return self.string(v)
+        tag = 3 if isinstance(v, (dict, list)) else 4
+        self.int(tag)
+        if id(v) in self.refs:
+            return self.int(self.refs[id(v)])
+        self.refs[id(v)] = len(self.refs) + 1
+        self.alive.append(v)
+        self.int(self.refs[id(v)])
+        (self.table if tag == 3 else self.torch)(v)
+
+    def table(self, v):
+        items = list(enumerate(v, 1)) if isinstance(v, list) else list(v.items())
+        self.int(len(items))
+        for key, value in items:
+            self.obj(key)
+            self.obj(value)
+
+    def torch(self, v):
+        self.string(f"V {getattr(v, 'version', 1)}")
+        self.string(v.kind)
+        if isinstance(v, Tensor):
+            a = v.array
+            self.int(a.ndim)
+            for n in a.shape:
+                self.long(n)
+            for s in a.strides:
+                self.long(s // a.itemsize)
+            self.long(1)
+            self.obj(Storage(a.ravel(), v.kind.replace("Tensor", "Storage")) if a.size else None)
+        elif isinstance(v, Storage):
+            self.long(v.array.size)
+            self.out += v.array.tobytes()
+        else:
+            self.obj(v.fields)
+
+
+def dumps(value):
+    w = Writer()
+    w.obj(value)
+    return bytes(w.out)
+
+
+def module_object(module, kind="torch.FloatTensor", train=False, objects=None):
+    """The Torch7 object of a module built from a spec (``module.t7_node``): the fields its
+    constructor stores, its parameters and buffers as tensors of ``kind``, its children."""
+    objects = {} if objects is None else objects
+    node = module.t7_node
+    mtype = registry.lookup(node.name)
+    a = registry.resolve_args(node)
+    fields = {k: v for k, v in mtype.lua_fields(a, node).items() if v is not None}
+    fields["train"] = train
+    for name, value in list(module.named_parameters(recurse=False)) + list(module.named_buffers(recurse=False)):
+        if name != "num_batches_tracked":
+            fields[name] = Tensor(value.detach().numpy(), kind)
+    fields["output"] = Tensor(np.zeros(0), kind)
+    if node.name == "nn.View":
+        fields["size"] = Storage(np.array(a["sizes"], dtype=np.int64))
+    if node.modifier_args("setNumInputDims"):
+        fields["numInputDims"] = node.modifier_args("setNumInputDims")[0]
+    if node.tie is not None:
+        fields["pooling"] = objects[id(module.pooling)]
+    obj = Object(node.name, fields)
+    objects[id(module)] = obj
+    if mtype.container:
+        fields["modules"] = [module_object(child, kind, train, objects) for child in module]
+    return obj
