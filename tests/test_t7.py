@@ -332,3 +332,25 @@ def test_full_convolution_is_torch7s():
     expected = big[:, 1:1 + (3 - 1) * 2 - 2 + 3 + 1, 1:1 + (4 - 1) * 2 - 2 + 3 + 1] + b.view(4, 1, 1)
     with torch.no_grad():
         torch.testing.assert_close(full(x)[0], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_train_retrain_from_a_torch7_file_with_another_class_count(tmp_path):
+    """fb.resnet.torch-style fine-tuning from a Lua-trained file: the features' weights come
+    from the .t7, the last Linear is replaced for -nClasses."""
+    from enet_port.train.sample_data import make_sample_dataset
+    tiny = ROOT / "tests" / "specs" / "tiny.json"
+    torch.manual_seed(3)
+    lua_model = build(tiny, classes=7)
+    path = write_t7(tmp_path / "lua_trained.t7", module_object(lua_model.eval()))
+    data = make_sample_dataset(tmp_path / "data", 4, 1, size=40)
+    args = ["train", str(tiny), "-data", str(data), "-nClasses", "10", "-imageSize", "36", "-cropSize", "32",
+            "-batchSize", "8", "-nEpochs", "1", "-epochSize", "1", "-nDonkeys", "0", "-LR", "0",
+            "-cache", str(tmp_path), "-retrain", str(path)]
+    refused = CliRunner().invoke(main, args + ["--run-dir", str(tmp_path / "a")])
+    assert refused.exit_code == 2 and "lua_trained.t7: does not fit this model" in refused.stderr
+    done = CliRunner().invoke(main, args + ["--reset-classifier", "--run-dir", str(tmp_path / "b")])
+    assert done.exit_code == 0, done.output
+    saved = torch.load(tmp_path / "b" / "model_1.pt", weights_only=True)["model"]
+    # LR 0: the trained features are the Torch7 file's (BN running stats move, weights do not)
+    assert torch.equal(saved["0.0.weight"], lua_model.state_dict()["0.0.weight"])
+    assert saved["1.1.weight"].shape == (10, 16)

@@ -148,3 +148,10 @@ def classes_beside(path):
     """Class names from ``classes.txt`` in the checkpoint's run folder, or None."""
     listing = Path(path).parent / "classes.txt"
     return listing.read_text().split() if listing.is_file() else None
+
+
+def load_model_into(model, path, reset_classifier=False):
+    """Read a model_N.pt (or an imported model.pt) into ``model``; returns the file's dict."""
+    data = load_model_checkpoint(path)
+    load_state_into(model, data, path, reset_classifier)
+    return data

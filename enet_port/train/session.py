@@ -43,13 +43,22 @@ def prepare_data(opt):
     return index, meanstd
 
 
+def load_retrain(path, crop_size):
+    """-retrain's file as a model_N.pt dict: an enet-port checkpoint, or a Lua-trained
+    ``.t7``/``.net`` (fine-tuning from Torch7: its module tree must match the spec's)."""
+    if Path(path).suffix.lower() in (".t7", ".net"):
+        from ..t7.load import import_t7
+        return {"model": import_t7(path, (3, crop_size, crop_size)).model.state_dict()}
+    return checkpoints.load_model_checkpoint(path)
+
+
 def prepare_model(spec, opt, dev, state=None):
     """createModel, then -retrain's weights (``state``: a loaded model_N.pt, else the file is
     read here), on the device; -nGPU > 1 wraps it in nn.DataParallel."""
     torch.manual_seed(opt.manualSeed)
     model = build(spec, classes=opt.nClasses, input_shape=(3, opt.cropSize, opt.cropSize))
     if opt.retrain:
-        state = state or checkpoints.load_model_checkpoint(opt.retrain)
+        state = state or load_retrain(opt.retrain, opt.cropSize)
         checkpoints.load_state_into(model, state, opt.retrain, opt.reset_classifier)
     model.to(dev.device)
     if dev.channels_last:

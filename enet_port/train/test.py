@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from . import checkpoints, dataset, donkey, logs, pipeline
-from .session import pick_device, prepare_model, sample_root
+from .session import load_retrain, pick_device, prepare_model, sample_root
 
 
 @torch.no_grad()
@@ -49,11 +49,11 @@ def evaluate(model, batches, n_classes, dev, run_dir, quiet=False):
 def run_test(spec_path, opt, echo=print):
     """``enet-port test``: evaluate ``-retrain model_N.pt`` on DATA/val alone, with the mean/std
     and classes it was trained with, the checkpoint read once."""
-    saved = checkpoints.load_model_checkpoint(opt.retrain)
+    saved = load_retrain(opt.retrain, opt.cropSize)
     trained = saved.get("options") or {}
     if not (trained.get("mean") and trained.get("std")):
-        raise checkpoints.CheckpointError(opt.retrain, "holds no training mean/std (not a model_N.pt of enet-port "
-                                                       "train)")
+        raise checkpoints.CheckpointError(opt.retrain, "holds no training mean/std (a model_N.pt of enet-port train "
+                                                       "has them; a Torch7 file does not)")
     classes = saved.get("classes") or checkpoints.classes_beside(opt.retrain)
     items, classes = dataset.scan_val(opt.data or sample_root(opt), classes)
     dev = pick_device(opt)
