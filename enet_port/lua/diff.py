@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from ..model import registry
-from ..model.tree import _canonical, lua_call
+from ..model.tree import _canonical, lua_call, share_links
 
 
 @dataclass
@@ -30,7 +30,7 @@ def node_key(node):
     mods = {tuple(_canonical(x) for x in m) for m in node.modifiers if m[0] not in ("ceil", "floor")}
     if registry.ceil_mode(node):
         mods.add(("ceil",))  # what :ceil()/:floor() calls leave, not the calls themselves
-    return node.name, args, tuple(sorted(mods))
+    return node.name, args, tuple(sorted(mods)), tuple(node.inputs)  # inputs: nngraph wiring
 
 
 def deep_key(node):
@@ -38,10 +38,39 @@ def deep_key(node):
 
 
 def compare(spec_tree, lua_tree):
-    """All differences between two module trees, in model order."""
+    """All differences between two module trees, in model order; when the modules agree, also
+    which modules share parameters (clones) and which are tied (an unpooling to its pooling)."""
     out = []
     _compare(spec_tree, lua_tree, spec_tree.where, out)
+    if not out:
+        out.extend(_compare_links(spec_tree, lua_tree))
     return out
+
+
+def links(tree):
+    """``(shares, ties)`` by walk position: what :func:`compare` checks beyond the modules."""
+    nodes = list(tree.walk())
+    position = {id(n): i for i, n in enumerate(nodes)}
+    ties = {i: position.get(id(n.tie)) for i, n in enumerate(nodes) if n.tie is not None}
+    return share_links(tree), ties
+
+
+def _compare_links(spec_tree, lua_tree):
+    spec_nodes, lua_nodes = list(spec_tree.walk()), list(lua_tree.walk())
+    out = []
+    for kind, a, b in zip(("shares parameters with", "is tied to"), links(spec_tree), links(lua_tree)):
+        for i in sorted(set(a) | set(b)):
+            if a.get(i) != b.get(i):
+                what = f"{kind}: spec {_linked(spec_nodes, a.get(i))}, Lua {_linked(lua_nodes, b.get(i))}"
+                out.append(Difference((spec_nodes[i], spec_nodes[i].where), (lua_nodes[i], lua_nodes[i].where), what))
+    return out
+
+
+def _linked(nodes, link):
+    if link is None:
+        return "none"
+    target = nodes[link[0] if isinstance(link, tuple) else link]
+    return f"{lua_call(target)} at {target.where}" + (f" {list(link[1])}" if isinstance(link, tuple) else "")
 
 
 def _compare(a, b, a_where, out):
@@ -73,7 +102,9 @@ def _what(a, b):
     if a.name != b.name:
         return "module differs"
     ka, kb = node_key(a), node_key(b)
-    return "arguments differ" if ka[1] != kb[1] else "modifiers differ"
+    if ka[1] != kb[1]:
+        return "arguments differ"
+    return "modifiers differ" if ka[2] != kb[2] else "graph inputs differ"
 
 
 def format_differences(diffs):

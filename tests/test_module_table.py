@@ -1,0 +1,68 @@
+"""The module table: every rule in one record, THNN's ceil rule in the built pooling layers."""
+import json
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from enet_port.cli import main
+from enet_port.model import registry
+from enet_port.model.build import build_node
+from enet_port.model.modules import no_macs, no_tensors, same_shape
+from enet_port.model.shapes import infer, param_count
+from enet_port.model.tree import Node
+
+
+def test_a_record_without_a_rule_fails_when_registered():
+    with pytest.raises(TypeError):
+        registry.register("nn.NotARealModule", [], build=lambda a, n: None, shape=same_shape, tensors=no_tensors)
+    assert "nn.NotARealModule" not in registry.REGISTRY
+    with pytest.raises(KeyError, match="unknown Torch7 module 'nn.NotARealModule'"):
+        param_count(Node("nn.NotARealModule", []))  # never a silent 0
+
+
+def test_every_record_has_every_rule():
+    for name, record in registry.REGISTRY.items():
+        for rule in (record.build, record.shape, record.tensors, record.macs):
+            assert callable(rule), name
+
+
+def thnn_max_pool(x, k, d):
+    """THNN SpatialMaxPooling, ceil mode, no padding, written out: windows start at i*d, end at
+    min(i*d + k, size); an empty window gives -inf."""
+    size = x.shape[-1]
+    out_size = -(-(size - k) // d) + 1  # ceil((size - k) / d) + 1; no padding: nothing dropped
+    out = torch.full((out_size, out_size), float("-inf"))
+    for i in range(out_size):
+        for j in range(out_size):
+            window = x[i * d:min(i * d + k, size), j * d:min(j * d + k, size)]
+            if window.numel():
+                out[i, j] = window.max()
+    return out
+
+
+def test_ceil_pooling_layer_follows_thnn_when_the_stride_exceeds_the_kernel():
+    node = Node("nn.SpatialMaxPooling", [2, 2, 3, 3], [("ceil",)])
+    x = torch.arange(81.0).view(1, 1, 9, 9)
+    assert infer(node, (1, 9, 9)) == (1, 4, 4)
+    got = build_node(node)(x)
+    assert got.shape == (1, 1, 4, 4)
+    assert torch.equal(got[0, 0], thnn_max_pool(x[0, 0], 2, 3))
+    avg = build_node(Node("nn.SpatialAveragePooling", [2, 2, 3, 3], [("ceil",)]))(x)
+    assert avg.shape == (1, 1, 4, 4) and torch.isnan(avg[0, 0, 3]).all()  # THNN: 0 / 0
+
+
+def test_summary_of_that_pooling_runs(tmp_path):
+    spec = {"name": "p", "recipe": "regimes-55", "input": [3, 9, 9], "classifier": [],
+            "features": [{"nn.SpatialMaxPooling": [2, 2, 3, 3], "modifiers": ["ceil"]}]}
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(spec))
+    result = CliRunner().invoke(main, ["summary", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["layers"][0]["output_shape"] == [3, 4, 4]
+
+
+def test_lua_fields_come_from_the_record():
+    node = Node("cudnn.SpatialMaxPooling", [3, 3, 2, 2], [("ceil",), ("floor",)])
+    fields = registry.lookup(node.name).lua_fields(registry.resolve_args(node), node)
+    assert fields == {"kW": 3, "kH": 3, "dW": 2, "dH": 2, "padW": 0, "padH": 0, "ceil_mode": False}
