@@ -6,7 +6,7 @@ The Lua counterpart is a model file's ``createModel`` (imagenet-multiGPU.torch `
 Grammar (the one place it is written down):
 
     spec      := {"name": str, "description": str, "lua": path, "recipe": recipe name,
-                  "input": [C, H, W], "classes": int, "init": "torch7" | "fb.resnet.torch",
+                  "input": [C, H, W], "classes": int, "imageSize": int, "init": "torch7" | "fb.resnet.torch",
                   "blocks": {"dropout": bool}, "features": [entry...], "classifier": [entry...]}
     entry     := module | block | loop | graph
     module    := {TORCH7_NAME: [arg...], "modifiers": [mod...], "children": [entry...], "lua": str,
@@ -55,7 +55,7 @@ from . import blocks, inits, registry, spec_graph
 from .shapes import ShapeError, infer
 from .tree import Node, Origin
 
-TOP_KEYS = {"name", "description", "lua", "recipe", "input", "classes", "init", "blocks",
+TOP_KEYS = {"name", "description", "lua", "recipe", "input", "classes", "imageSize", "init", "blocks",
             "features", "classifier"}
 REQUIRED_KEYS = ("name", "recipe", "features", "classifier")
 ENTRY_KEYS = {"modifiers", "children", "lua", "id", "share", "tie"}
@@ -82,6 +82,11 @@ class Spec:
     @property
     def classes(self):
         return self.data.get("classes", 1000)
+
+    @property
+    def image_size(self):
+        """A model file's ``model.imageSize`` (None when unset): it overrides ``-imageSize``."""
+        return self.data.get("imageSize")
 
     @property
     def lua(self):
@@ -122,8 +127,9 @@ def _check_top(path, data):
     shape = data.get("input", [3, 224, 224])
     if not (isinstance(shape, list) and len(shape) == 3 and all(_positive_int(v) for v in shape)):
         raise SpecError(path, "input", "must be [C, H, W] with positive whole numbers")
-    if not _positive_int(data.get("classes", 1000)):
-        raise SpecError(path, "classes", "must be a positive whole number")
+    for key, default in (("classes", 1000), ("imageSize", 1)):
+        if not _positive_int(data.get(key, default)):
+            raise SpecError(path, key, "must be a positive whole number")
     for key in ("name", "description", "lua"):
         if key in data and not isinstance(data[key], str):
             raise SpecError(path, key, "must be a string")
