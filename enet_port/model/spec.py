@@ -333,3 +333,26 @@ def dumps(spec):
         else:
             lines.append(f'  "{key}": {json.dumps(value)}{comma}')
     return "\n".join(lines + ["}"]) + "\n"
+
+
+def node_entry(node, classes=None):
+    """A Node as a spec entry (the inverse of the expander): Torch7 name and arguments,
+    modifiers, id/tie/share, children and the Lua line; a Linear to ``classes`` outputs in a
+    classifier says ``$nClasses``."""
+    args = list(node.args)
+    if classes and node.name == "nn.Linear" and len(args) >= 2 and args[1] == classes:
+        args[1] = "$nClasses"
+    out = {node.name: args}
+    if node.modifiers:
+        out["modifiers"] = [m[0] if len(m) == 1 else list(m) for m in node.modifiers]
+    if node.id:
+        out["id"] = node.id
+    if node.tie is not None:
+        out["tie"] = node.tie.id
+    if node.share:
+        out["share"] = dict(node.share)
+    if node.children:
+        out["children"] = [node_entry(c) for c in node.children]
+    if node.lua:
+        out["lua"] = node.lua
+    return out
