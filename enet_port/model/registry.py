@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 REQUIRED = object()
+MAX_NUMBER = 2 ** 53  # Lua numbers are doubles: whole numbers are exact up to here
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,10 @@ def _check(param, value):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ArgumentError(f"argument {param.name} must be a number, got {value!r}")
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise ArgumentError(f"argument {param.name} must be a finite number, got {value!r}")
+    if abs(value) > MAX_NUMBER:
+        raise ArgumentError(f"argument {param.name} is out of range (at most 2^53 in size), got {value:.3g}")
     if param.kind in ("int", "ints"):
         if float(value) != int(value):
             raise ArgumentError(f"argument {param.name} must be a whole number, got {value!r}")

@@ -1,0 +1,123 @@
+"""The tracer's child process: one Lua job under OS limits, answered as JSON text on a pipe.
+
+Lua counterpart: none (``th`` ran model files in its own process, with full rights). Started by
+:mod:`enet_port.lua.isolate` from a forkserver that has this module (and the module table)
+imported. Before any user code runs the process limits itself: CPU seconds (``RLIMIT_CPU``), its
+address space (``RLIMIT_AS``: the Lua heap, the print lines and the answer all count) and no
+file writes (``RLIMIT_FSIZE`` 0). Everything it sends back is one message: ``{"error": [where,
+message]}`` or ``{"printed": [...], "result": <the JSON text the sandbox wrote>}``; the parent
+checks it before use. A later file-reading feature (``paths.dofile``, ``require`` of the model's
+folder) belongs here too, as a read callback given to the sandbox, under the same limits.
+"""
+import json
+import math
+import os
+import resource
+import signal
+from pathlib import Path
+
+from ..errors import LuaError
+from ..model import modules, registry  # noqa: F401  (modules fills the registry)
+from ..model.shapes import param_tensors
+from ..model.tree import Node
+
+LUA_DIR = Path(__file__).parent
+HEADROOM = 512 << 20  # address space for Python's own work beside the Lua heap
+OUT_OF_MEMORY = b'{"error": [null, "memory limit exceeded (outside Lua)"]}'
+
+
+def main(conn, request):
+    """Entry point in the child: limit the process, run the job, send one message."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it kills us
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    try:
+        _limit(request["seconds"], request["max_memory"] + 2 * request["max_output"])
+        message = _answer(request)
+    except MemoryError:
+        message = OUT_OF_MEMORY
+    except LuaError as exc:
+        message = json.dumps({"error": [exc.where, exc.message]}).encode()
+    except Exception as exc:  # never a traceback on the user's terminal: one line, as every error
+        message = json.dumps({"error": [request["path"], f"tracer failure: {type(exc).__name__}: {exc}"]}).encode()
+    conn.send_bytes(message)
+    conn.close()
+
+
+def _limit(seconds, memory):
+    cpu = math.ceil(seconds) + 1  # the Lua hook stops Lua code at `seconds`; this stops the rest
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    used = _address_space()
+    if used:
+        resource.setrlimit(resource.RLIMIT_AS, (used + memory + HEADROOM,) * 2)
+
+
+def _address_space():
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0  # no /proc: the Lua allocator limit and the parent's wall clock still hold
+
+
+def _answer(request):
+    import lupa.lua51 as lua51
+    path, printed = request["path"], []
+    runtime = lua51.LuaRuntime(max_memory=request["max_memory"], register_eval=False, register_builtins=False,
+                               unpack_returned_tuples=True, attribute_filter=_no_attributes)
+    runtime.globals().string.dump = None
+    compile_ = runtime.globals().loadstring
+    torch7 = compile_((LUA_DIR / "torch7.lua").read_text(), "=enet_port/lua/torch7.lua")
+    run = compile_((LUA_DIR / "sandbox.lua").read_text(), "=enet_port/lua/sandbox.lua")()
+    opt = runtime.table_from({"nGPU": request["nGPU"], "nClasses": request["nClasses"], **request["opt"]})
+    limits = runtime.table_from(request["limits"])
+    try:
+        result = run(request["job"], request["source"], path, torch7, _fields_callback(runtime), opt,
+                     request["nClasses"], request["nGPU"], limits, printed.append, request["epochs"])
+    except lua51.LuaMemoryError:
+        raise LuaError(path, f"memory limit of {request['max_memory'] >> 20} MiB exceeded "
+                             f"({request['memory_hint']})") from None
+    except lua51.LuaError as exc:
+        raise LuaError(*_located(path, str(exc))) from None
+    finally:  # lupa's own cleanup allocates: at the Lua limit it would abort the process
+        runtime.set_max_memory(0)
+    return b'{"printed": ' + json.dumps(printed).encode() + b', "result": ' + result.encode("ascii") + b"}"
+
+
+def _located(path, message):
+    """Lua's ``file:line: msg`` -> (``file:line``, msg) so errors read like every other."""
+    message = message.split("\nstack traceback:", 1)[0].strip().replace("\n", " ")
+    prefix = f"{path}:"
+    if message.startswith(prefix):
+        line, _, rest = message[len(prefix):].partition(":")
+        if line.isdigit():
+            return f"{path}:{line}", rest.strip()
+    return path, message
+
+
+def _no_attributes(obj, name, is_setting):
+    raise AttributeError("Python attributes are not reachable from the sandbox")
+
+
+def _fields_callback(runtime):
+    """Torch7 fields of a freshly built module (its record's ``lua_fields``) and the sizes of its
+    parameter tensors; ``error`` when the arguments do not fit the Torch7 signature."""
+    def fields(name, args, n):
+        if name not in registry.REGISTRY:
+            return None
+        node = Node(name, [_argument(args, i + 1) for i in range(int(n))])
+        try:
+            values = registry.lookup(name).lua_fields(registry.resolve_args(node, lenient=True), node)
+            tensors = param_tensors(node)
+        except registry.ArgumentError as exc:
+            message = str(exc)
+            return runtime.table_from({"error": message if message.startswith(name) else f"{name}: {message}"})
+        return runtime.table_from({"values": values, "tensors": tensors}, recursive=True)
+    return fields
+
+
+def _argument(args, i):
+    try:
+        value = args[i]
+    except UnicodeDecodeError:
+        return "<string>"  # not UTF-8: it can only be a wrong argument, reported as such
+    return value if value is None or isinstance(value, (bool, int, float, str)) else f"<{type(value).__name__}>"

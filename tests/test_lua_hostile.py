@@ -1,0 +1,89 @@
+"""Hostile Lua files end within the limits with one line and exit 2: loops the count hook cannot
+stop (inside C functions, inside error handlers), memory and output bombs, tampered records, deep
+or exploding trees. Limits are small here (ENET_PORT_LUA_SECONDS=2) to keep the suite fast."""
+import resource
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from enet_port.cli import main
+from enet_port.lua.tracer import trace_lua
+from conftest import ROOT
+
+SPIN = "time limit exceeded"
+NEST = "local m = nn.Sequential() local top = m\nfor i = 1, {n} do local s = nn.Sequential() m:add(s) m = s end\nreturn top"
+CASES = {
+    "c_pattern_loop": ('local s = string.rep("a", 50000)\nlocal x = s:find(".-.-.-.-.-.-b")', SPIN),
+    "c_gsub_loop": ('local s = string.rep("a", 50000)\nlocal x = s:gsub(".-.-.-.-.-.-b", "")', SPIN),
+    "xpcall_handler_loop": ("xpcall(function() while true do end end, function(e) while true do end end)", SPIN),
+    "xpcall_error_handler_loop": ('xpcall(function() error("x") end, function(e) while true do end end)', SPIN),
+    "memory_bomb": ('local s = string.rep(string.rep("x", 2^20), 2^10)', "memory limit of 256 MiB exceeded"),
+    "n_tampered": ("local m = nn.Sequential()\nm.__t7.n = 3e7\nreturn m", "was altered (its field 'n')"),
+    "lines_strings": ('local m = nn.Sequential()\nm.__t7.lines = {"abc"}\nreturn m', "its field 'lines'"),
+    "lines_infinite": ("local m = nn.Sequential()\nm.__t7.lines = {1/0}\nreturn m", "its field 'lines'"),
+    "lines_string": ('local m = nn.Sequential()\nm.__t7.lines = "x"\nreturn m', "its field 'lines'"),
+    "args_string": ('local m = nn.Sequential()\nm.__t7.args = "x"\nreturn m', "its field 'args'"),
+    "name_tampered": ('local m = nn.Sequential()\nm.__t7.name = "a\\nb"\nreturn m', "its field 'name'"),
+    "nested_250": (NEST.format(n=250), "nests modules deeper than 100 levels (set ENET_PORT_MAX_DEPTH"),
+    "shared_children_explode": ("local s = nn.Identity()\nfor i = 1, 40 do s = nn.Sequential():add(s):add(s) end\nreturn s",
+                                "more than 20000 modules (set ENET_PORT_MAX_MODULES"),
+    "infinite_argument": ("local m = nn.Sequential()\nm:add(nn.SpatialConvolution(3, 1/0, 3, 3))\nreturn m",
+                          ":2: nn.SpatialConvolution: argument nOutputPlane must be a finite number"),
+    "huge_argument": ("local m = nn.Sequential()\nm:add(nn.SpatialConvolution(3, 1e300, 3, 3))\nreturn m",
+                      ":2: nn.SpatialConvolution: argument nOutputPlane"),
+    "bad_utf8_argument": ('local m = nn.Sequential()\nm:add(nn.SpatialConvolution("\\255", 1, 3, 3))\nreturn m',
+                          ":2: nn.SpatialConvolution: argument nInputPlane must be a number"),
+}
+
+
+@pytest.mark.parametrize("command", ["trace", "import-lua"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hostile_file_ends_within_the_limit_in_one_line(tmp_path, name, command):
+    code, message = CASES[name]
+    path = tmp_path / f"{name}.lua"
+    path.write_text(code + "\n")
+    out = tmp_path / "out.json"
+    args = [command, str(path)] + (["-o", str(out)] if command == "import-lua" else [])
+    start = time.monotonic()
+    result = CliRunner().invoke(main, args, env={"ENET_PORT_LUA_SECONDS": "2"})
+    assert time.monotonic() - start < 12  # 2 s of CPU, 7 s of wall clock at most, and the start
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"enet-port: {path}") and message in lines[0], lines
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # nothing written
+
+
+def test_huge_print_keeps_memory_bounded(tmp_path):
+    path = tmp_path / "print.lua"
+    path.write_text('local s = string.rep(string.rep("x", 1e6), 50)\nfor i = 1, 40 do print(s) end\n'
+                    'print("caf\\195\\169")\nreturn nn.Sequential()\n')  # 40 lines of 50 MB
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    trace = trace_lua(path, seconds=5)
+    assert len(trace.printed) == 41 and all(len(line) == 1003 for line in trace.printed[:40])
+    assert trace.printed[40] == "caf\\xc3\\xa9"  # bytes outside ASCII are shown, not decoded
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KiB: no 2 GB of lines
+
+
+def test_the_child_limits_its_address_space_and_cpu():
+    """What Lua's allocator does not count (the child's Python side) meets RLIMIT_AS."""
+    code = ("from enet_port.lua.child import _limit\n_limit(1, 100 << 20)\n"
+            "try:\n    bytearray(2 << 30)\nexcept MemoryError:\n    print('refused')\nwhile True: pass\n")
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert proc.stdout.strip() == "refused"
+    assert proc.returncode == -signal.SIGXCPU and time.monotonic() - start < 20  # 2 s of CPU after imports
+
+
+def test_ctrl_c_stops_a_trace(tmp_path):
+    path = tmp_path / "spin.lua"
+    path.write_text('local s = string.rep("a", 50000)\nlocal x = s:find(".-.-.-.-.-.-b")\n')
+    proc = subprocess.Popen([sys.executable, "-m", "enet_port", "trace", str(path)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(4)  # the forkserver has started and the child is in the C loop
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=5)
+    assert proc.returncode != 0
