@@ -22,6 +22,7 @@ from ..model.shapes import param_tensors
 from ..model.tree import Node
 
 LUA_DIR = Path(__file__).parent
+MAX_MESSAGE = 1000  # characters of a Lua error message
 HEADROOM = 512 << 20  # address space for Python's own work beside the Lua heap
 OUT_OF_MEMORY = b'{"error": [null, "memory limit exceeded (outside Lua)"]}'
 
@@ -85,7 +86,7 @@ def _answer(request):
 
 def _located(path, message):
     """Lua's ``file:line: msg`` -> (``file:line``, msg) so errors read like every other."""
-    message = message.split("\nstack traceback:", 1)[0].strip().replace("\n", " ")
+    message = message.split("\nstack traceback:", 1)[0].strip().replace("\n", " ")[:MAX_MESSAGE]
     prefix = f"{path}:"
     if message.startswith(prefix):
         line, _, rest = message[len(prefix):].partition(":")

@@ -271,7 +271,8 @@ return function(job, source, chunkname, torch7_chunk, fields, opt, nClasses, nGP
   debug.sethook()
   if not ok then
     if state.expired then error(LIMIT, 0) end
-    error(type(out) == "string" and out or ("error object of type " .. type(out) .. ": " .. tostring(out)), 0)
+    -- no tostring(): a user __tostring would run here, after the hook is gone
+    error(type(out) == "string" and out or ("error object of type " .. type(out) .. " (not a string)"), 0)
   end
   return out
 end

@@ -35,6 +35,7 @@ class ModuleType:
     modifiers: tuple = ()
     container: bool = False
     fields: object = None  # fields(a, node) -> extra Torch7 fields (beside params and tensors)
+    check: object = None   # check(a, node) raises ArgumentError for values Torch7 refuses or breaks on
 
     def lua_fields(self, a, node):
         """The scalar fields a Torch7 instance has after construction (what Lua code reads)."""
@@ -46,7 +47,8 @@ class ModuleType:
 REGISTRY = {}
 
 
-def register(name, params, *, build, shape, tensors, macs, modifiers=(), container=False, fields=None):
+def register(name, params, *, build, shape, tensors, macs, modifiers=(), container=False, fields=None,
+             check=None):
     """Add the record for ``name``; every rule is a required keyword."""
     if name in REGISTRY:
         raise ValueError(f"Torch7 module {name} registered twice")
@@ -54,7 +56,7 @@ def register(name, params, *, build, shape, tensors, macs, modifiers=(), contain
         if not callable(rule):
             raise TypeError(f"Torch7 module {name}: the {rule_name} rule is not callable")
     REGISTRY[name] = ModuleType(name, tuple(params), build, shape, tensors, macs, tuple(modifiers),
-                                container, fields)
+                                container, fields, check)
 
 
 def lookup(name):
@@ -92,7 +94,7 @@ def resolve_args(node, lenient=False):
     for i, param in enumerate(mtype.params):
         if param.kind == "ints":
             args[param.name] = [_check(param, v) for v in given[i:]]
-            return args
+            break
         value = given[i] if i < len(given) else None
         if value is None:
             if param.default is REQUIRED:
@@ -101,10 +103,19 @@ def resolve_args(node, lenient=False):
         else:
             value = _check(param, value)
         args[param.name] = value
-    if len(given) > len(mtype.params):
+    if len(given) > len(mtype.params) and not any(p.kind == "ints" for p in mtype.params):
         raise ArgumentError(f"{node.name}: takes at most {len(mtype.params)} arguments, "
                             f"got {len(given)}")
+    if mtype.check:
+        mtype.check(args, node)
     return args
+
+
+def at_least(a, node, low, *names):
+    """For check rules: each named argument (when given) is at least ``low``."""
+    for name in names:
+        if a.get(name) is not None and a[name] < low:
+            raise ArgumentError(f"{node.name}: argument {name} must be at least {low}, got {a[name]:g}")
 
 
 def _check(param, value):
