@@ -21,6 +21,7 @@ class Limit:
 
 MODULES = Limit("ENET_PORT_MAX_MODULES", 20_000, "modules")
 DEPTH = Limit("ENET_PORT_MAX_DEPTH", 100, "levels of nesting", ceiling=200)
+ACTIVATION = Limit("ENET_PORT_MAX_ACTIVATION", 2 ** 30, "numbers per sample in one module's output")
 PARAMETERS = Limit("ENET_PORT_MAX_PARAMETERS", 200_000_000, "parameters")  # VGG-19: 144 M
 LUA_SECONDS = Limit("ENET_PORT_LUA_SECONDS", 10, "seconds of CPU time")
 LUA_MEMORY_MB = Limit("ENET_PORT_LUA_MEMORY_MB", 256, "MiB of Lua memory")

@@ -106,6 +106,10 @@ HOSTILE = [
      r"features\[0\]\(i=10001\): the spec expands to more than 20000 modules \(set ENET_PORT_MAX_MODULES"),
     ("empty_loops", features({"for": [1, 10**15], "body": [{"for": [1, 0], "body": [{"nn.Identity": []}]}]}),
      r"the spec expands to more than 20000 modules"),
+    ("huge_input", mutated(lambda d: d.__setitem__("input", [3, 10**400, 224])),
+     r"input: more than 1,073,741,824 numbers per sample \(set ENET_PORT_MAX_ACTIVATION"),
+    ("huge_padding", features({"nn.SpatialZeroPadding": [10**6]}, {CONV: [3, 8, 3, 3]}),
+     r"features\[0\]: nn.SpatialZeroPadding outputs 3x2000224x2000224, more than 1,073,741,824 numbers"),
     ("huge_conv", features({CONV: [3, 10**7, 3, 3]}),
      r"features\[0\]: the model has more than 200,000,000 parameters \(set ENET_PORT_MAX_PARAMETERS"),
 ]

@@ -28,8 +28,10 @@ def run_child(request, wall_seconds, time_hint, output_hint):
     path, ctx = request["path"], _context()
     receiver, sender = ctx.Pipe(duplex=False)
     process = ctx.Process(target=child.main, args=(sender, request), daemon=True)
+    started = False  # Ctrl-C can come while the forkserver is still starting
     try:
         process.start()
+        started = True
         sender.close()
         if not receiver.poll(wall_seconds):
             raise LuaError(path, f"time limit exceeded (no result after {wall_seconds:g} s of wall-clock time; "
@@ -41,9 +43,10 @@ def run_child(request, wall_seconds, time_hint, output_hint):
         except OSError:
             raise LuaError(path, f"the traced model exceeds {request['max_output'] >> 20} MiB ({output_hint})") from None
     finally:
-        if process.is_alive():
-            process.kill()
-        process.join()
+        if started:
+            if process.is_alive():  # a child that never answered (deadline, Ctrl-C) dies here
+                process.kill()
+            process.join()
         receiver.close()
     return _decode(path, data)
 

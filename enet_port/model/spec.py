@@ -103,6 +103,9 @@ def _check_top(path, data):
     shape = data.get("input", [3, 224, 224])
     if not (isinstance(shape, list) and len(shape) == 3 and all(_positive_int(v) for v in shape)):
         raise SpecError(path, "input", "must be [C, H, W] with positive whole numbers")
+    if math.prod(shape) > limits.value(limits.ACTIVATION):
+        raise SpecError(path, "input", f"more than {limits.value(limits.ACTIVATION):,} numbers per sample "
+                                       f"({limits.hint(limits.ACTIVATION)})")
     if not _positive_int(data.get("classes", 1000)):
         raise SpecError(path, "classes", "must be a positive whole number")
     for key in ("name", "description", "lua"):
