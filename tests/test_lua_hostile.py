@@ -100,3 +100,68 @@ def test_ctrl_c_stops_a_trace(tmp_path):
         proc.kill()  # no-op when Ctrl-C worked
         proc.wait()
     assert proc.returncode == 1 and "Aborted!" in proc.stderr.read().decode()
+
+
+UTILS = """local utils = {}
+function utils.block(n)
+  local s = nn.Sequential()
+  s:add(nn.SpatialConvolution(n, n, 3, 3, 1, 1, 1, 1))
+  return s:add(nn.ReLU(true))
+end
+return utils
+"""
+NET = """local utils = paths.dofile('utils.lua')
+local stem = require 'models.stem'
+local model = nn.Sequential()
+model:add(stem.conv(3, 8))
+model:add(utils.block(8))
+return model
+"""
+
+
+def model_folder(tmp_path):
+    """repo/models/{net,utils,stem}.lua as a Torch7 repository lays them out, a secret beside."""
+    models = tmp_path / "repo" / "models"
+    models.mkdir(parents=True)
+    (models / "utils.lua").write_text(UTILS)
+    (models / "stem.lua").write_text("return {conv = function(a, b) return nn.SpatialConvolution(a, b, 3, 3, 1, 1, 1, 1) end}\n")
+    (models / "net.lua").write_text(NET)
+    (tmp_path / "repo" / "secret.lua").write_text("return 42\n")
+    return models
+
+
+def test_a_model_reads_lua_files_of_its_own_folder(tmp_path):
+    models = model_folder(tmp_path)
+    trace = trace_lua(models / "net.lua")
+    convs = [n for n in trace.model.walk() if n.name == "nn.SpatialConvolution"]
+    assert [c.args for c in convs] == [[3, 8, 3, 3, 1, 1, 1, 1], [8, 8, 3, 3, 1, 1, 1, 1]]
+    assert [c.where for c in convs] == [f"{models / 'net.lua'}:4", f"{models / 'net.lua'}:5"]
+
+
+READS = {
+    "parent": ("paths.dofile('../secret.lua')", "'../secret.lua' is outside the model file's folder"),
+    "absolute": ("paths.dofile('/etc/passwd')", "'/etc/passwd' is outside the model file's folder"),
+    "link_out": ("paths.dofile('link.lua')", "'link.lua' is outside the model file's folder"),
+    "directory": ("paths.dofile('dir.lua')", "'dir.lua' is not a file in the model file's folder"),
+    "fifo": ("paths.dofile('fifo.lua')", "'fifo.lua' is not a file in the model file's folder"),
+    "require_up": ("require '..secret'", "module '..secret' is not available in the tracer sandbox ('..secret' is outside"),
+    "require_missing": ("require 'models.none'", "module 'models.none' is not available"),
+    "precompiled": ("paths.dofile('bytecode.lua')", "precompiled Lua chunks are refused"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(READS))
+def test_nothing_outside_the_folder_or_unusual_is_read(tmp_path, name):
+    import os
+    models = model_folder(tmp_path)
+    os.symlink(tmp_path / "repo" / "secret.lua", models / "link.lua")
+    os.mkfifo(models / "fifo.lua")  # opening it for reading would block
+    (models / "dir.lua").mkdir()
+    (models / "bytecode.lua").write_bytes(b"\x1bLua\x51\x00")
+    code, message = READS[name]
+    path = models / "h.lua"
+    path.write_text(code + "\n")
+    result = CliRunner().invoke(main, ["trace", str(path)], env={"ENET_PORT_LUA_SECONDS": "2"})
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"enet-port: {path}:1: ") and message in lines[0], lines

@@ -6,14 +6,15 @@ imported. Before any user code runs the process limits itself: CPU seconds (``RL
 address space (``RLIMIT_AS``: the Lua heap, the print lines and the answer all count) and no
 file writes (``RLIMIT_FSIZE`` 0). Everything it sends back is one message: ``{"error": [where,
 message]}`` or ``{"printed": [...], "result": <the JSON text the sandbox wrote>}``; the parent
-checks it before use. A later file-reading feature (``paths.dofile``, ``require`` of the model's
-folder) belongs here too, as a read callback given to the sandbox, under the same limits.
+checks it before use. The one thing the child reads for the Lua code is the model file's own
+folder (:func:`_reader`: ``paths.dofile``, ``require 'models.x'``), read-only, under the same limits.
 """
 import json
 import math
 import os
 import resource
 import signal
+import stat
 from pathlib import Path
 
 from ..errors import LuaError
@@ -72,8 +73,10 @@ def _answer(request):
     opt = runtime.table_from({"nGPU": request["nGPU"], "nClasses": request["nClasses"], **request["opt"]})
     limits = runtime.table_from(request["limits"])
     try:
-        result = run(request["job"], request["source"], path, torch7, _fields_callback(runtime), opt,
-                     request["nClasses"], request["nGPU"], limits, printed.append, request["epochs"])
+        # short chunk names: Lua cuts long ones ("...ls/net.lua:12:"); _located restores the path
+        result = run(request["job"], request["source"], os.path.basename(path), torch7, _fields_callback(runtime), opt,
+                     request["nClasses"], request["nGPU"], limits, printed.append, request["epochs"],
+                     _reader(path, request["max_source"]))
     except lua51.LuaMemoryError:
         raise LuaError(path, f"memory limit of {request['max_memory'] >> 20} MiB exceeded "
                              f"({request['memory_hint']})") from None
@@ -84,15 +87,62 @@ def _answer(request):
     return b'{"printed": ' + json.dumps(printed).encode() + b', "result": ' + result.encode("ascii") + b"}"
 
 
+def _reader(model_path, most):
+    """``read(name, as_module)`` -> (text, file) or (None, why): a Lua file of the model's folder.
+
+    ``as_module`` reads ``require``'s names (``models.x`` or ``models/x``, as Lua's ``./?.lua``
+    from the folder or from its parent when the first part names the folder itself). Nothing
+    outside the folder (after resolving links) and nothing but regular files is read."""
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(model_path)))
+
+    def read(name, as_module):
+        if not isinstance(name, str) or not name or "\0" in name:
+            return None, "not a file name"
+        candidates = [name]
+        if as_module:
+            parts = name.replace(".", "/").split("/")
+            candidates = ["/".join(parts) + ".lua"]
+            if len(parts) > 1 and parts[0] == os.path.basename(folder):
+                candidates.append("/".join(parts[1:]) + ".lua")
+        for candidate in candidates:
+            target = os.path.realpath(os.path.join(folder, candidate))
+            if os.path.commonpath([folder, target]) != folder:
+                return None, f"'{name}' is outside the model file's folder (the only one the tracer reads)"
+            if os.path.isfile(target):
+                text, why = _read_regular(target, name, most)
+                return (text, os.path.relpath(target, folder)) if text is not None else (None, why)
+        return None, f"'{name}' is not a file in the model file's folder"
+    return read
+
+
+def _read_regular(target, name, most):
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return None, f"'{name}' is not a regular file"
+            data = file.read(most + 1)
+    except OSError as exc:
+        return None, f"cannot read '{name}': {exc.strerror}"
+    if len(data) > most:
+        return None, f"'{name}' is larger than {most >> 20} MiB"
+    try:
+        return data.decode("utf-8"), target
+    except UnicodeDecodeError:
+        return None, f"'{name}' is not UTF-8 text"
+
+
 def _located(path, message):
-    """Lua's ``file:line: msg`` -> (``file:line``, msg) so errors read like every other."""
+    """Lua's ``chunk:line: msg`` -> (``file:line``, msg) so errors read like every other; chunks
+    are named by their path relative to the model file's folder (the model file: its name)."""
     message = message.split("\nstack traceback:", 1)[0].strip().replace("\n", " ")[:MAX_MESSAGE]
-    prefix = f"{path}:"
-    if message.startswith(prefix):
-        line, _, rest = message[len(prefix):].partition(":")
-        if line.isdigit():
-            return f"{path}:{line}", rest.strip()
-    return path, message
+    chunk, line, rest = (message.split(":", 2) + ["", ""])[:3]
+    if not line.isdigit() or not chunk:
+        return path, message
+    file = path if chunk == os.path.basename(path) else os.path.join(os.path.dirname(path), chunk)
+    if not os.path.isfile(file):  # an --opt expression, or a message that only looks located
+        return path, message
+    return f"{file}:{line}", rest.strip()
 
 
 def _no_attributes(obj, name, is_setting):

@@ -13,7 +13,17 @@ local function copy(t, without)
   return out
 end
 
-local function make_env(pkgs, opt, nClasses, print_sink, state)
+-- a Lua file of the model's folder as a chunk running in env (read: enet_port/lua/child.py)
+local function user_chunk(read, name, as_module, env)
+  local text, where = read(name, as_module)
+  if text == nil then return nil, where end
+  if text:byte(1) == 27 then return nil, "'" .. name .. "': precompiled Lua chunks are refused" end
+  local chunk, err = loadstring(text, "@" .. where)
+  if not chunk then error(err, 0) end
+  return setfenv(chunk, env)
+end
+
+local function make_env(pkgs, opt, nClasses, print_sink, state, read)
   local env = {}
   for _, k in ipairs({"assert", "error", "ipairs", "next", "pairs", "select", "tonumber",
                       "tostring", "type", "unpack", "rawequal", "rawget", "rawset",
@@ -44,10 +54,24 @@ local function make_env(pkgs, opt, nClasses, print_sink, state)
     line = #line > MAX_LINE and line:sub(1, MAX_LINE) .. "..." or line
     print_sink((line:gsub("[^\t\32-\126]", function(c) return string.format("\\x%02x", c:byte()) end)))
   end
+  local loaded = {}  -- package.loaded of the model's own Lua modules
   env.require = function(name)
-    local pkg = pkgs[name]
-    if pkg == nil then error("module '" .. tostring(name) .. "' is not available in the tracer sandbox", 2) end
-    return pkg
+    local pkg = pkgs[name] or loaded[name]
+    if pkg ~= nil then return pkg end
+    local chunk, why = user_chunk(read, name, true, env)
+    if chunk == nil then
+      error("module '" .. tostring(name) .. "' is not available in the tracer sandbox (" .. why .. ")", 2)
+    end
+    loaded[name] = true  -- as Lua's require, while the module runs and when it returns nothing
+    local result = chunk(name)
+    if result ~= nil then loaded[name] = result end
+    return loaded[name]
+  end
+  -- Torch7's paths.dofile (relative to the model file's folder here, the only one readable)
+  pkgs.paths.dofile = function(name, ...)
+    local chunk, why = user_chunk(read, name, false, env)
+    if chunk == nil then error("paths.dofile: " .. why, 2) end
+    return chunk(...)
   end
   for _, k in ipairs({"torch", "nn", "cudnn", "cutorch", "paths", "image", "optim", "xlua"}) do
     env[k] = pkgs[k]
@@ -233,7 +257,7 @@ end
 
 -- job: "model" (trace the model the file builds) or "schedule" (call its paramsForEpoch); the
 -- result is JSON text. limits: seconds, depth, modules, printed (and the hints their errors give)
-return function(job, source, chunkname, torch7_chunk, fields, opt, nClasses, nGPU, limits, print_sink, epochs)
+return function(job, source, chunkname, torch7_chunk, fields, opt, nClasses, nGPU, limits, print_sink, epochs, read)
   if source:byte(1) == 27 then error("precompiled Lua chunks are refused", 0) end
   local user_source = "@" .. chunkname
   local function record_line()
@@ -254,7 +278,7 @@ return function(job, source, chunkname, torch7_chunk, fields, opt, nClasses, nGP
   local trace = pkgs.trace
   pkgs.trace = nil  -- the record stays out of the user's reach
   local state = {expired = false, printed = 0, limits = limits}
-  local env = make_env(pkgs, opt, nClasses, print_sink, state)
+  local env = make_env(pkgs, opt, nClasses, print_sink, state, read)
   local chunk, err = loadstring(source, user_source)
   if not chunk then error(err, 0) end
   setfenv(chunk, env)

@@ -83,6 +83,7 @@ def _request(job, path, nClasses, opt, nGPU, seconds, max_memory, epochs=0):
                "seconds": seconds or limits.value(limits.LUA_SECONDS),
                "max_memory": max_memory or int(limits.value(limits.LUA_MEMORY_MB) * (1 << 20)),
                "max_output": int(limits.value(limits.LUA_OUTPUT_MB) * (1 << 20)),
+               "max_source": int(limits.value(limits.LUA_SOURCE_MB) * (1 << 20)),
                "memory_hint": limits.hint(limits.LUA_MEMORY_MB),
                "limits": {"seconds": 0, "depth": depth, "modules": modules, "printed": MAX_PRINTED,
                           "depth_hint": limits.hint(limits.DEPTH), "modules_hint": limits.hint(limits.MODULES)}}
