@@ -15,18 +15,17 @@ from .errors import EnetPortError
 class Limit:
     env: str
     default: float
-    unit: str
     ceiling: float = float("inf")  # beyond it Python itself would fail (recursion), so refused
 
 
-MODULES = Limit("ENET_PORT_MAX_MODULES", 20_000, "modules")
-DEPTH = Limit("ENET_PORT_MAX_DEPTH", 100, "levels of nesting", ceiling=200)
-ACTIVATION = Limit("ENET_PORT_MAX_ACTIVATION", 2 ** 30, "numbers per sample in one module's output")
-PARAMETERS = Limit("ENET_PORT_MAX_PARAMETERS", 200_000_000, "parameters")  # VGG-19: 144 M
-LUA_SECONDS = Limit("ENET_PORT_LUA_SECONDS", 10, "seconds of CPU time")
-LUA_MEMORY_MB = Limit("ENET_PORT_LUA_MEMORY_MB", 256, "MiB of Lua memory")
-LUA_OUTPUT_MB = Limit("ENET_PORT_LUA_OUTPUT_MB", 64, "MiB of traced model")
-LUA_SOURCE_MB = Limit("ENET_PORT_LUA_SOURCE_MB", 16, "MiB of Lua source")
+MODULES = Limit("ENET_PORT_MAX_MODULES", 20_000)  # modules, block modules and loop passes
+DEPTH = Limit("ENET_PORT_MAX_DEPTH", 100, ceiling=200)  # levels of nested containers
+ACTIVATION = Limit("ENET_PORT_MAX_ACTIVATION", 2 ** 30)  # numbers per sample in one output
+PARAMETERS = Limit("ENET_PORT_MAX_PARAMETERS", 200_000_000)  # VGG-19: 144 M
+LUA_SECONDS = Limit("ENET_PORT_LUA_SECONDS", 10)  # CPU seconds
+LUA_MEMORY_MB = Limit("ENET_PORT_LUA_MEMORY_MB", 256)  # MiB of Lua heap
+LUA_OUTPUT_MB = Limit("ENET_PORT_LUA_OUTPUT_MB", 64)  # MiB of the traced model's JSON
+LUA_SOURCE_MB = Limit("ENET_PORT_LUA_SOURCE_MB", 16)  # MiB of one Lua file
 
 
 def value(limit):
