@@ -4,10 +4,10 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "enet_port"
-# what each part may import, besides itself and the shared floor (errors, atomic)
+# what each part may import, besides itself and the shared floor (errors, atomic, limits)
 ALLOWED = {"model": set(), "lua": {"model"}, "t7": {"model"}, "train": {"model", "t7"},
            "predict": {"model", "t7", "train"}}
-FLOOR = {"errors", "atomic"}
+FLOOR = {"errors", "atomic", "limits"}
 
 
 def imported_parts(path):
