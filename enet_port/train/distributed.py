@@ -134,8 +134,12 @@ def start(opt, device_type):
                   opt.dist_timeout)
     if not dist.is_initialized():
         backend = "nccl" if device_type == "cuda" else "gloo"
+        timeout = datetime.timedelta(seconds=opt.dist_timeout)
         try:
-            dist.init_process_group(backend, timeout=datetime.timedelta(seconds=opt.dist_timeout))
+            store, _, _ = next(dist.rendezvous("env://", timeout=timeout))
+            # torchrun's store outlives a restart: keys of the dead attempt must not be read
+            store = dist.PrefixStore(f"enet-port/attempt-{restart_count()}", store)
+            dist.init_process_group(backend, store=store, rank=world.rank, world_size=world.size, timeout=timeout)
         except (RuntimeError, ValueError) as exc:
             raise world.timeout_error(exc) from None
     return world

@@ -29,7 +29,7 @@ class RankSlice(torch.utils.data.Sampler):
 
     def __len__(self):
         full, rest = divmod(len(self.sampler), self.batch_size)
-        return full * (self.batch_size // self.world.size) + len(rank_range(rest, self.world))
+        return full * len(rank_range(self.batch_size, self.world)) + len(rank_range(rest, self.world))
 
     def __iter__(self):
         batch = []
