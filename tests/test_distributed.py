@@ -50,6 +50,7 @@ def train_procs(launcher, data, run_dir, *args):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (run_dir.parent / "launch.log").write_text(done.stdout + done.stderr)
     return run_dir
 
 
@@ -111,6 +112,8 @@ def test_killed_worker_restarts_from_last_epoch(data, per_process, tmp_path):
     a, b = weights(per_process), weights(killed)
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert [r["epoch"] for r in metrics(killed)] == [1, 2]
+    log = (tmp_path / "launch.log").read_text()
+    assert "epochs 1..2" in log and "epochs 2..2" in log  # restarted by torchrun, resumed at epoch 2
 
 
 def test_resume_with_another_process_count_and_test_on_one(data, synced, tmp_path):
@@ -151,3 +154,12 @@ def test_padded_batches_and_batch_that_does_not_divide():
     assert list(padded(iter([1]), 3)) == [1, (None, None, []), (None, None, [])]
     with pytest.raises(DistributedError, match="-batchSize: 10 does not divide by the 3 processes"):
         World(0, 3).batch_share(10)
+
+
+def test_stuck_collective_times_out_naming_the_rank():
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           str(ROOT / "tests" / "helpers" / "stuck_worker.py")], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "enet-port: rank 0 of 2: a collective operation failed or timed out after 3s" in done.stdout + done.stderr
