@@ -150,10 +150,13 @@ def test_rank_slices_cover_each_global_batch_in_order(size):
     assert covered == list(range(VAL_IMAGES))
 
 
-def test_padded_batches_and_batch_that_does_not_divide():
+def test_padded_batches_and_batch_that_does_not_divide(data, tmp_path):
     assert list(padded(iter([1]), 3)) == [1, (None, None, []), (None, None, [])]
     with pytest.raises(DistributedError, match="-batchSize: 10 does not divide by the 3 processes"):
         World(0, 3).batch_share(10)
+    result = CliRunner().invoke(main, ["train", SPEC, "-data", str(data), "-cache", str(tmp_path), *RUN, "-nGPU", "3"])
+    assert result.exit_code == 2 and result.output.splitlines() == [
+        "enet-port: -batchSize: 8 does not divide by the 3 processes"] and not list(tmp_path.iterdir())
 
 
 def test_stuck_collective_times_out_naming_the_rank():

@@ -58,6 +58,7 @@ class World:
     size: int = 1
     local_rank: int = 0
     timeout_s: float = 1800.0
+    device: str = "cpu"  # where collectives' tensors live (nccl: this process's GPU)
 
     @property
     def is_main(self):
@@ -77,14 +78,16 @@ class World:
         """Sums over the processes, as floats (counts stay exact below 2**53)."""
         if self.size == 1:
             return values
-        t = torch.tensor(values, dtype=torch.float64)
+        t = torch.tensor(values, dtype=torch.float64, device=self.device)
         self._collective(dist.all_reduce, t)
         return tuple(t.tolist())
 
     def sum_tensor(self, t):
-        if self.size > 1:
-            self._collective(dist.all_reduce, t)
-        return t
+        if self.size == 1:
+            return t
+        on_device = t.to(self.device)
+        self._collective(dist.all_reduce, on_device)
+        return on_device.to(t.device)
 
     def gather_lines(self, lines):
         """Every process's lines, in rank order (None on processes other than 0)."""
@@ -130,8 +133,11 @@ def start(opt, device_type):
     """Join torchrun's group (gloo on CPU, nccl on CUDA); a single process when not under torchrun."""
     if not under_torchrun() or int(os.environ["WORLD_SIZE"]) == 1:
         return World(timeout_s=opt.dist_timeout)
-    world = World(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ["LOCAL_RANK"]),
-                  opt.dist_timeout)
+    local_rank = int(os.environ["LOCAL_RANK"])
+    device = f"cuda:{opt.GPU - 1 + local_rank}" if device_type == "cuda" else "cpu"
+    world = World(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), local_rank, opt.dist_timeout, device)
+    if device_type == "cuda":
+        torch.cuda.set_device(device)  # nccl's collectives and gather_object use the current GPU
     if not dist.is_initialized():
         backend = "nccl" if device_type == "cuda" else "gloo"
         timeout = datetime.timedelta(seconds=opt.dist_timeout)

@@ -29,6 +29,10 @@ def warn_about_schedule(rows, recipe, echo):
 def launch(spec_path, opt, explicit):
     """``-nGPU N`` outside torchrun: torchrun starts N processes of this same command, all
     given one run folder (named here, so that each process and each restart uses it)."""
+    if device_type(opt) == "cuda" and opt.GPU - 1 + opt.nGPU > torch.cuda.device_count():
+        raise distributed.DistributedError("-nGPU", f"GPUs {opt.GPU}..{opt.GPU + opt.nGPU - 1} asked for, "
+                                                    f"{torch.cuda.device_count()} present")
+    distributed.World(0, opt.nGPU).batch_share(opt.batchSize)
     argv = sys.argv[1:]
     if not (opt.resume or opt.run_dir):
         argv += ["--run-dir", str(new_run_dir(load_spec(spec_path), opt, explicit))]
@@ -52,7 +56,7 @@ def run_training(spec_path, opt, explicit, echo=print, quiet=False):
 
 def _run(spec_path, opt, explicit, world, echo, quiet):
     spec = schedules.check_spec_recipe(load_spec(spec_path))
-    if world.size > 1:
+    if distributed.under_torchrun():
         if not (opt.run_dir or opt.resume):
             raise distributed.DistributedError("--run-dir", "under torchrun give --run-dir DIR: every process "
                                                             "and every restart must use the same run folder")
