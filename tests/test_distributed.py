@@ -166,3 +166,21 @@ def test_stuck_collective_times_out_naming_the_rank():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert "enet-port: rank 0 of 2: a collective operation failed or timed out after 3s" in done.stdout + done.stderr
+
+
+def test_elastic_resume_only_for_a_restart_or_the_same_run(tmp_path):
+    from enet_port.train.opts import Opt
+    from enet_port.train.runfolder import elastic_resume
+    run = tmp_path / "run"
+    opt = Opt(run_dir=str(run), LR=0.1, nEpochs=5)
+    explicit = {"run_dir", "LR", "nEpochs"}
+    assert elastic_resume(opt, explicit, SPEC, restarted=True) == opt  # nothing there yet: a fresh run
+    run.mkdir()
+    (run / "options.json").write_text(json.dumps({"spec": SPEC, "LR": 0.1, "nEpochs": 3, "run_dir": str(run)}))
+    assert elastic_resume(opt, explicit, SPEC, restarted=True).resume == str(run)  # torchrun restarted us
+    assert elastic_resume(opt, explicit, SPEC, restarted=False) == opt  # no complete epoch: start it
+    (run / "latest.json").write_text("{}")
+    assert elastic_resume(opt, explicit, SPEC, restarted=False).resume == str(run)  # more epochs of the same run
+    other = Opt(run_dir=str(run), LR=0.2, nEpochs=5)
+    assert elastic_resume(other, explicit, SPEC, restarted=False) == other  # another run's options
+    assert elastic_resume(opt, explicit, "specs/v3.json", restarted=False) == opt  # another spec
