@@ -6,7 +6,7 @@ The Lua counterpart is a model file's ``createModel`` (imagenet-multiGPU.torch `
 Grammar (the one place it is written down):
 
     spec      := {"name": str, "description": str, "lua": path, "recipe": recipe name,
-                  "input": [C, H, W], "classes": int, "init": "torch7" | "fb.resnet.torch",
+                  "input": [C, H, W], "classes": int, "imageSize": int, "init": "torch7" | "fb.resnet.torch",
                   "blocks": {"dropout": bool}, "features": [entry...], "classifier": [entry...]}
     entry     := module | block | loop | graph
     module    := {TORCH7_NAME: [arg...], "modifiers": [mod...], "children": [entry...], "lua": str,
@@ -55,7 +55,7 @@ from . import blocks, inits, registry, spec_graph
 from .shapes import ShapeError, infer
 from .tree import Node, Origin
 
-TOP_KEYS = {"name", "description", "lua", "recipe", "input", "classes", "init", "blocks",
+TOP_KEYS = {"name", "description", "lua", "recipe", "input", "classes", "imageSize", "init", "blocks",
             "features", "classifier"}
 REQUIRED_KEYS = ("name", "recipe", "features", "classifier")
 ENTRY_KEYS = {"modifiers", "children", "lua", "id", "share", "tie"}
@@ -82,6 +82,11 @@ class Spec:
     @property
     def classes(self):
         return self.data.get("classes", 1000)
+
+    @property
+    def image_size(self):
+        """A model file's ``model.imageSize`` (None when unset): it overrides ``-imageSize``."""
+        return self.data.get("imageSize")
 
     @property
     def lua(self):
@@ -122,8 +127,9 @@ def _check_top(path, data):
     shape = data.get("input", [3, 224, 224])
     if not (isinstance(shape, list) and len(shape) == 3 and all(_positive_int(v) for v in shape)):
         raise SpecError(path, "input", "must be [C, H, W] with positive whole numbers")
-    if not _positive_int(data.get("classes", 1000)):
-        raise SpecError(path, "classes", "must be a positive whole number")
+    for key, default in (("classes", 1000), ("imageSize", 1)):
+        if not _positive_int(data.get(key, default)):
+            raise SpecError(path, key, "must be a positive whole number")
     for key in ("name", "description", "lua"):
         if key in data and not isinstance(data[key], str):
             raise SpecError(path, key, "must be a string")
@@ -327,3 +333,26 @@ def dumps(spec):
         else:
             lines.append(f'  "{key}": {json.dumps(value)}{comma}')
     return "\n".join(lines + ["}"]) + "\n"
+
+
+def node_entry(node, classes=None):
+    """A Node as a spec entry (the inverse of the expander): Torch7 name and arguments,
+    modifiers, id/tie/share, children and the Lua line; a Linear to ``classes`` outputs in a
+    classifier says ``$nClasses``."""
+    args = list(node.args)
+    if classes and node.name == "nn.Linear" and len(args) >= 2 and args[1] == classes:
+        args[1] = "$nClasses"
+    out = {node.name: args}
+    if node.modifiers:
+        out["modifiers"] = [m[0] if len(m) == 1 else list(m) for m in node.modifiers]
+    if node.id:
+        out["id"] = node.id
+    if node.tie is not None:
+        out["tie"] = node.tie.id
+    if node.share:
+        out["share"] = dict(node.share)
+    if node.children:
+        out["children"] = [node_entry(c) for c in node.children]
+    if node.lua:
+        out["lua"] = node.lua
+    return out

@@ -14,7 +14,7 @@ import torch
 
 from . import checkpoints, dataset, distributed, donkey, logs, opts, pipeline, schedules, shards
 from .runfolder import RunLock, elastic_resume, new_run_dir, resume_options, starting_state, write_run_files
-from .session import device_type, pick_device, prepare_data, prepare_model
+from .session import device_type, model_image_size, pick_device, prepare_data, prepare_model
 from .test import evaluate
 from .train import make_optimizer, set_lr_wd, train_epoch
 from ..model.spec import load_spec
@@ -67,6 +67,7 @@ def _run(spec_path, opt, explicit, world, echo, quiet):
     recipe = opt.recipe or spec.recipe
     if not opt.resume:
         opt = opts.with_recipe(opt, recipe, explicit)
+    opt = model_image_size(spec, opt, explicit, echo)
     with world.main_first():
         index, meanstd = prepare_data(opt)
     dev = pick_device(opt, world)

@@ -17,7 +17,8 @@ from tqdm import tqdm
 
 from . import checkpoints, dataset, donkey, logs, pipeline
 from .distributed import World
-from .session import load_retrain, pick_device, prepare_model, sample_root
+from .session import load_retrain, model_image_size, pick_device, prepare_model, sample_root
+from ..model.spec import load_spec
 
 
 @torch.no_grad()
@@ -71,6 +72,7 @@ def run_test(spec_path, opt, echo=print):
     dev = pick_device(opt)
     model = prepare_model(spec_path, opt, dev, state=saved)
     opt = dataclasses.replace(opt, pipeline=opt.pipeline or trained.get("pipeline") or "lua")
+    opt = model_image_size(load_spec(spec_path), opt, (), echo)
     transform = pipeline.transform(opt, (trained["mean"], trained["std"]))
     batches = donkey.loader(donkey.TestSet(items, transform, opt.exif_rotate), opt.batchSize, opt.nDonkeys)
     result = evaluate(model, batches, len(classes), dev, Path(opt.retrain).parent)
