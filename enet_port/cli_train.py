@@ -21,12 +21,16 @@ def _resolve(ctx, values):
 @click.pass_context
 def train(ctx, spec, **values):
     """Train SPEC as imagenet-multiGPU.torch's main.lua would (no -data: a short demo run)."""
-    from .train.main import run_training
+    from .train.distributed import env_rank, under_torchrun
+    from .train.main import launch, run_training
     opt = _resolve(ctx, values)
-    if opt.data is None and not opt.resume:
+    if opt.nGPU > 1 and not under_torchrun():
+        ctx.exit(launch(spec, opt, opts.explicit_keys(ctx)))
+    if opt.data is None and not opt.resume and env_rank() == 0:
         click.echo("no -data given: training on the built-in sample dataset (10 classes) for a short run", err=True)
     run_dir = run_training(spec, opt, opts.explicit_keys(ctx), echo=click.echo)
-    click.echo(f"run folder: {run_dir}")
+    if env_rank() == 0:
+        click.echo(f"run folder: {run_dir}")
 
 
 @main.command(context_settings={"show_default": True})

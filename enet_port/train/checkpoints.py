@@ -23,8 +23,8 @@ class CheckpointError(EnetPortError):
 
 
 def unwrap(model):
-    """The model inside ``nn.DataParallel`` (Lua: the GPU-1 replica)."""
-    return model.module if isinstance(model, torch.nn.DataParallel) else model
+    """The model inside DistributedDataParallel (Lua: the GPU-1 replica)."""
+    return model.module if isinstance(model, torch.nn.parallel.DistributedDataParallel) else model
 
 
 def save(run_dir, epoch, model, optimizer, lr, wd, options, spec_path, classes, best=False):

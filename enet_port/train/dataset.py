@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from . import donkey
+from .filelist import FileList
 from ..atomic import atomic_write_text
 from ..errors import DataError
 
@@ -87,7 +88,8 @@ def scan_val(root, classes=None):
 
 def load_index(data, cache):
     """The index of ``data``, from ``cache/index.json`` when it was made for the same folder and
-    no class folder changed since (Lua reused the cache on the path alone)."""
+    no class folder changed since (Lua reused the cache on the path alone); its file lists as
+    :class:`~enet_port.train.filelist.FileList` arrays."""
     data = str(Path(data).resolve())
     path = Path(cache) / "index.json"
     stamp = folder_stamp(data)
@@ -95,12 +97,16 @@ def load_index(data, cache):
         try:
             cached = json.loads(path.read_text())
             if (cached.get("data"), cached.get("version"), cached.get("stamp")) == (data, INDEX_VERSION, stamp):
-                return cached
+                return as_arrays(cached)
         except (OSError, json.JSONDecodeError):
             pass  # a damaged cache is rebuilt, never trusted
     index = {"version": INDEX_VERSION, "data": data, "stamp": stamp, **scan(data)}
     atomic_write_text(path, json.dumps(index))
-    return index
+    return as_arrays(index)
+
+
+def as_arrays(index):
+    return {**index, "train": FileList.from_items(index["train"]), "val": FileList.from_items(index["val"])}
 
 
 def folder_stamp(root):
@@ -111,6 +117,8 @@ def folder_stamp(root):
 
 
 def by_class(items, n_classes):
+    if isinstance(items, FileList):
+        return items.by_class(n_classes)
     groups = [[] for _ in range(n_classes)]
     for i, (_, label) in enumerate(items):
         groups[label].append(i)

@@ -5,14 +5,16 @@ Reads like main.lua: options, data, model, optimState, then for each epoch ``tra
 ``test()`` and the checkpoint. Differences from Lua (NOTES.md): the checkpoint is written after
 the test so that it always has its epoch's logs; ``--resume`` continues a run folder exactly.
 """
+import contextlib
 import dataclasses
+import sys
 from pathlib import Path
 
 import torch
 
-from . import checkpoints, dataset, donkey, logs, opts, pipeline, schedules
-from .runfolder import RunLock, new_run_dir, resume_options, starting_state, write_run_files
-from .session import model_image_size, pick_device, prepare_data, prepare_model
+from . import checkpoints, dataset, distributed, donkey, logs, opts, pipeline, schedules, shards
+from .runfolder import RunLock, elastic_resume, new_run_dir, resume_options, starting_state, write_run_files
+from .session import device_type, model_image_size, pick_device, prepare_data, prepare_model
 from .test import evaluate
 from .train import make_optimizer, set_lr_wd, train_epoch
 from ..model.spec import load_spec
@@ -24,28 +26,62 @@ def warn_about_schedule(rows, recipe, echo):
              "and -LR is 0, which is what train.lua does too; give -LR to train that epoch")
 
 
+def launch(spec_path, opt, explicit):
+    """``-nGPU N`` outside torchrun: torchrun starts N processes of this same command, all
+    given one run folder (named here, so that each process and each restart uses it)."""
+    if device_type(opt) == "cuda" and opt.GPU - 1 + opt.nGPU > torch.cuda.device_count():
+        raise distributed.DistributedError("-nGPU", f"GPUs {opt.GPU}..{opt.GPU + opt.nGPU - 1} asked for, "
+                                                    f"{torch.cuda.device_count()} present")
+    distributed.World(0, opt.nGPU).batch_share(opt.batchSize)
+    argv = sys.argv[1:]
+    if not (opt.resume or opt.run_dir):
+        argv += ["--run-dir", str(new_run_dir(load_spec(spec_path), opt, explicit))]
+    return distributed.launch(argv, opt.nGPU)
+
+
 def run_training(spec_path, opt, explicit, echo=print, quiet=False):
     """Train ``spec_path`` with resolved options ``opt`` (:class:`~enet_port.train.opts.Opt`);
-    returns the run folder."""
+    returns the run folder. Under torchrun, one of the processes."""
+    world = distributed.start(opt, device_type(opt))
+    try:
+        if not world.is_main:
+            echo, quiet = (lambda *a, **k: None), True
+        return _run(spec_path, opt, explicit, world, echo, quiet)
+    except torch.distributed.DistBackendError as exc:
+        raise world.timeout_error(exc) from None
+    finally:
+        if world.size > 1:
+            distributed.stop()
+
+
+def _run(spec_path, opt, explicit, world, echo, quiet):
+    spec = schedules.check_spec_recipe(load_spec(spec_path))
+    if distributed.under_torchrun():
+        if not (opt.run_dir or opt.resume):
+            raise distributed.DistributedError("--run-dir", "under torchrun give --run-dir DIR: every process "
+                                                            "and every restart must use the same run folder")
+        world.batch_share(opt.batchSize)
+        opt = elastic_resume(opt, explicit, str(spec.path), distributed.restart_count() > 0)
     if opt.resume:
         opt = resume_options(opt, explicit)
-    spec = schedules.check_spec_recipe(load_spec(spec_path))
     recipe = opt.recipe or spec.recipe
     if not opt.resume:
         opt = opts.with_recipe(opt, recipe, explicit)
     opt = model_image_size(spec, opt, explicit, echo)
-    index, meanstd = prepare_data(opt)
-    dev = pick_device(opt)
-    model = prepare_model(spec, opt, dev)
+    with world.main_first():
+        index, meanstd = prepare_data(opt)
+    dev = pick_device(opt, world)
+    model = prepare_model(spec, opt, dev, world=world)
     run_dir = Path(opt.run_dir) if opt.resume else new_run_dir(spec, opt, explicit)
-    with RunLock(run_dir):
-        first, last, optim_state, start = starting_state(opt, model, run_dir)
+    with RunLock(run_dir) if world.is_main else contextlib.nullcontext():
+        first, last, optim_state, start = starting_state(opt, model, run_dir, writer=world.is_main)
         if first > last:
             echo(f"{run_dir}: already trained to epoch {first - 1} (-nEpochs {last})")
             return run_dir
         opt = dataclasses.replace(opt, run_dir=str(run_dir))
-        write_run_files(run_dir, opt, spec, recipe, index, meanstd)
-        logs.log_bad_images(run_dir, index.get("skipped", []) if first == 1 else [])
+        if world.is_main:
+            write_run_files(run_dir, opt, spec, recipe, index, meanstd)
+            logs.log_bad_images(run_dir, index.get("skipped", []) if first == 1 else [])
         rows = schedules.plan(recipe, opt.nEpochs, opt.LR, opt.weightDecay, first, last, start,
                               keep_momentum=opt.keep_momentum)
         warn_about_schedule(rows, recipe, echo)
@@ -53,8 +89,9 @@ def run_training(spec_path, opt, explicit, echo=print, quiet=False):
                                    schedules.uses_nesterov(recipe))
         if optim_state is not None:
             checkpoints.load_optimizer_state(optimizer, optim_state, opt.optimState or run_dir)
-        echo(f"training {spec.path} ({recipe}) on {dev.device}, epochs {first}..{last}, run folder {run_dir}")
-        loop = EpochLoop(spec, model, optimizer, index, meanstd, opt, dev, recipe, echo, quiet)
+        where = f"{world.size} processes on {dev.device.type}" if world.size > 1 else str(dev.device)
+        echo(f"training {spec.path} ({recipe}) on {where}, epochs {first}..{last}, run folder {run_dir}")
+        loop = EpochLoop(spec, model, optimizer, index, meanstd, opt, dev, recipe, echo, quiet, world)
         for row in rows:
             loop.run_epoch(row)
     return run_dir
@@ -63,15 +100,18 @@ def run_training(spec_path, opt, explicit, echo=print, quiet=False):
 class EpochLoop:
     """train.lua's ``train()`` then test.lua's ``test()``, logs and checkpoint, each epoch."""
 
-    def __init__(self, spec, model, optimizer, index, meanstd, opt, dev, recipe, echo, quiet):
+    def __init__(self, spec, model, optimizer, index, meanstd, opt, dev, recipe, echo, quiet, world):
         self.spec, self.model, self.optimizer, self.index, self.opt, self.dev = spec, model, optimizer, index, opt, dev
-        self.recipe, self.echo, self.quiet, self.meanstd = recipe, echo, quiet, meanstd
+        self.recipe, self.echo, self.quiet, self.meanstd, self.world = recipe, echo, quiet, meanstd, world
         self.run_dir = Path(opt.run_dir)
         self.groups = dataset.by_class(index["train"], len(index["classes"]))
         transform = pipeline.transform(opt, meanstd)
         self.train_set = donkey.TrainSet(index["train"], self.groups, transform, opt.exif_rotate)
-        self.test_batches = donkey.loader(donkey.TestSet(index["val"], transform, opt.exif_rotate), opt.batchSize,
-                                          opt.nDonkeys)
+        test_set = donkey.TestSet(index["val"], transform, opt.exif_rotate)
+        if world.size > 1:  # each process its contiguous part: every image once
+            test_set = torch.utils.data.Subset(test_set, shards.rank_range(len(test_set), world))
+        self.test_batches = donkey.loader(test_set, opt.batchSize, opt.nDonkeys)
+        self.stand_in = torch.zeros(1, 3, opt.cropSize, opt.cropSize)
         self.epoch_size = opt.epochSize or -(-len(index["train"]) // opt.batchSize)
         # Lua: top-1 over batchSize * epochSize draws; fb: over the images of the (partial) pass
         self.planned = opt.batchSize * self.epoch_size
@@ -87,19 +127,36 @@ class EpochLoop:
                                             schedules.uses_nesterov(self.recipe))
         elif row.new_regime:
             set_lr_wd(self.optimizer, row.lr, row.wd)
-        sampler = pipeline.train_sampler(opt, self.groups, len(self.index["train"]), row.epoch, self.planned)
-        batches = donkey.loader(self.train_set, opt.batchSize, opt.nDonkeys, sampler, opt.manualSeed + row.epoch)
-        train = train_epoch(self.model, batches, self.optimizer, self.scaler, row.epoch, self.dev, opt.batchChunks,
-                            self.planned, self.epoch_size, self.run_dir, self.quiet)
+        train = train_epoch(self.model, self.train_batches(row.epoch), self.optimizer, self.scaler, row.epoch,
+                            self.dev, opt.batchChunks, self.planned, self.epoch_size, self.run_dir, self.quiet,
+                            self.world, self.stand_in)
         self.echo(logs.train_summary(row.epoch, train["train_seconds"], train["train_loss"], train["train_top1"]))
-        test = evaluate(self.model, self.test_batches, len(self.index["classes"]), self.dev, self.run_dir, self.quiet)
+        self.world.broadcast_buffers(self.model)
+        test = evaluate(checkpoints.unwrap(self.model), self.test_batches, len(self.index["classes"]), self.dev,
+                        self.run_dir, self.quiet, self.world)
         self.echo(logs.test_summary(row.epoch, test["test_seconds"], test["test_loss"], test["test_top1"]))
+        if not self.world.is_main:
+            return
         self.record(row, train, test)
         best = self.best_top1 is None or test["test_top1"] > self.best_top1
         self.best_top1 = test["test_top1"] if best else self.best_top1
         options = {**dataclasses.asdict(opt), "mean": list(self.meanstd[0]), "std": list(self.meanstd[1])}
         checkpoints.save(self.run_dir, row.epoch, self.model, self.optimizer, row.lr, row.wd, options,
                          self.spec.path, self.index["classes"], best=best)
+
+    def train_batches(self, epoch):
+        """This process's batches of the epoch: its slice of each global batch (Lua's scatter
+        across GPUs); processes other than 0 draw dropout masks from their own seed."""
+        opt, world = self.opt, self.world
+        sampler = pipeline.train_sampler(opt, self.groups, len(self.index["train"]), epoch, self.planned)
+        if world.size == 1:
+            return donkey.loader(self.train_set, opt.batchSize, opt.nDonkeys, sampler, opt.manualSeed + epoch)
+        if world.rank:
+            torch.manual_seed(opt.manualSeed * 1_000_003 + epoch * 1009 + world.rank)
+        mine = shards.RankSlice(sampler, opt.batchSize, world)
+        batches = donkey.loader(self.train_set, world.batch_share(opt.batchSize), opt.nDonkeys, mine,
+                                opt.manualSeed + epoch)
+        return shards.padded(batches, mine.global_batches())
 
     def record(self, row, train, test):
         logs.OptimLogger(self.run_dir / "train.log", logs.TRAIN_KEYS).add(

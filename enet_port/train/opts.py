@@ -44,7 +44,8 @@ OPTIONS = [
            "Unset: a small built-in sample dataset and a short run.", DATA, aliases=("--data",)),
     Option("manualSeed", 2, int, "Seed of the run: model init, sampling, augmentation, dropout.", RUN),
     Option("GPU", 1, click.IntRange(1), "First GPU to use (1-based, as in Lua).", RUN),
-    Option("nGPU", 1, click.IntRange(1), "Number of GPUs (nn.DataParallel when more than one).", RUN),
+    Option("nGPU", 1, click.IntRange(1), "Number of GPUs, one process each (more than one: torchrun "
+           "with DistributedDataParallel; on CPU, that many processes).", RUN),
     Option("backend", "cudnn", click.Choice(["cudnn", "cunn", "nn"]), "cudnn turns on cudnn.benchmark.", RUN),
     Option("nDonkeys", 2, click.IntRange(0), "Data-loading worker processes (0: the main process).", DATA),
     Option("imageSize", 256, click.IntRange(1), "Shorter image side after scaling.", RUN),
@@ -80,6 +81,10 @@ OPTIONS = [
     Option("pipeline", None, click.Choice(["lua", "fb"]), "Data pipeline: imagenet-multiGPU.torch's donkeys "
            "(lua) or fb.resnet.torch's (fb). Default: the recipe's, else lua.", RUN, lua=False),
     Option("exif-rotate", False, bool, "Apply EXIF orientation (Torch7's image.load ignores it).", DATA, lua=False),
+    Option("sync-bn", False, bool, "With several processes: batch-norm statistics over the global batch "
+           "(default: per process, as DataParallelTable).", lua=False),
+    Option("dist-timeout", 1800.0, click.FloatRange(min=1), "Seconds before a stuck collective operation "
+           "between processes fails.", RUN, lua=False),
     Option("steps", 5, click.IntRange(1), "Timed steps after 2 warm-up steps.", (BENCH,), lua=False),
 ]
 BY_KEY = {o.key: o for o in OPTIONS}

@@ -72,6 +72,30 @@ def write_run_files(run_dir, opt, spec, recipe, index, meanstd):
     atomic_write_text(run_dir / "classes.txt", "".join(f"{c}\n" for c in index["classes"]))
 
 
+# options that may change between the launches of one run
+RELAUNCH_FREE = {"nEpochs", "nGPU", "nDonkeys", "resume", "run_dir", "dist_timeout", "GPU", "device"}
+
+
+def elastic_resume(opt, explicit, spec_path, restarted):
+    """Under torchrun: ``opt`` set to continue ``--run-dir`` from its last complete epoch when
+    torchrun restarted the workers (``--max-restarts``) or the folder already holds a
+    checkpoint of a run with this command's options; otherwise ``opt`` unchanged."""
+    run_dir = Path(opt.run_dir)
+    if opt.resume or not (run_dir / "options.json").is_file():
+        return opt
+    if not restarted:
+        if not (run_dir / "latest.json").is_file():
+            return opt
+        try:
+            saved = json.loads((run_dir / "options.json").read_text())
+        except (OSError, json.JSONDecodeError):
+            return opt
+        given = json.loads(json.dumps({k: getattr(opt, k) for k in explicit - RELAUNCH_FREE}))
+        if saved.get("spec") != spec_path or any(saved.get(k) != v for k, v in given.items()):
+            return opt
+    return dataclasses.replace(opt, resume=str(run_dir))
+
+
 def resume_options(opt, explicit):
     """The resumed run's saved options, overridden by what this command line gives."""
     run_dir = Path(opt.resume)
@@ -89,21 +113,25 @@ def resume_options(opt, explicit):
     return Opt(**merged)
 
 
-def starting_state(opt, model, run_dir):
+def starting_state(opt, model, run_dir, writer=True):
     """(first epoch, last epoch, optimizer state or None, (lr, wd) or None) for this launch.
 
     ``--resume`` continues from the last complete epoch; a run killed before its first
-    checkpoint starts again at epoch 1 in the same folder."""
+    checkpoint starts again at epoch 1 in the same folder. Only the ``writer`` (process 0)
+    tidies the folder; every process reads the checkpoint."""
     if opt.resume:
-        checkpoints.remove_partial_files(run_dir)
+        if writer:
+            checkpoints.remove_partial_files(run_dir)
         if not (Path(run_dir) / "latest.json").exists():
-            logs.truncate(run_dir, 0)
+            if writer:
+                logs.truncate(run_dir, 0)
             return 1, opt.nEpochs, None, None
         epoch, model_path, optim_path = checkpoints.latest(run_dir)
         checkpoints.load_state_into(model, checkpoints.load_model_checkpoint(model_path), model_path)
         state = checkpoints.load_optim_state(optim_path)
         checkpoints.restore_rng(state["rng"], optim_path)
-        logs.truncate(run_dir, epoch)
+        if writer:
+            logs.truncate(run_dir, epoch)
         return epoch + 1, opt.nEpochs, state["optimizer"], (state["lr"], state["wd"])
     first, last = opt.epochNumber, opt.epochNumber + opt.nEpochs - 1
     if opt.rngState:

@@ -11,19 +11,27 @@ import torch
 
 from . import checkpoints, dataset, pipeline
 from .sample_data import make_sample_dataset
+from .distributed import World, wrap
 from .train import Device
 from ..errors import DataError
 from ..model.build import build
 
 
-def pick_device(opt):
-    """-GPU/--device -> :class:`~enet_port.train.train.Device` with ``--amp``/``--channels-last``."""
+def device_type(opt):
     if opt.device == "cpu" or (opt.device == "auto" and not torch.cuda.is_available()):
-        device = torch.device("cpu")
-    elif not torch.cuda.is_available():
+        return "cpu"
+    if not torch.cuda.is_available():
         raise DataError("--device", "cuda asked for, but no CUDA device is available")
-    else:
-        device = torch.device(f"cuda:{opt.GPU - 1}")
+    return "cuda"
+
+
+def pick_device(opt, world=World()):
+    """-GPU/--device -> :class:`~enet_port.train.train.Device` with ``--amp``/``--channels-last``;
+    under torchrun each process takes GPU ``-GPU`` + its local rank."""
+    if device_type(opt) == "cpu":
+        return Device(torch.device("cpu"), opt.amp, opt.channels_last)
+    device = torch.device(f"cuda:{opt.GPU - 1 + world.local_rank}")
+    torch.cuda.set_device(device)
     return Device(device, opt.amp, opt.channels_last)
 
 
@@ -63,9 +71,9 @@ def load_retrain(path, crop_size):
     return checkpoints.load_model_checkpoint(path)
 
 
-def prepare_model(spec, opt, dev, state=None):
+def prepare_model(spec, opt, dev, state=None, world=World()):
     """createModel, then -retrain's weights (``state``: a loaded model_N.pt, else the file is
-    read here), on the device; -nGPU > 1 wraps it in nn.DataParallel."""
+    read here), on the device; with several processes, in DistributedDataParallel."""
     torch.manual_seed(opt.manualSeed)
     model = build(spec, classes=opt.nClasses, input_shape=(3, opt.cropSize, opt.cropSize))
     if opt.retrain:
@@ -74,9 +82,7 @@ def prepare_model(spec, opt, dev, state=None):
     model.to(dev.device)
     if dev.channels_last:
         model.to(memory_format=torch.channels_last)
-    if opt.nGPU > 1:
-        first = opt.GPU - 1
-        model = torch.nn.DataParallel(model, device_ids=list(range(first, first + opt.nGPU)))
+    model = wrap(model, world, dev, opt.sync_bn)
     if dev.device.type == "cuda" and opt.backend == "cudnn":
         torch.backends.cudnn.benchmark = True
     return model

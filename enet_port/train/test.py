@@ -16,18 +16,24 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from . import checkpoints, dataset, donkey, logs, pipeline
+from .distributed import World
 from .session import load_retrain, model_image_size, pick_device, prepare_model, sample_root
 from ..model.spec import load_spec
 
 
 @torch.no_grad()
-def evaluate(model, batches, n_classes, dev, run_dir, quiet=False):
+def evaluate(model, batches, n_classes, dev, run_dir, quiet=False, world=World()):
+    """Under DDP each process evaluates its part of the set (``model``: the plain module) and
+    the sums are added up over the processes."""
     model.eval()
+    bad_lines = []
     loss_sum = top1 = top5 = n = skipped = 0
     confusion = torch.zeros(n_classes, n_classes, dtype=torch.long)
     start = time.time()
     for x, y, bad in tqdm(batches, desc="test", unit="batch", leave=False, disable=quiet or not sys.stderr.isatty()):
-        logs.log_bad_images(run_dir, bad)
+        if world.size == 1:
+            logs.log_bad_images(run_dir, bad)
+        bad_lines += bad
         skipped += len(bad)
         if x is None:
             continue
@@ -41,9 +47,15 @@ def evaluate(model, batches, n_classes, dev, run_dir, quiet=False):
         n += len(y)
         confusion += torch.bincount(y.cpu() * n_classes + best[:, 0].cpu(),
                                     minlength=n_classes * n_classes).view(n_classes, n_classes)
-    n = max(n, 1)
+    if world.size > 1:
+        bad_lines = world.gather_lines(bad_lines)
+        if world.is_main:
+            logs.log_bad_images(run_dir, bad_lines)
+        loss_sum, top1, top5, n, skipped = world.sum(loss_sum, top1, top5, n, skipped)
+        confusion = world.sum_tensor(confusion)
+    n = max(int(n), 1)
     return {"test_loss": loss_sum / n, "test_top1": 100.0 * top1 / n, "test_top5": 100.0 * top5 / n,
-            "test_images": n, "test_skipped": skipped, "test_seconds": time.time() - start,
+            "test_images": n, "test_skipped": int(skipped), "test_seconds": time.time() - start,
             "confusion": confusion}
 
 

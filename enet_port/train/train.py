@@ -8,6 +8,8 @@ loss is weighted by its share of the batch, so the gradient is the whole batch's
 top-1 is 100 * correct / (batchSize * epochSize) and its loss the mean of the batch losses, as in
 Lua.
 """
+import contextlib
+import math
 import sys
 import time
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from tqdm import tqdm
 
 from . import logs
 from .chunks import chunk_sizes
+from .distributed import World
 from ..errors import DataError
 
 
@@ -48,16 +51,23 @@ def set_lr_wd(optimizer, lr, wd):
         group["lr"], group["weight_decay"] = lr, wd
 
 
-def train_batch(model, x, y, optimizer, scaler, dev, chunks):
-    """trainBatch: one SGD step on (x, y); returns (summed loss, correct)."""
+def train_batch(model, x, y, optimizer, scaler, dev, chunks, total=None, world_size=1):
+    """trainBatch: one SGD step on (x, y); returns (summed loss, correct).
+
+    Under DistributedDataParallel ``x`` is this process's slice of a global batch of ``total``
+    images: each chunk's loss is weighted by its share of the global batch, times the process
+    count because DDP averages the gradients; only the last chunk's backward synchronises."""
     optimizer.zero_grad(set_to_none=True)
+    total = total or len(x)
     batch_loss, batch_correct = 0.0, 0
     sizes = chunk_sizes(len(x), chunks)
-    for xc, yc in zip(x.split(sizes), y.split(sizes)):
-        with dev.autocast():
-            out = model(xc)
-        loss = F.nll_loss(out.float(), yc) * (len(xc) / len(x))
-        scaler.scale(loss).backward()
+    for i, (xc, yc) in enumerate(zip(x.split(sizes), y.split(sizes))):
+        sync = i == len(sizes) - 1 or not hasattr(model, "no_sync")
+        with contextlib.nullcontext() if sync else model.no_sync():
+            with dev.autocast():
+                out = model(xc)
+            loss = F.nll_loss(out.float(), yc) * (len(xc) / total)
+            scaler.scale(loss * world_size).backward()
         batch_loss += loss.item()
         batch_correct += (out.argmax(1) == yc).sum().item()
     scaler.step(optimizer)
@@ -65,13 +75,23 @@ def train_batch(model, x, y, optimizer, scaler, dev, chunks):
     return batch_loss, batch_correct
 
 
+def stand_in_step(model, optimizer, scaler, dev, stand_in, world_size):
+    """A zero-weight step for a process whose slice of the batch is empty (its images were
+    all unreadable, or a last partial batch smaller than the process count): DDP needs every
+    process in every gradient exchange. A batch of one leaves Torch7 BN statistics alone."""
+    y = torch.zeros(1, dtype=torch.long, device=dev.device)
+    train_batch(model, dev.put(stand_in), y, optimizer, scaler, dev, 1, math.inf, world_size)
+
+
 def train_epoch(model, batches, optimizer, scaler, epoch, dev, chunks, planned, epoch_size, run_dir,
-                quiet=False):
+                quiet=False, world=World(), stand_in=None):
     """Train over ``batches`` (``epoch_size`` batches, ``planned`` images in all: top-1's
-    denominator); returns the epoch's loss, top-1, skipped files and speed."""
+    denominator); returns the epoch's loss, top-1, skipped files and speed. Under DDP
+    (``world``) the figures are summed over the processes."""
     model.train()
     lr = optimizer.param_groups[0]["lr"]
     loss_sum = correct = seen = n_batches = skipped = 0
+    bad_lines = []
     start = tick = time.time()
     data_time = 0.0
     # a progress bar on a terminal; train.lua's per-batch lines in a log file or pipe
@@ -81,23 +101,35 @@ def train_epoch(model, batches, optimizer, scaler, epoch, dev, chunks, planned, 
         compute_start = time.time()
         batch_data_time = compute_start - tick
         data_time += batch_data_time
-        logs.log_bad_images(run_dir, bad)
+        if world.size == 1:
+            logs.log_bad_images(run_dir, bad)
+        bad_lines += bad
         skipped += len(bad)
+        total = int(world.sum(0 if x is None else len(x))[0])
+        if total and x is None:
+            stand_in_step(model, optimizer, scaler, dev, stand_in, world.size)
+            n_batches += 1
         if x is None:
             tick = time.time()
             continue
         batch_loss, batch_correct = train_batch(model, dev.put(x), y.to(dev.device, non_blocking=True),
-                                                optimizer, scaler, dev, chunks)
+                                                optimizer, scaler, dev, chunks, total, world.size)
         loss_sum, correct, seen, n_batches = loss_sum + batch_loss, correct + batch_correct, seen + len(x), n_batches + 1
-        bar.set_postfix(loss=f"{batch_loss:.3f}", top1=f"{100 * batch_correct / len(x):.1f}", LR=f"{lr:.0e}",
+        shown_loss = batch_loss * total / len(x)  # this process's mean loss
+        bar.set_postfix(loss=f"{shown_loss:.3f}", top1=f"{100 * batch_correct / len(x):.1f}", LR=f"{lr:.0e}",
                         ips=f"{seen / (time.time() - start):.0f}", data=f"{data_time / n_batches:.3f}")
         if lua_lines:
             print(f"Epoch: [{epoch}][{n_batches}/{epoch_size}]\tTime {time.time() - compute_start:.3f} "
-                  f"Err {batch_loss:.4f} Top1-%: {100 * batch_correct / len(x):.2f} LR {lr:.0e} "
+                  f"Err {shown_loss:.4f} Top1-%: {100 * batch_correct / len(x):.2f} LR {lr:.0e} "
                   f"DataLoadingTime {batch_data_time:.3f}", flush=True)
         tick = time.time()
     seconds = time.time() - start
+    if world.size > 1:
+        bad_lines = world.gather_lines(bad_lines)
+        if world.is_main:
+            logs.log_bad_images(run_dir, bad_lines)
+        loss_sum, correct, seen, skipped = world.sum(loss_sum, correct, seen, skipped)
     if n_batches == 0:
         raise DataError(str(run_dir / "bad_images.log"), f"epoch {epoch}: no training image could be read")
     return {"train_loss": loss_sum / n_batches, "train_top1": 100.0 * correct / planned,
-            "skipped": skipped, "train_seconds": seconds, "images_per_s": seen / max(seconds, 1e-9)}
+            "skipped": int(skipped), "train_seconds": seconds, "images_per_s": seen / max(seconds, 1e-9)}
