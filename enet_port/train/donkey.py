@@ -2,7 +2,8 @@
 
 Ports imagenet-multiGPU.torch ``donkey.lua`` and ``dataset.lua``'s sampling: the training
 transform (shorter side to ``imageSize``, a random ``cropSize`` crop at offset 1..W-crop,
-horizontal flip when ``uniform() > 0.5``, per-channel ``(x - mean) / std``), the test transform
+horizontal flip when ``uniform() > 0.5``; per-channel ``(x - mean) / std`` on the training device,
+:mod:`feed`), the test transform
 (the same scaling, the centre crop at ceil((W-crop)/2)) and ``getByClass`` sampling (a class
 uniformly, then an image in it, with replacement). Donkeys are DataLoader workers. Every draw
 carries its own seed, so data order and augmentation depend only on (seed, epoch), not on the
@@ -12,73 +13,62 @@ import math
 import random
 
 import torch
-from PIL import Image, ImageFile, ImageOps
+from torchvision.transforms.v2 import functional as TF
 
-ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is a bad file, not a grey one
+from .decode import BadImage, as_uint8, load_uint8
+
 MAX_REPLACEMENTS = 20
+MAX_SCALED_PIXELS = 2 ** 26  # 64 Mpixels (192 MiB of bytes) after scaling: anything more is absurd
 
 
-class BadImage(Exception):
-    """A file that exists but cannot be decoded into an image."""
+def scaled_size(w, h, size):
+    """Lua ``image.scale(img, size)`` on the shorter side: (width, height), the longer side truncated."""
+    return (size, int(h * size / w)) if w <= h else (int(w * size / h), size)
 
 
-def load_rgb(path, exif_rotate=False):
-    """Decode any format PIL recognises (whatever the extension) as RGB; as stored, since
-    Torch7's ``image.load`` ignores the EXIF orientation, unless ``exif_rotate``."""
-    try:
-        with Image.open(path) as image:
-            image.load()
-            return (ImageOps.exif_transpose(image) if exif_rotate else image).convert("RGB")
-    except Exception as exc:  # decoders of broken files raise many kinds; all mean "unreadable"
-        raise BadImage(f"{path}: {exc}") from None
-
-
-def scale_short_side(image, size):
-    """Lua ``image.scale(img, size)`` on the shorter side; the longer side is truncated."""
-    w, h = image.size
-    if w <= h:
-        new = (size, int(h * size / w))
-    else:
-        new = (int(w * size / h), size)
-    return image.resize(new, Image.BILINEAR) if new != (w, h) else image
-
-
-def to_tensor(image):
-    data = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
-    return data.view(image.size[1], image.size[0], 3).permute(2, 0, 1).float().div_(255)
+def scale_short_side(image, size, path=""):
+    """A uint8 CHW image with its shorter side ``size``: torchvision's uint8 bilinear resize with
+    antialiasing, PIL's BILINEAR within one grey level (NOTES.md)."""
+    h, w = image.shape[1:]
+    new_w, new_h = scaled_size(w, h, size)
+    if (new_w, new_h) == (w, h):
+        return image
+    if new_w * new_h > MAX_SCALED_PIXELS:
+        raise BadImage(f"{path}: {w}x{h} would scale to {new_w}x{new_h}, above {MAX_SCALED_PIXELS} pixels")
+    return TF.resize(image, [new_h, new_w], interpolation=TF.InterpolationMode.BILINEAR, antialias=True)
 
 
 class Transform:
+    """uint8 in, uint8 out: the division by 255 and ``(x - mean) / std`` happen on the training
+    device (:class:`~enet_port.train.feed.Normalise`), to the same values as in Lua's float path."""
+    output = "uint8"
+
     def __init__(self, imageSize, cropSize, mean=None, std=None):
         self.size, self.crop = imageSize, cropSize
-        self.mean = torch.tensor(mean).view(3, 1, 1) if mean is not None else None
-        self.std = torch.tensor(std).view(3, 1, 1) if std is not None else None
+        self.mean, self.std = mean, std
 
-    def _check(self, image, path):
-        if min(image.size) < self.crop:
-            raise BadImage(f"{path}: {image.size[0]}x{image.size[1]} after scaling is smaller than the crop {self.crop}")
+    def _scaled(self, image, path):
+        image = scale_short_side(as_uint8(image), self.size, path)
+        if min(image.shape[1:]) < self.crop:
+            raise BadImage(f"{path}: {image.shape[2]}x{image.shape[1]} after scaling is smaller than the crop {self.crop}")
+        return image
 
     def train(self, image, rng, path=""):
-        image = scale_short_side(image, self.size)
-        self._check(image, path)
-        w, h = image.size
+        image = self._scaled(image, path)
+        h, w = image.shape[1:]
         # Lua: ceil(uniform(1e-2, W - crop)) is 1..W-crop, never 0 (and crashes when W == crop)
         x = math.ceil(rng.uniform(1e-2, w - self.crop)) if w > self.crop else 0
         y = math.ceil(rng.uniform(1e-2, h - self.crop)) if h > self.crop else 0
-        out = to_tensor(image.crop((x, y, x + self.crop, y + self.crop)))
+        out = image[:, y:y + self.crop, x:x + self.crop]
         if rng.random() > 0.5:
             out = out.flip(2)
-        return self.normalize(out)
+        return out.contiguous()
 
     def test(self, image, path=""):
-        image = scale_short_side(image, self.size)
-        self._check(image, path)
-        w, h = image.size
+        image = self._scaled(image, path)
+        h, w = image.shape[1:]
         x, y = math.ceil((w - self.crop) / 2), math.ceil((h - self.crop) / 2)
-        return self.normalize(to_tensor(image.crop((x, y, x + self.crop, y + self.crop))))
-
-    def normalize(self, x):
-        return (x - self.mean) / self.std if self.mean is not None else x
+        return image[:, y:y + self.crop, x:x + self.crop].contiguous()
 
 
 class TrainSet(torch.utils.data.Dataset):
@@ -98,7 +88,7 @@ class TrainSet(torch.utils.data.Dataset):
         for _ in range(MAX_REPLACEMENTS):
             path, label = self.items[index]
             try:
-                return self.transform.train(load_rgb(path, self.exif_rotate), rng, path), label, skipped
+                return self.transform.train(load_uint8(path, self.exif_rotate), rng, path), label, skipped
             except BadImage as exc:
                 skipped.append(str(exc))
                 index = draw(self.by_class, rng)
@@ -117,7 +107,7 @@ class TestSet(torch.utils.data.Dataset):
     def __getitem__(self, index):
         path, label = self.items[index]
         try:
-            return self.transform.test(load_rgb(path, self.exif_rotate), path), label, []
+            return self.transform.test(load_uint8(path, self.exif_rotate), path), label, []
         except BadImage as exc:
             return None, label, [str(exc)]
 

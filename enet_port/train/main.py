@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from . import checkpoints, dataset, donkey, logs, opts, pipeline, schedules
+from . import checkpoints, dataset, donkey, feed, logs, opts, pipeline, schedules
 from .runfolder import RunLock, new_run_dir, resume_options, starting_state, write_run_files
 from .session import pick_device, prepare_data, prepare_model
 from .test import evaluate
@@ -69,8 +69,9 @@ class EpochLoop:
         self.groups = dataset.by_class(index["train"], len(index["classes"]))
         transform = pipeline.transform(opt, meanstd)
         self.train_set = donkey.TrainSet(index["train"], self.groups, transform, opt.exif_rotate)
-        self.test_batches = donkey.loader(donkey.TestSet(index["val"], transform, opt.exif_rotate), opt.batchSize,
-                                          opt.nDonkeys)
+        self.normalise = feed.normaliser(transform, dev.device)
+        self.test_batches = feed.DeviceFeed(donkey.loader(donkey.TestSet(index["val"], transform, opt.exif_rotate),
+                                                          opt.batchSize, opt.nDonkeys), dev, self.normalise)
         self.epoch_size = opt.epochSize or -(-len(index["train"]) // opt.batchSize)
         # Lua: top-1 over batchSize * epochSize draws; fb: over the images of the (partial) pass
         self.planned = opt.batchSize * self.epoch_size
@@ -87,7 +88,8 @@ class EpochLoop:
         elif row.new_regime:
             set_lr_wd(self.optimizer, row.lr, row.wd)
         sampler = pipeline.train_sampler(opt, self.groups, len(self.index["train"]), row.epoch, self.planned)
-        batches = donkey.loader(self.train_set, opt.batchSize, opt.nDonkeys, sampler, opt.manualSeed + row.epoch)
+        batches = feed.DeviceFeed(donkey.loader(self.train_set, opt.batchSize, opt.nDonkeys, sampler,
+                                                opt.manualSeed + row.epoch), self.dev, self.normalise)
         train = train_epoch(self.model, batches, self.optimizer, self.scaler, row.epoch, self.dev, opt.batchChunks,
                             self.planned, self.epoch_size, self.run_dir, self.quiet)
         self.echo(logs.train_summary(row.epoch, train["train_seconds"], train["train_loss"], train["train_top1"]))

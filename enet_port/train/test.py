@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from . import checkpoints, dataset, donkey, logs, pipeline
+from . import checkpoints, dataset, donkey, feed, logs, pipeline
 from .session import load_retrain, pick_device, prepare_model, sample_root
 
 
@@ -60,7 +60,8 @@ def run_test(spec_path, opt, echo=print):
     model = prepare_model(spec_path, opt, dev, state=saved)
     opt = dataclasses.replace(opt, pipeline=opt.pipeline or trained.get("pipeline") or "lua")
     transform = pipeline.transform(opt, (trained["mean"], trained["std"]))
-    batches = donkey.loader(donkey.TestSet(items, transform, opt.exif_rotate), opt.batchSize, opt.nDonkeys)
+    batches = feed.DeviceFeed(donkey.loader(donkey.TestSet(items, transform, opt.exif_rotate), opt.batchSize,
+                                            opt.nDonkeys), dev, feed.normaliser(transform, dev.device))
     result = evaluate(model, batches, len(classes), dev, Path(opt.retrain).parent)
     echo(logs.test_summary(saved.get("epoch", 0), result["test_seconds"], result["test_loss"], result["test_top1"]))
     return result
