@@ -140,3 +140,36 @@ def test_device_feed_moves_normalises_and_keeps_float_batches(tmp_path):
     floats = torch.randn(2, 3, 4, 4)
     assert torch.equal(normalise(floats), floats)
     assert list(feed.DeviceFeed([(None, None, ["c"])], CPU, normalise)) == [(None, None, ["c"])]
+
+
+def test_gpu_decode_batches_equal_the_donkey_batches(tmp_path):
+    """--gpu-decode's path run on the CPU: the donkey draws the crop from the header, the feed
+    decodes the batch; a PNG named .JPEG is decoded in the donkey; a truncated JPEG is left out."""
+    paths = [photo(tmp_path, (300, 260), "a.JPEG"), photo(tmp_path, (260, 400), "b.JPEG")]
+    Image.open(paths[0]).save(tmp_path / "png.JPEG", "PNG")
+    (tmp_path / "cut.JPEG").write_bytes(paths[1].read_bytes()[:2000])
+    items = [[str(p), i] for i, p in enumerate(paths + [tmp_path / "png.JPEG", tmp_path / "cut.JPEG"])]
+    transform = donkey.Transform(256, 224, MEAN, STD)
+    normalise = feed.normaliser(transform, "cpu")
+
+    def batch(gpu_decode):
+        test_set = donkey.TestSet(items, transform, gpu_decode=gpu_decode)
+        [got] = list(feed.DeviceFeed(donkey.loader(test_set, 4, 0), CPU, normalise))
+        return got
+
+    (x, y, bad), (gx, gy, gbad) = batch(False), batch(True)
+    assert y.tolist() == gy.tolist() == [0, 1, 2] and len(bad) == len(gbad) == 1 and "cut.JPEG" in gbad[0]
+    assert torch.equal(x, gx)
+    train_set = donkey.TrainSet(items[:3], [[0, 1, 2]], transform, gpu_decode=True)
+    x = feed.DeviceFeed(donkey.loader(train_set, 3, 0, [(0, 7), (1, 8), (2, 9)]), CPU, normalise)
+    want = torch.stack([uint8_path_train(items[i][0], 256, 224, seed) for i, seed in ((0, 7), (1, 8), (2, 9))])
+    assert torch.equal(next(iter(x))[0], want)
+
+
+def test_gpu_decode_is_refused_on_the_cpu(tmp_path):
+    from click.testing import CliRunner
+    from enet_port.cli import main
+    result = CliRunner().invoke(main, ["train", str(ROOT / "tests" / "specs" / "tiny.json"), "--device", "cpu",
+                                       "--gpu-decode", "-data", str(tmp_path), "-cache", str(tmp_path)])
+    assert result.exit_code == 2 and result.stderr.strip() == ("enet-port: --gpu-decode: needs a CUDA device (it "
+                                                               "decodes with nvJPEG); this run is on the CPU")

@@ -10,8 +10,10 @@ guard stays on, and an aspect ratio above :data:`MAX_ASPECT` is unreadable (a 1x
 would become 256x51,200,000 at scaling). High bit depths keep their top 8 bits, as PIL does for
 16-bit RGB, instead of saturating to white.
 """
+import dataclasses
 import io
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -29,8 +31,22 @@ class BadImage(Exception):
     """A file that exists but cannot be decoded into an image."""
 
 
-def load_uint8(path, exif_rotate=False):
-    """``path`` as a 3xHxW uint8 tensor, or :class:`BadImage` naming the file and the reason."""
+@dataclass(frozen=True)
+class Encoded:
+    """``--gpu-decode``: a JPEG's bytes, decoded later on the device; ``crop``: what the
+    transform drew for it from its header size."""
+    data: torch.Tensor
+    size: tuple
+    path: str
+    crop: object = None
+
+    def planned(self, crop):
+        return dataclasses.replace(self, crop=crop)
+
+
+def load_uint8(path, exif_rotate=False, encoded=False):
+    """``path`` as a 3xHxW uint8 tensor, or :class:`BadImage` naming the file and the reason;
+    ``encoded``: a JPEG the fast decoder reads stays :class:`Encoded` (other files are decoded)."""
     try:
         data = _read(path)
         with Image.open(io.BytesIO(data)) as image:  # the header only, and the bomb guard
@@ -38,6 +54,9 @@ def load_uint8(path, exif_rotate=False):
             if not _fast(image, exif_rotate):
                 image.load()
                 return pil_to_uint8(ImageOps.exif_transpose(image) if exif_rotate else image, path)
+            size = image.size
+        if encoded:
+            return Encoded(torch.frombuffer(bytearray(data), dtype=torch.uint8), size, str(path))
         return jpeg_to_uint8(data)
     except BadImage:
         raise
@@ -68,8 +87,9 @@ def jpeg_to_uint8(data, device="cpu"):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
-        return decode_jpeg(torch.frombuffer(bytearray(data), dtype=torch.uint8), mode=ImageReadMode.RGB,
-                           device=device)
+        if not isinstance(data, (torch.Tensor, list)):
+            data = torch.frombuffer(bytearray(data), dtype=torch.uint8)
+        return decode_jpeg(data, mode=ImageReadMode.RGB, device=device)
 
 
 def pil_to_uint8(image, path=""):
@@ -95,3 +115,30 @@ def _eight_bits(image, path):
 def as_uint8(image):
     """A transform's input (a decoded tensor, or a PIL image as tests and callers give) as uint8 CHW."""
     return image if isinstance(image, torch.Tensor) else pil_to_uint8(image)
+
+
+def decode_batch(items, device):
+    """A collated ``--gpu-decode`` batch (:class:`Encoded` JPEGs and already decoded uint8 crops)
+    as one uint8 batch on ``device``, and the indices kept and the messages of the JPEGs the
+    device could not decode (left out of the batch: the donkey that drew them cannot redraw)."""
+    jpegs = [x for x in items if isinstance(x, Encoded)]
+    try:
+        decoded = jpeg_to_uint8([x.data for x in jpegs], device) if jpegs else []
+    except Exception:  # one bad file fails the whole call: find it, one at a time
+        decoded = [_decode_one(x, device) for x in jpegs]
+    decoded, out, kept, skipped = iter(decoded), [], [], []
+    for i, x in enumerate(items):
+        image = next(decoded) if isinstance(x, Encoded) else x.to(device, non_blocking=True)
+        if isinstance(image, BadImage):
+            skipped.append(str(image))
+            continue
+        out.append(x.crop.apply(image) if isinstance(x, Encoded) else image)
+        kept.append(i)
+    return (torch.stack(out) if out else None), kept, skipped
+
+
+def _decode_one(item, device):
+    try:
+        return jpeg_to_uint8(item.data, device)
+    except Exception as exc:
+        return BadImage(f"{item.path}: {exc}")

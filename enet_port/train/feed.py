@@ -9,6 +9,8 @@ operations).
 """
 import torch
 
+from .decode import decode_batch
+
 
 class Normalise:
     """``(x / 255 - mean) / std`` for uint8 batches; float batches pass unchanged."""
@@ -43,20 +45,23 @@ class DeviceFeed:
     def __len__(self):
         return len(self.batches)
 
-    def put(self, x, y):
+    def put(self, x, y, skipped):
+        if isinstance(x, list):  # --gpu-decode
+            x, kept, bad = decode_batch(x, self.dev.device)
+            y, skipped = y[kept], skipped + bad
         if x is None:
-            return None, y
+            return None, y, skipped
         x = self.dev.put(x)
         if self.normalise is not None:
             x = self.normalise(x)
         if self.dev.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        return x, y.to(self.dev.device, non_blocking=True)
+        return x, y.to(self.dev.device, non_blocking=True), skipped
 
     def __iter__(self):
         if self.dev.device.type != "cuda":
             for x, y, skipped in self.batches:
-                yield (*self.put(x, y), skipped)
+                yield self.put(x, y, skipped)
             return
         yield from self._prefetched()
 
@@ -66,7 +71,7 @@ class DeviceFeed:
         pending = None
         for x, y, skipped in self.batches:
             with torch.cuda.stream(stream):
-                ready = (*self.put(x, y), skipped, stream.record_event())
+                ready = (*self.put(x, y, skipped), stream.record_event())
             if pending is not None:
                 yield self._hand_over(pending, current)
             pending = ready

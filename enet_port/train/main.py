@@ -33,8 +33,8 @@ def run_training(spec_path, opt, explicit, echo=print, quiet=False):
     recipe = opt.recipe or spec.recipe
     if not opt.resume:
         opt = opts.with_recipe(opt, recipe, explicit)
-    index, meanstd = prepare_data(opt)
     dev = pick_device(opt)
+    index, meanstd = prepare_data(opt)
     model = prepare_model(spec, opt, dev)
     run_dir = Path(opt.run_dir) if opt.resume else new_run_dir(spec, opt, explicit)
     with RunLock(run_dir):
@@ -68,9 +68,9 @@ class EpochLoop:
         self.run_dir = Path(opt.run_dir)
         self.groups = dataset.by_class(index["train"], len(index["classes"]))
         transform = pipeline.transform(opt, meanstd)
-        self.train_set = donkey.TrainSet(index["train"], self.groups, transform, opt.exif_rotate)
+        self.train_set = donkey.TrainSet(index["train"], self.groups, transform, opt.exif_rotate, opt.gpu_decode)
         self.normalise = feed.normaliser(transform, dev.device)
-        self.test_batches = feed.DeviceFeed(donkey.loader(donkey.TestSet(index["val"], transform, opt.exif_rotate),
+        self.test_batches = feed.DeviceFeed(donkey.loader(donkey.TestSet(index["val"], transform, opt.exif_rotate, opt.gpu_decode),
                                                           opt.batchSize, opt.nDonkeys), dev, self.normalise)
         self.epoch_size = opt.epochSize or -(-len(index["train"]) // opt.batchSize)
         # Lua: top-1 over batchSize * epochSize draws; fb: over the images of the (partial) pass

@@ -80,6 +80,10 @@ OPTIONS = [
     Option("pipeline", None, click.Choice(["lua", "fb"]), "Data pipeline: imagenet-multiGPU.torch's donkeys "
            "(lua) or fb.resnet.torch's (fb). Default: the recipe's, else lua.", RUN, lua=False),
     Option("exif-rotate", False, bool, "Apply EXIF orientation (Torch7's image.load ignores it).", DATA, lua=False),
+    Option("compile", False, bool, "torch.compile the model (the first batches are slower while it compiles).", DATA,
+           lua=False),
+    Option("gpu-decode", False, bool, "Decode JPEGs on the GPU (nvJPEG via torchvision.io), in batches: for when "
+           "the CPU cores are the bottleneck. CUDA only.", DATA, lua=False),
     Option("steps", 5, click.IntRange(1), "Timed steps after 2 warm-up steps.", (BENCH,), lua=False),
 ]
 BY_KEY = {o.key: o for o in OPTIONS}

@@ -18,6 +18,8 @@ from ..model.build import build
 def pick_device(opt):
     """-GPU/--device -> :class:`~enet_port.train.train.Device` with ``--amp``/``--channels-last``."""
     if opt.device == "cpu" or (opt.device == "auto" and not torch.cuda.is_available()):
+        if opt.gpu_decode:
+            raise DataError("--gpu-decode", "needs a CUDA device (it decodes with nvJPEG); this run is on the CPU")
         device = torch.device("cpu")
     elif not torch.cuda.is_available():
         raise DataError("--device", "cuda asked for, but no CUDA device is available")
@@ -63,6 +65,8 @@ def prepare_model(spec, opt, dev, state=None):
     model.to(dev.device)
     if dev.channels_last:
         model.to(memory_format=torch.channels_last)
+    if opt.compile:
+        model.compile()  # in place: the state_dict keys stay those of the spec
     if opt.nGPU > 1:
         first = opt.GPU - 1
         model = torch.nn.DataParallel(model, device_ids=list(range(first, first + opt.nGPU)))

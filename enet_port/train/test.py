@@ -60,7 +60,7 @@ def run_test(spec_path, opt, echo=print):
     model = prepare_model(spec_path, opt, dev, state=saved)
     opt = dataclasses.replace(opt, pipeline=opt.pipeline or trained.get("pipeline") or "lua")
     transform = pipeline.transform(opt, (trained["mean"], trained["std"]))
-    batches = feed.DeviceFeed(donkey.loader(donkey.TestSet(items, transform, opt.exif_rotate), opt.batchSize,
+    batches = feed.DeviceFeed(donkey.loader(donkey.TestSet(items, transform, opt.exif_rotate, opt.gpu_decode), opt.batchSize,
                                             opt.nDonkeys), dev, feed.normaliser(transform, dev.device))
     result = evaluate(model, batches, len(classes), dev, Path(opt.retrain).parent)
     echo(logs.test_summary(saved.get("epoch", 0), result["test_seconds"], result["test_loss"], result["test_top1"]))
