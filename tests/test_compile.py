@@ -55,3 +55,21 @@ def test_train_and_test_run_compiled(tmp_path, monkeypatch):
     assert tested.exit_code == 0, tested.output
     logged = json.loads((run / "metrics.jsonl").read_text().splitlines()[0])
     assert json.loads(tested.stdout)["test_top1"] == logged["test_top1"] and compiled == ["Sequential"] * 2
+
+
+def test_bench_reports_loaders_real_jpegs_and_compiled_figures(tmp_path, monkeypatch):
+    original = torch.nn.Module.compile
+    monkeypatch.setattr(torch.nn.Module, "compile", lambda self, **kw: original(self, backend="eager"))
+    data = make_sample_dataset(tmp_path / "samples", 4, 2, size=40)
+    result = CliRunner().invoke(main, ["bench", str(ROOT / "tests/specs/tiny.json"), "-batchSize", "4", "--steps", "2",
+                                       "-data", str(data), "-cache", str(tmp_path), "-nDonkeys", "0", "--compile",
+                                       "--device", "cpu", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    for key in ("donkey_images_per_s_per_core", "torchvision_images_per_s_per_core", "train_images_per_s",
+                "real_jpeg_train_images_per_s", "train_images_per_s_compiled", "real_jpeg_train_images_per_s_compiled",
+                "inference_images_per_s_compiled"):
+        assert report[key] > 0, key
+    assert report["real_to_synthetic_ratio"] == pytest.approx(report["real_jpeg_train_images_per_s"] /
+                                                              report["train_images_per_s"])
+    assert report["loader_images"] == 8

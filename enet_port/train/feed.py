@@ -19,10 +19,10 @@ class Normalise:
         self.mean = torch.tensor(mean, dtype=torch.float32, device=device).view(1, 3, 1, 1)
         self.std = torch.tensor(std, dtype=torch.float32, device=device).view(1, 3, 1, 1)
 
-    def __call__(self, x):
+    def __call__(self, x, memory_format=torch.contiguous_format):
         if x.dtype != torch.uint8:
             return x
-        return (x.float().div_(255) - self.mean).div_(self.std)
+        return x.to(torch.float32, memory_format=memory_format).div_(255).sub_(self.mean).div_(self.std)
 
 
 def normaliser(transform, device):
@@ -51,11 +51,11 @@ class DeviceFeed:
             y, skipped = y[kept], skipped + bad
         if x is None:
             return None, y, skipped
-        x = self.dev.put(x)
-        if self.normalise is not None:
-            x = self.normalise(x)
-        if self.dev.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
+        if self.normalise is None or x.dtype != torch.uint8:
+            x = self.dev.put(x)
+        else:  # the uint8 batch as it is (NHWC memory, pinned), made planar and float on the device
+            fmt = torch.channels_last if self.dev.channels_last else torch.contiguous_format
+            x = self.normalise(x.to(self.dev.device, non_blocking=True), fmt)
         return x, y.to(self.dev.device, non_blocking=True), skipped
 
     def __iter__(self):

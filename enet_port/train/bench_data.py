@@ -1,0 +1,78 @@
+"""``enet-port bench -data DIR``: the data path's speed on real JPEGs.
+
+No Lua counterpart. Per core, on the same files in the same order, in the main process with one
+torch thread: the donkeys (decode, scale, Lua crop, flip, uint8 batch; the normalisation runs
+on the training device, not in a donkey) against the standard torchvision loader (PIL, ``Resize``,
+``RandomCrop``, ``RandomHorizontalFlip``, ``ToTensor``, ``Normalize``). And batches of real
+JPEGs through -nDonkeys workers for :func:`~enet_port.train.bench.bench_model`'s training speed.
+"""
+import time
+
+import torch
+from torchvision import transforms as T
+from torchvision.datasets.folder import default_loader
+
+from . import dataset, donkey, feed
+
+MEAN, STD = (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)  # the speed does not depend on the values
+
+
+def image_size(crop):
+    """imageSize for a crop: 256 for 224, as opts.lua."""
+    return round(crop * 256 / 224)
+
+
+class TorchvisionSet(torch.utils.data.Dataset):
+    """The standard torchvision ImageNet training loader, keyed like :class:`donkey.TrainSet`."""
+
+    def __init__(self, items, crop):
+        self.items = items
+        self.transform = T.Compose([T.Resize(image_size(crop)), T.RandomCrop(crop), T.RandomHorizontalFlip(),
+                                    T.ToTensor(), T.Normalize(MEAN, STD)])
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, key):
+        path, label = self.items[key[0]]
+        return self.transform(default_loader(path)), label
+
+
+def bench_loaders(root, cache, crop, batch_size, n_images):
+    """Images per second on one core, donkeys and torchvision, on the same ``n_images`` draws."""
+    index = dataset.load_index(root, cache)
+    groups = dataset.by_class(index["train"], len(index["classes"]))
+    keys = list(donkey.ClassBalancedSampler(groups, n_images, 0, 1))
+    transform = donkey.Transform(image_size(crop), crop, MEAN, STD)
+    ours = donkey.loader(donkey.TrainSet(index["train"], groups, transform), batch_size, 0, keys)
+    standard = torch.utils.data.DataLoader(TorchvisionSet(index["train"], crop), batch_size=batch_size, sampler=keys)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        donkey_ips, torchvision_ips = _images_per_s(ours), _images_per_s(standard)
+    finally:
+        torch.set_num_threads(threads)
+    return {"data": str(root), "loader_images": n_images, "donkey_images_per_s_per_core": donkey_ips,
+            "torchvision_images_per_s_per_core": torchvision_ips, "donkey_to_torchvision_ratio": donkey_ips / torchvision_ips}
+
+
+def _images_per_s(batches):
+    start, seen = time.perf_counter(), 0
+    for x, *_ in batches:
+        seen += 0 if x is None else len(x)
+    return seen / (time.perf_counter() - start)
+
+
+def real_batches(root, cache, crop, batch_size, workers, dev, gpu_decode=False):
+    """``count -> batches``: ``count`` batches of real JPEGs on ``dev``, normalised, as training
+    gets them (class-balanced draws, -nDonkeys workers, the CUDA prefetcher)."""
+    index = dataset.load_index(root, cache)
+    groups = dataset.by_class(index["train"], len(index["classes"]))
+    transform = donkey.Transform(image_size(crop), crop, MEAN, STD)
+    train_set = donkey.TrainSet(index["train"], groups, transform, gpu_decode=gpu_decode)
+    normalise = feed.normaliser(transform, dev.device)
+
+    def batches(count):
+        sampler = donkey.ClassBalancedSampler(groups, count * batch_size, 0, 1)
+        return feed.DeviceFeed(donkey.loader(train_set, batch_size, workers, sampler), dev, normalise)
+    return batches
