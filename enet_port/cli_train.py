@@ -102,7 +102,7 @@ def bench(ctx, spec, as_json, **values):
     real = opt.data and real_batches(opt.data, opt.cache, crop, opt.batchSize, opt.nDonkeys, dev, opt.gpu_decode)
     result = bench_model(spec, opt.batchSize, opt.steps, dev, compile=opt.compile, real=real or None)
     if opt.data:
-        result.update(bench_loaders(opt.data, opt.cache, crop, opt.batchSize, opt.batchSize * opt.steps))
+        result.update(bench_loaders(opt.data, opt.cache, crop, opt.batchSize, min(opt.batchSize * opt.steps, 640)))
     if as_json:
         click.echo(json.dumps(result))
     else:
