@@ -38,29 +38,31 @@ class TorchvisionSet(torch.utils.data.Dataset):
         return self.transform(default_loader(path)), label
 
 
-def bench_loaders(root, cache, crop, batch_size, n_images):
-    """Images per second on one core, donkeys and torchvision, on the same ``n_images`` draws."""
+def bench_loaders(root, cache, crop, batch_size, n_images, rounds=4):
+    """Images per second on one core, donkeys and torchvision, on the same ``n_images`` draws;
+    in ``rounds`` alternating parts, so that a machine whose load drifts favours neither."""
     index = dataset.load_index(root, cache)
     groups = dataset.by_class(index["train"], len(index["classes"]))
     keys = list(donkey.ClassBalancedSampler(groups, n_images, 0, 1))
-    transform = donkey.Transform(image_size(crop), crop, MEAN, STD)
-    ours = donkey.loader(donkey.TrainSet(index["train"], groups, transform), batch_size, 0, keys)
-    standard = torch.utils.data.DataLoader(TorchvisionSet(index["train"], crop), batch_size=batch_size, sampler=keys)
+    ours = donkey.TrainSet(index["train"], groups, donkey.Transform(image_size(crop), crop, MEAN, STD))
+    standard = TorchvisionSet(index["train"], crop)
+    loaders = {"donkey": lambda part: donkey.loader(ours, batch_size, 0, part),
+               "torchvision": lambda part: torch.utils.data.DataLoader(standard, batch_size=batch_size, sampler=part)}
+    seconds, seen = dict.fromkeys(loaders, 0.0), dict.fromkeys(loaders, 0)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        donkey_ips, torchvision_ips = _images_per_s(ours), _images_per_s(standard)
+        for r in range(rounds):
+            for name, make in loaders.items():
+                start = time.perf_counter()
+                seen[name] += sum(0 if x is None else len(x) for x, *_ in make(keys[r::rounds]))
+                seconds[name] += time.perf_counter() - start
     finally:
         torch.set_num_threads(threads)
-    return {"data": str(root), "loader_images": n_images, "donkey_images_per_s_per_core": donkey_ips,
-            "torchvision_images_per_s_per_core": torchvision_ips, "donkey_to_torchvision_ratio": donkey_ips / torchvision_ips}
-
-
-def _images_per_s(batches):
-    start, seen = time.perf_counter(), 0
-    for x, *_ in batches:
-        seen += 0 if x is None else len(x)
-    return seen / (time.perf_counter() - start)
+    ips = {name: seen[name] / seconds[name] for name in loaders}
+    return {"data": str(root), "loader_images": n_images, "donkey_images_per_s_per_core": ips["donkey"],
+            "torchvision_images_per_s_per_core": ips["torchvision"],
+            "donkey_to_torchvision_ratio": ips["donkey"] / ips["torchvision"]}
 
 
 def real_batches(root, cache, crop, batch_size, workers, dev, gpu_decode=False):
