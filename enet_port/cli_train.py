@@ -94,12 +94,12 @@ def bench(ctx, spec, as_json, **values):
     standard torchvision loader per core, and training on real JPEGs beside synthetic tensors."""
     from .train.bench import bench_model
     from .model.spec import load_spec
-    from .train.bench_data import bench_loaders, real_batches
+    from .train.bench_data import RealJpegs, bench_loaders
     from .train.session import pick_device
     opt = _resolve(ctx, values)
     dev = pick_device(opt)
     crop = load_spec(spec).input[-1]
-    real = opt.data and real_batches(opt.data, opt.cache, crop, opt.batchSize, opt.nDonkeys, dev, opt.gpu_decode)
+    real = opt.data and RealJpegs(opt.data, opt.cache, crop, opt.batchSize, opt.nDonkeys, dev, opt.gpu_decode)
     result = bench_model(spec, opt.batchSize, opt.steps, dev, compile=opt.compile, real=real or None)
     if opt.data:
         result.update(bench_loaders(opt.data, opt.cache, crop, opt.batchSize, min(opt.batchSize * opt.steps, 640)))

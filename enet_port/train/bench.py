@@ -5,6 +5,7 @@ No Lua counterpart (the Lua trainer printed per-batch times). Model figures use 
 so they measure the network alone; with real JPEGs, the training speed the donkeys allow beside
 it. Figures go to BENCHMARKS.md with the device and versions this reports.
 """
+import itertools
 import platform
 import resource
 import time
@@ -18,7 +19,7 @@ from ..model.spec import load_spec
 
 def bench_model(spec_path, batch_size, steps, dev, warmup=2, compile=False, real=None):
     """``dev``: a :class:`~enet_port.train.train.Device` (device, --amp, --channels-last).
-    ``real``: batches of real JPEGs (:func:`enet_port.train.bench_data.real_batches`), for the
+    ``real``: batches of real JPEGs (:class:`enet_port.train.bench_data.RealJpegs`), for the
     training speed they allow beside the synthetic one; ``compile``: the compiled figures too."""
     spec = load_spec(spec_path)
     torch.manual_seed(0)
@@ -55,13 +56,29 @@ def _speeds(model, x, y, dev, steps, warmup, real):
     model.train()
     out = {"train_images_per_s": len(x) / _time(train_step, steps, warmup, dev.device)}
     if real is not None:
-        batches = iter(real(warmup + steps))
-        seconds = _time(lambda: train_step(*next(batches)[:2]), steps, warmup, dev.device)
-        out["real_jpeg_train_images_per_s"] = len(x) / seconds
+        out["real_jpeg_train_images_per_s"] = _real_speed(train_step, real, steps, dev.device)
         out["real_to_synthetic_ratio"] = out["real_jpeg_train_images_per_s"] / out["train_images_per_s"]
     model.eval()
     out["inference_images_per_s"] = len(x) / _time(infer_step, steps, warmup, dev.device)
     return out
+
+
+def _real_speed(train_step, real, steps, device):
+    """Steady-state training images/s on real JPEGs (the model is warm). The clock starts after
+    the batches the donkeys could make ahead of the trainer (2 per worker) and runs over at
+    least 4 per worker, so that a head start does not count as speed."""
+    ahead = 2 * real.workers
+    batches = iter(real(1 + ahead + max(steps, 4 * real.workers)))
+    for x, y, _ in itertools.islice(batches, 1 + ahead):
+        train_step(x, y)
+    _sync(device)
+    start, seen = time.perf_counter(), 0
+    for x, y, _ in batches:
+        if x is not None:
+            train_step(x, y)
+            seen += len(x)
+    _sync(device)
+    return seen / (time.perf_counter() - start)
 
 
 def _time(step, steps, warmup, device):

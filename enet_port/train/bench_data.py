@@ -4,7 +4,7 @@ No Lua counterpart. Per core, on the same files in the same order, in the main p
 torch thread: the donkeys (decode, scale, Lua crop, flip, uint8 batch; the normalisation runs
 on the training device, not in a donkey) against the standard torchvision loader (PIL, ``Resize``,
 ``RandomCrop``, ``RandomHorizontalFlip``, ``ToTensor``, ``Normalize``). And batches of real
-JPEGs through -nDonkeys workers for :func:`~enet_port.train.bench.bench_model`'s training speed.
+JPEGs through -nDonkeys workers (:class:`RealJpegs`) for :func:`~enet_port.train.bench.bench_model`'s training speed.
 """
 import time
 
@@ -65,16 +65,19 @@ def bench_loaders(root, cache, crop, batch_size, n_images, rounds=4):
             "donkey_to_torchvision_ratio": ips["donkey"] / ips["torchvision"]}
 
 
-def real_batches(root, cache, crop, batch_size, workers, dev, gpu_decode=False):
-    """``count -> batches``: ``count`` batches of real JPEGs on ``dev``, normalised, as training
-    gets them (class-balanced draws, -nDonkeys workers, the CUDA prefetcher)."""
-    index = dataset.load_index(root, cache)
-    groups = dataset.by_class(index["train"], len(index["classes"]))
-    transform = donkey.Transform(image_size(crop), crop, MEAN, STD)
-    train_set = donkey.TrainSet(index["train"], groups, transform, gpu_decode=gpu_decode)
-    normalise = feed.normaliser(transform, dev.device)
+class RealJpegs:
+    """``count`` batches of real JPEGs on ``dev``, normalised, as training gets them
+    (class-balanced draws, ``workers`` donkeys, the CUDA prefetcher)."""
 
-    def batches(count):
-        sampler = donkey.ClassBalancedSampler(groups, count * batch_size, 0, 1)
-        return feed.DeviceFeed(donkey.loader(train_set, batch_size, workers, sampler), dev, normalise)
-    return batches
+    def __init__(self, root, cache, crop, batch_size, workers, dev, gpu_decode=False):
+        index = dataset.load_index(root, cache)
+        self.groups = dataset.by_class(index["train"], len(index["classes"]))
+        transform = donkey.Transform(image_size(crop), crop, MEAN, STD)
+        self.train_set = donkey.TrainSet(index["train"], self.groups, transform, gpu_decode=gpu_decode)
+        self.normalise = feed.normaliser(transform, dev.device)
+        self.batch_size, self.workers, self.dev = batch_size, workers, dev
+
+    def __call__(self, count):
+        sampler = donkey.ClassBalancedSampler(self.groups, count * self.batch_size, 0, 1)
+        return feed.DeviceFeed(donkey.loader(self.train_set, self.batch_size, self.workers, sampler), self.dev,
+                               self.normalise)
