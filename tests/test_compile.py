@@ -1,7 +1,6 @@
 """--compile: the Torch7 layers trace into one graph (no graph break), in training and evaluation,
 batches of one (Torch7's BatchNormalization branch) and more; train/test run compiled."""
 import json
-from pathlib import Path
 
 import pytest
 import torch

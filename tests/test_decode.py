@@ -1,7 +1,6 @@
 """The uint8 decode path: the values reaching the network against the float path (PIL decode,
 PIL bilinear scaling, [0, 1] floats, (x - mean) / std in the donkey), odd files, absurd sizes and
 16-bit images."""
-import io
 import math
 import random
 import struct
