@@ -1,8 +1,14 @@
+import re
+from pathlib import Path
+
 from setuptools import find_packages, setup
+
+# the version lives in one place: enet_port/__init__.py
+VERSION = re.search(r'__version__ = "([^"]+)"', (Path(__file__).parent / "enet_port" / "__init__.py").read_text())[1]
 
 setup(
     name="enet-port",
-    version="0.1.0",
+    version=VERSION,
     description="A faithful PyTorch port of the Lua-Torch7 'Training ENet on ImageNet' work",
     packages=find_packages(include=["enet_port", "enet_port.*"]),
     package_data={"enet_port": ["lua/*.lua"]},

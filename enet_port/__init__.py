@@ -1,6 +1,6 @@
 """enet-port: a faithful PyTorch port of the Lua-Torch7 ENet-on-ImageNet work.
 
-Specs (``specs/*.json``) describe each model in Torch7 vocabulary; :mod:`enet_port.build`
+Specs (``specs/*.json``) describe each model in Torch7 vocabulary; :mod:`enet_port.model.build`
 turns a spec into ``nn.Sequential``; :mod:`enet_port.cli` is the ``enet-port`` command;
 ``enet_port.load_t7(path)`` loads a Lua-Torch7 ``.t7``/``.net`` model file as an ``nn.Module``.
 """

@@ -20,17 +20,24 @@ class _Group(click.Group):
             sys.exit(exc.exit_code)
 
 
-def parse_shape(ctx, param, value):
-    """``3x224x224`` -> (3, 224, 224)."""
-    if value is None:
-        return None
-    try:
-        shape = tuple(int(v) for v in value.lower().split("x"))
-    except ValueError:
-        shape = ()
-    if len(shape) != 3 or min(shape) < 1:
-        raise click.BadParameter(f"'{value}' is not CxHxW with positive sizes, e.g. 3x224x224")
-    return shape
+def sizes_parser(names, example):
+    """A click callback: ``"3x224x224"`` -> (3, 224, 224) for ``names`` "CxHxW"."""
+    count = len(names.split("x"))
+
+    def parse(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            sizes = tuple(int(v) for v in value.lower().split("x"))
+        except ValueError:
+            sizes = ()
+        if len(sizes) != count or min(sizes) < 1:
+            raise click.BadParameter(f"'{value}' is not {names} with positive sizes, e.g. {example}")
+        return sizes
+    return parse
+
+
+parse_shape = sizes_parser("CxHxW", "3x224x224")
 
 
 @click.group(cls=_Group)

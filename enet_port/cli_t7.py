@@ -4,20 +4,9 @@ Lua counterpart: ``torch.load('model.t7')`` and a forward pass in a Lua script.
 """
 import click
 
-from .cli import main, parse_shape
+from .cli import main, parse_shape, sizes_parser
 
-
-def parse_size(ctx, param, value):
-    """``640x320`` -> (640, 320) (width, height)."""
-    if value is None:
-        return None
-    try:
-        size = tuple(int(v) for v in value.lower().split("x"))
-    except ValueError:
-        size = ()
-    if len(size) != 2 or min(size) < 1:
-        raise click.BadParameter(f"'{value}' is not WxH with positive sizes, e.g. 640x320")
-    return size
+parse_size = sizes_parser("WxH", "640x320")  # (width, height)
 
 
 @main.command("import-t7")

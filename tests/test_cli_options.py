@@ -49,3 +49,17 @@ def test_python_dash_m_runs_the_cli():
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith('[{"epoch": 1')
+
+
+def test_a_spec_image_size_overrides_the_option(tmp_path):
+    import json
+    from enet_port.model.spec import load_spec
+    from enet_port.train.session import model_image_size
+    spec = json.loads(open(TINY).read())
+    spec["imageSize"] = 40
+    path = tmp_path / "sized.json"
+    path.write_text(json.dumps(spec))
+    said = []
+    opt = model_image_size(load_spec(path), opts.resolve({"imageSize": 36}, {"imageSize"}), {"imageSize"}, said.append)
+    assert opt.imageSize == 40 and "overrides -imageSize 36" in said[0]
+    assert model_image_size(load_spec(TINY), opt, set(), said.append).imageSize == 40  # no imageSize: kept

@@ -179,3 +179,20 @@ def test_reset_classifier_keeps_the_features_and_replaces_the_last_linear(traine
                                        "-epochSize", "1", "-nDonkeys", "0", "-cache", str(tmp_path), "-retrain",
                                        str(run / "model_3.pt"), "--reset-classifier", "--run-dir", str(tmp_path / "r")])
     assert result.exit_code == 0, result.output
+
+
+def test_the_fb_pipeline_trains_and_tests_end_to_end(trained, tmp_path):
+    data, _ = trained
+    run = tmp_path / "fb"
+    result = CliRunner().invoke(main, ["train", TINY, *SMALL, "-data", str(data), "-nClasses", "10", "-nEpochs", "1",
+                                       "-epochSize", "2", "-nDonkeys", "0", "-LR", "0.05", "--pipeline", "fb",
+                                       "-cache", str(tmp_path), "--run-dir", str(run)])
+    assert result.exit_code == 0, result.output
+    options = json.loads((run / "options.json").read_text())
+    from enet_port.train import fb_transforms
+    assert options["pipeline"] == "fb" and options["mean"] == list(fb_transforms.MEAN)  # constants, no estimate
+    assert not (tmp_path / "meanstd.json").exists()
+    tested = CliRunner().invoke(main, ["test", TINY, "-retrain", str(run / "model_1.pt"), "-data", str(data),
+                                       "-cache", str(tmp_path), *SMALL, "-nClasses", "10", "--json"])
+    logged = json.loads(open(run / "metrics.jsonl").readline())
+    assert tested.exit_code == 0 and json.loads(tested.stdout)["test_top1"] == logged["test_top1"]

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from ..model import blocks
-from ..model.spec import dumps  # noqa: F401  (import-lua writes specs with it)
+from ..model.spec import dumps, node_entry  # noqa: F401  (import-lua writes specs with dumps)
 from .diff import deep_key
 from ..errors import LuaError
 from .tracer import trace_lua
@@ -32,7 +32,7 @@ def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55"):
     if not dropout:
         spec["blocks"] = {"dropout": False}
     spec["features"] = [_entry(n, factory) for n in features]
-    spec["classifier"] = [_module_entry(n, nClasses, in_classifier=True) for n in classifier]
+    spec["classifier"] = [node_entry(n, nClasses) for n in classifier]
     return spec, trace
 
 
@@ -45,7 +45,7 @@ def _split(model):
 
 def _entry(node, factory):
     block = _as_block(node, factory)
-    return block if block is not None else _module_entry(node, None)
+    return block if block is not None else node_entry(node)
 
 
 def _as_block(node, factory):
@@ -70,20 +70,6 @@ def _as_block(node, factory):
                 factory.built, factory.dropout = trial.built, trial.dropout
                 return {alias: args, "lua": node.lua}
     return None
-
-
-def _module_entry(node, nClasses, in_classifier=False):
-    args = list(node.args)
-    if in_classifier and node.name == "nn.Linear" and len(args) >= 2 and args[1] == nClasses:
-        args[1] = "$nClasses"
-    entry = {node.name: args}
-    if node.modifiers:
-        entry["modifiers"] = [m[0] if len(m) == 1 else list(m) for m in node.modifiers]
-    if node.children:
-        entry["children"] = [_module_entry(c, nClasses) for c in node.children]
-    if node.lua:
-        entry["lua"] = node.lua
-    return entry
 
 
 def init_calls(trace):

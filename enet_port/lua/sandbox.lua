@@ -1,8 +1,11 @@
--- The tracer's sandbox (enet_port/luatrace.py). Returns run(...), which executes one user file
--- in a fresh environment holding only pure Lua functions and the Torch7 stand-ins: no io, os
--- beyond clocks, load*, dofile, debug, getfenv/setfenv, coroutines or string.dump. A count hook
--- enforces the time limit (the runtime's allocator enforces memory); pcall cannot swallow either.
+-- The tracer's sandbox (enet_port/lua/tracer.py, run by enet_port/lua/child.py in a child process
+-- under OS limits). Returns run(...), which executes one user file in a fresh environment holding
+-- only pure Lua functions and the Torch7 stand-ins: no io, os beyond clocks, load*, dofile, debug,
+-- getfenv/setfenv, coroutines or string.dump. A count hook enforces the time limit (the runtime's
+-- allocator enforces memory); pcall cannot swallow either. What a count hook cannot stop (a loop
+-- inside a C function such as string.find) the child's OS limits stop.
 local LIMIT = "time limit exceeded"
+local MAX_LINE = 1000  -- bytes of one print() line that reach Python
 
 local function copy(t, without)
   local out = {}
@@ -10,7 +13,17 @@ local function copy(t, without)
   return out
 end
 
-local function make_env(pkgs, opt, nClasses, print_sink, state)
+-- a Lua file of the model's folder as a chunk running in env (read: enet_port/lua/child.py)
+local function user_chunk(read, name, as_module, env)
+  local text, where = read(name, as_module)
+  if text == nil then return nil, where end
+  if text:byte(1) == 27 then return nil, "'" .. name .. "': precompiled Lua chunks are refused" end
+  local chunk, err = loadstring(text, "@" .. where)
+  if not chunk then error(err, 0) end
+  return setfenv(chunk, env)
+end
+
+local function make_env(pkgs, opt, nClasses, print_sink, state, read)
   local env = {}
   for _, k in ipairs({"assert", "error", "ipairs", "next", "pairs", "select", "tonumber",
                       "tostring", "type", "unpack", "rawequal", "rawget", "rawset",
@@ -28,16 +41,37 @@ local function make_env(pkgs, opt, nClasses, print_sink, state)
     return ok, ...
   end
   env.pcall = function(f, ...) return guard(pcall(f, ...)) end
-  env.xpcall = function(f, h) return guard(xpcall(f, h)) end
+  -- once the time is up the user's handler is not run: hooks are off inside it
+  env.xpcall = function(f, h)
+    return guard(xpcall(f, function(e) if state.expired then return e end return h(e) end))
+  end
   env.print = function(...)
+    if state.printed >= state.limits.printed then return end
+    state.printed = state.printed + 1
     local parts = {}
     for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
-    print_sink(table.concat(parts, "\t"))
+    local line = table.concat(parts, "\t")
+    line = #line > MAX_LINE and line:sub(1, MAX_LINE) .. "..." or line
+    print_sink((line:gsub("[^\t\32-\126]", function(c) return string.format("\\x%02x", c:byte()) end)))
   end
+  local loaded = {}  -- package.loaded of the model's own Lua modules
   env.require = function(name)
-    local pkg = pkgs[name]
-    if pkg == nil then error("module '" .. tostring(name) .. "' is not available in the tracer sandbox", 2) end
-    return pkg
+    local pkg = pkgs[name] or loaded[name]
+    if pkg ~= nil then return pkg end
+    local chunk, why = user_chunk(read, name, true, env)
+    if chunk == nil then
+      error("module '" .. tostring(name) .. "' is not available in the tracer sandbox (" .. why .. ")", 2)
+    end
+    loaded[name] = true  -- as Lua's require, while the module runs and when it returns nothing
+    local result = chunk(name)
+    if result ~= nil then loaded[name] = result end
+    return loaded[name]
+  end
+  -- Torch7's paths.dofile (relative to the model file's folder here, the only one readable)
+  pkgs.paths.dofile = function(name, ...)
+    local chunk, why = user_chunk(read, name, false, env)
+    if chunk == nil then error("paths.dofile: " .. why, 2) end
+    return chunk(...)
   end
   for _, k in ipairs({"torch", "nn", "cudnn", "cutorch", "paths", "image", "optim", "xlua"}) do
     env[k] = pkgs[k]
@@ -48,35 +82,129 @@ local function make_env(pkgs, opt, nClasses, print_sink, state)
   return env
 end
 
-local function export_value(v)
-  local kind = type(v)
-  if kind == "number" or kind == "boolean" or kind == "string" then return v end
-  if v == nil then return nil end
-  return "<" .. kind .. ">"
+-- The model leaves the sandbox as JSON text written here, inside the limits: nothing the user
+-- built is walked from Python, and every field of the record is checked (a user file can reach
+-- and change m.__t7). Strings are ASCII-escaped and cut, lists capped, nesting and count bounded.
+local MAX_ARGS, MAX_STRING, MAX_MODS, MAX_INIT = 256, 64, 32, 16
+
+local function json_string(s)
+  if #s > MAX_STRING then s = s:sub(1, MAX_STRING) .. "..." end
+  return '"' .. (s:gsub('[%c"\\\128-\255]', function(c) return string.format("\\u%04x", c:byte()) end)) .. '"'
 end
 
-local function export(m, path)
+local function json_number(v)
+  if v ~= v then return "NaN" end
+  if v == math.huge then return "Infinity" end
+  if v == -math.huge then return "-Infinity" end
+  if v == math.floor(v) and math.abs(v) < 2^53 then return string.format("%d", v) end
+  return string.format("%.17g", v)
+end
+
+local function json_scalar(v)
+  local kind = type(v)
+  if kind == "number" then return json_number(v) end
+  if kind == "boolean" then return tostring(v) end
+  if kind == "string" then return json_string(v) end
+  if v == nil then return "null" end
+  return json_string("<" .. kind .. ">")
+end
+
+local function altered(name, what)
+  error("the Torch7 record of a " .. name .. " module was altered (its field '" .. what .. "')", 0)
+end
+
+local function raw_table(t, name, what)
+  if type(t) ~= "table" then altered(name, what) end
+  return t
+end
+
+-- t[1..n] (nil included) as a JSON list of scalars
+local function scalars(t, n, name, what)
+  raw_table(t, name, what)
+  local parts = {}
+  for i = 1, n do parts[i] = json_scalar(rawget(t, i)) end
+  return "[" .. table.concat(parts, ",") .. "]"
+end
+
+-- the leading values of a list, up to cap
+local function leading(t, cap, name, what)
+  raw_table(t, name, what)
+  local n = 0
+  while n < cap and rawget(t, n + 1) ~= nil do n = n + 1 end
+  return scalars(t, n, name, what)
+end
+
+-- a recorded stack of user lines: the innermost and the outermost are all the tracer uses
+local function line_ends(t, name, what)
+  if t == nil then return "[]" end
+  raw_table(t, name, what)
+  local n, parts = #t, {}
+  for _, i in ipairs(n > 1 and {1, n} or (n == 1 and {1} or {})) do
+    local v = rawget(t, i)
+    if type(v) ~= "number" or v ~= math.floor(v) or v < 0 or v > 1e9 then altered(name, what) end
+    parts[#parts + 1] = json_number(v)
+  end
+  return "[" .. table.concat(parts, ",") .. "]"
+end
+
+local function export_init(init, name)
+  raw_table(init, name, "init")
+  local parts = {}
+  for field, how in next, init do
+    if type(field) ~= "string" or #parts >= MAX_INIT then altered(name, "init") end
+    parts[#parts + 1] = json_string(field) .. ":" .. leading(how, 8, name, "init")
+  end
+  return "{" .. table.concat(parts, ",") .. "}"
+end
+
+local function export_mods(mods, name)
+  raw_table(mods, name, "mods")
+  local parts = {}
+  for i = 1, MAX_MODS + 1 do
+    local mod = rawget(mods, i)
+    if mod == nil then break end
+    if i > MAX_MODS or type(rawget(raw_table(mod, name, "mods"), 1)) ~= "string" then altered(name, "mods") end
+    parts[i] = leading(mod, 8, name, "mods")
+  end
+  return "[" .. table.concat(parts, ",") .. "]"
+end
+
+local function export(m, state, depth, out)
   local t = type(m) == "table" and rawget(m, "__t7")
-  if type(t) ~= "table" or type(t.name) ~= "string" then
+  local name = type(t) == "table" and rawget(t, "name")
+  if type(name) ~= "string" then
     error("the model holds something that is not a Torch7 module: " .. type(m), 0)
   end
-  if path[m] then error("the model contains itself (" .. t.name .. ")", 0) end
-  path[m] = true
-  local out = {name = t.name, n = t.n, args = {}, mods = {}, children = {}, init = {},
-               lines = t.lines, add_lines = t.add_lines,
-               bias_removed = t.had_bias and rawget(m, "bias") == nil}
-  for i = 1, t.n do out.args[i] = export_value(t.args[i]) end
-  for i, mod in ipairs(t.mods) do
-    out.mods[i] = {}
-    for j, v in ipairs(mod) do out.mods[i][j] = export_value(v) end
+  if #name > 100 or not name:match("^[%a_][%w_.]*$") then altered("module", "name") end
+  if state.path[m] then error("the model contains itself (" .. name .. ")", 0) end
+  if depth > state.limits.depth then
+    error("the model nests modules deeper than " .. state.limits.depth .. " levels (" .. state.limits.depth_hint .. ")", 0)
   end
-  for field, how in pairs(t.init) do out.init[field] = {unpack(how)} end
+  state.count = state.count + 1
+  if state.count > state.limits.modules then
+    error("the model has more than " .. state.limits.modules .. " modules (" .. state.limits.modules_hint .. ")", 0)
+  end
+  local n = rawget(t, "n")
+  if type(n) ~= "number" or n ~= math.floor(n) or n < 0 or n > MAX_ARGS then altered(name, "n") end
+  state.path[m] = true
+  local bias_removed = rawget(t, "had_bias") and rawget(m, "bias") == nil
+  out[#out + 1] = '{"name":' .. json_string(name) .. ',"n":' .. json_number(n) ..
+    ',"args":' .. scalars(rawget(t, "args"), n, name, "args") ..
+    ',"mods":' .. export_mods(rawget(t, "mods"), name) .. ',"init":' .. export_init(rawget(t, "init"), name) ..
+    ',"lines":' .. line_ends(rawget(t, "lines"), name, "lines") ..
+    ',"add_lines":' .. line_ends(rawget(t, "add_lines"), name, "add_lines") ..
+    ',"bias_removed":' .. tostring(bias_removed and true or false) .. ',"children":['
   local children = rawget(m, "modules")
-  for i, child in ipairs(type(children) == "table" and children or {}) do
-    out.children[i] = export(child, path)
+  if type(children) == "table" then
+    local i = 1
+    while rawget(children, i) ~= nil do
+      if i > 1 then out[#out + 1] = "," end
+      export(rawget(children, i), state, depth + 1, out)
+      i = i + 1
+    end
   end
-  path[m] = nil
-  return out
+  out[#out + 1] = "]}"
+  state.path[m] = nil
 end
 
 local function find_model(env, result, nGPU)
@@ -107,14 +235,29 @@ local function run_schedule(env, result, epochs)
   for epoch = 1, epochs do
     local params, new_regime = rule(epoch)
     local p = type(params) == "table" and params or {}
-    rows[epoch] = {lr = tonumber(rawget(p, "learningRate")), wd = tonumber(rawget(p, "weightDecay")),
-                   new_regime = new_regime and true or false, empty = next(p) == nil}
+    local lr, wd = tonumber(rawget(p, "learningRate")), tonumber(rawget(p, "weightDecay"))
+    rows[epoch] = '{"lr":' .. json_scalar(lr) .. ',"wd":' .. json_scalar(wd) .. ',"new_regime":' ..
+      tostring(new_regime and true or false) .. ',"empty":' .. tostring(next(p) == nil) .. '}'
   end
-  return rows
+  return "[" .. table.concat(rows, ",") .. "]"
 end
 
--- job: "model" (trace the model the file builds) or "schedule" (call its paramsForEpoch)
-return function(job, source, chunkname, torch7_chunk, fields, opt, nClasses, nGPU, seconds, print_sink, epochs)
+local function export_model(model, how, criteria, limits)
+  local out, state = {}, {path = {}, count = 0, limits = limits}
+  out[1] = '{"how":' .. json_string(how) .. ',"model":'
+  export(model, state, 1, out)
+  out[#out + 1] = ',"criteria":['
+  for i, c in ipairs(criteria) do
+    if i > 1 then out[#out + 1] = "," end
+    export(c, state, 1, out)
+  end
+  out[#out + 1] = "]}"
+  return table.concat(out)
+end
+
+-- job: "model" (trace the model the file builds) or "schedule" (call its paramsForEpoch); the
+-- result is JSON text. limits: seconds, depth, modules, printed (and the hints their errors give)
+return function(job, source, chunkname, torch7_chunk, fields, opt, nClasses, nGPU, limits, print_sink, epochs, read)
   if source:byte(1) == 27 then error("precompiled Lua chunks are refused", 0) end
   local user_source = "@" .. chunkname
   local function record_line()
@@ -127,15 +270,19 @@ return function(job, source, chunkname, torch7_chunk, fields, opt, nClasses, nGP
     end
     return lines
   end
-  local pkgs = torch7_chunk(fields, record_line, print_sink)
+  local function user_error(message)  -- at the innermost user line, as error(message, level) would
+    local line = record_line()[1]
+    error(chunkname .. ":" .. (line or "?") .. ": " .. message, 0)
+  end
+  local pkgs = torch7_chunk(fields, record_line, user_error)
   local trace = pkgs.trace
   pkgs.trace = nil  -- the record stays out of the user's reach
-  local state = {expired = false}
-  local env = make_env(pkgs, opt, nClasses, print_sink, state)
+  local state = {expired = false, printed = 0, limits = limits}
+  local env = make_env(pkgs, opt, nClasses, print_sink, state, read)
   local chunk, err = loadstring(source, user_source)
   if not chunk then error(err, 0) end
   setfenv(chunk, env)
-  local deadline = os.clock() + seconds
+  local deadline = os.clock() + limits.seconds
   debug.sethook(function()
     if os.clock() > deadline then state.expired = true; error(LIMIT, 2) end
   end, "", 1000)
@@ -143,14 +290,13 @@ return function(job, source, chunkname, torch7_chunk, fields, opt, nClasses, nGP
     evaluate_opt(env)
     if job == "schedule" then return run_schedule(env, chunk(), epochs) end
     local model, how = find_model(env, chunk(), nGPU)
-    local criteria = {}
-    for i, c in ipairs(trace.criteria) do criteria[i] = export(c, {}) end
-    return {model = export(model, {}), how = how, criteria = criteria}
+    return export_model(model, how, trace.criteria, limits)
   end)
   debug.sethook()
   if not ok then
     if state.expired then error(LIMIT, 0) end
-    error(type(out) == "string" and out or ("error object of type " .. type(out)), 0)
+    -- no tostring(): a user __tostring would run here, after the hook is gone
+    error(type(out) == "string" and out or ("error object of type " .. type(out) .. " (not a string)"), 0)
   end
   return out
 end

@@ -1,8 +1,8 @@
--- Torch7 stand-ins for the tracer (enet_port/luatrace.py).
--- Called as a chunk with (fields, record_line, print_sink); returns the packages a model file
+-- Torch7 stand-ins for the tracer (enet_port/lua/tracer.py).
+-- Called as a chunk with (fields, record_line, user_error); returns the packages a model file
 -- can require. Modules record their Torch7 name, arguments, modifiers, children, post-build
 -- changes and the user lines that built them; no tensor holds data except small 1-D ones.
-local fields, record_line, print_sink = ...
+local fields, record_line, user_error = ...
 local trace = {modules = {}, criteria = {}}
 
 local Tensor = {}
@@ -108,7 +108,8 @@ local function new_module(name, ...)
   local m = {__t7 = {name = name, args = {...}, n = n, mods = {}, init = {},
                      lines = record_line()}, modules = {}, __typename = name}
   local info = fields(name, m.__t7.args, n)
-  if info then  -- nil for a name the registry does not know; luatrace reports it
+  if info then  -- nil for a name the registry does not know; the tracer reports it
+    if info.error then user_error(info.error) end  -- Torch7's constructor would fail here too
     for k, v in pairs(info.values) do m[k] = v end
     for k, sizes in pairs(info.tensors) do m[k] = new_tensor(sizes, nil, m, k) end
     m.__t7.had_bias = info.tensors.bias ~= nil
@@ -180,7 +181,7 @@ end
 
 local function package(prefix)
   return setmetatable({}, {__index = function(t, name)
-    if type(name) ~= "string" or not name:match("^%u") then return nil end
+    if type(name) ~= "string" or not name:match("^%u[%w_]*$") then return nil end
     local ctor = function(...) return new_module(prefix .. "." .. name, ...) end
     rawset(t, name, ctor)
     return ctor

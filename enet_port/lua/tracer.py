@@ -4,20 +4,21 @@ Lua counterpart: ``th`` running a model file (imagenet-multiGPU.torch ``models/<
 through ``createModel(nGPU)``, or an ENet ``encoder.lua``-style script that returns a model).
 The file runs for real in lupa's Lua 5.1 (Torch7's LuaJIT semantics: doubles, global ``unpack``)
 against the stand-ins of ``enet_port/lua/torch7.lua``; ``enet_port/lua/sandbox.lua`` keeps it
-away from files, processes, sockets and C modules and under a time and memory limit. The result
+away from files, processes, sockets and C modules and under a time and memory limit, inside a
+child process under OS limits (:mod:`enet_port.lua.child`, :mod:`enet_port.lua.isolate`) whose
+answer is checked (:mod:`enet_port.lua.answer`) before it becomes Nodes. The result
 is a :class:`~enet_port.tree.Node` tree with the Lua line behind every module, comparable with a
 spec's tree.
 """
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from ..model import registry
+from .. import limits
 from ..errors import LuaError
-from ..model.shapes import param_tensors
+from ..model import registry
 from ..model.tree import Node, Origin
+from .answer import MAX_PRINTED, check_model, check_schedule
+from .isolate import run_child
 
-LUA_DIR = Path(__file__).parent
-MAX_PRINTED = 1000  # lines of print() output kept; Python memory is outside Lua's limit
 TRANSPARENT = {"nn.DataParallelTable"}  # multi-GPU wrappers: the model is their child
 
 
@@ -50,84 +51,68 @@ def _lua_scalar(text):
         number = float(text)
     except ValueError:
         return text
-    return int(number) if number.is_integer() else number
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
 
-def trace_lua(path, nClasses=1000, opt=None, nGPU=1, seconds=10.0, max_memory=256 << 20):
-    """Run ``path`` and return its :class:`Trace`; any failure is a one-line :class:`LuaError`."""
-    printed = []
-    out, source = _run("model", path, nClasses, opt, nGPU, seconds, max_memory, printed)
-    return _to_trace(str(path), source.splitlines(), out, printed)
+def trace_lua(path, nClasses=1000, opt=None, nGPU=1, seconds=None, max_memory=None):
+    """Run ``path`` and return its :class:`Trace`; any failure is a one-line :class:`LuaError`.
+
+    ``seconds`` (CPU time) and ``max_memory`` (bytes of Lua heap) default to the limits of
+    :mod:`enet_port.limits`; the Lua runs in a child process under them."""
+    request, source = _request("model", path, nClasses, opt, nGPU, seconds, max_memory)
+    answer = _run(request)
+    result = check_model(answer, request["path"], request["limits"]["depth"], request["limits"]["modules"])
+    return _to_trace(request["path"], source.splitlines(), result, answer["printed"])
 
 
-def lua_schedule(path, epochs, opt=None, seconds=10.0):
+def lua_schedule(path, epochs, opt=None, seconds=None):
     """Call the file's ``paramsForEpoch`` for epochs 1..epochs, in order, as train.lua does.
 
     Returns one dict per epoch: ``lr``, ``wd`` (None where the Lua returned none), ``new_regime``.
     """
-    out, _ = _run("schedule", path, 1000, opt, 1, seconds, 64 << 20, [], epochs)
-    return [{k: out[e][k] for k in ("lr", "wd", "new_regime", "empty")} for e in range(1, epochs + 1)]
+    request, _ = _request("schedule", path, 1000, opt, 1, seconds, 64 << 20, epochs)
+    return check_schedule(_run(request), request["path"], epochs)
 
 
-def _run(job, path, nClasses, opt, nGPU, seconds, max_memory, printed, epochs=0):
-    import lupa.lua51 as lua51
+def _request(job, path, nClasses, opt, nGPU, seconds, max_memory, epochs=0):
     path = str(path)
+    source = _read_source(path)
+    modules, depth = limits.value(limits.MODULES), limits.value(limits.DEPTH)
+    request = {"job": job, "path": path, "source": source, "nClasses": nClasses, "opt": dict(opt or {}),
+               "nGPU": nGPU, "epochs": epochs,
+               "seconds": seconds or limits.value(limits.LUA_SECONDS),
+               "max_memory": max_memory or int(limits.value(limits.LUA_MEMORY_MB) * (1 << 20)),
+               "max_output": int(limits.value(limits.LUA_OUTPUT_MB) * (1 << 20)),
+               "max_source": int(limits.value(limits.LUA_SOURCE_MB) * (1 << 20)),
+               "memory_hint": limits.hint(limits.LUA_MEMORY_MB),
+               "limits": {"seconds": 0, "depth": depth, "modules": modules, "printed": MAX_PRINTED,
+                          "depth_hint": limits.hint(limits.DEPTH), "modules_hint": limits.hint(limits.MODULES)}}
+    request["limits"]["seconds"] = request["seconds"]
+    return request, source
+
+
+def _read_source(path):
+    most = int(limits.value(limits.LUA_SOURCE_MB) * (1 << 20))
     try:
-        source = Path(path).read_text()
+        with open(path, "rb") as file:
+            data = file.read(most + 1)
+        if len(data) > most:
+            raise LuaError(path, f"larger than {most >> 20} MiB ({limits.hint(limits.LUA_SOURCE_MB)})")
+        return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise LuaError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
-    runtime = lua51.LuaRuntime(max_memory=max_memory, register_eval=False, register_builtins=False,
-                               unpack_returned_tuples=True, attribute_filter=_no_attributes)
-    runtime.globals().string.dump = None
-    compile_ = runtime.globals().loadstring
-    torch7 = compile_((LUA_DIR / "torch7.lua").read_text(), "=enet_port/lua/torch7.lua")
-    run = compile_((LUA_DIR / "sandbox.lua").read_text(), "=enet_port/lua/sandbox.lua")()
-    opt_table = runtime.table_from({"nGPU": nGPU, "nClasses": nClasses, **(opt or {})})
-    try:
-        out = run(job, source, path, torch7, _fields_callback(runtime), opt_table, nClasses, nGPU,
-                  seconds, lambda line: len(printed) < MAX_PRINTED and printed.append(line), epochs)
-    except lua51.LuaMemoryError:
-        raise LuaError(path, f"memory limit of {max_memory >> 20} MiB exceeded") from None
-    except lua51.LuaError as exc:
-        raise LuaError(*_located(path, str(exc))) from None
-    return out, source
 
 
-def _no_attributes(obj, name, is_setting):
-    raise AttributeError("Python attributes are not reachable from the sandbox")
+def _run(request):
+    """The child's answer; the wall clock allows for a busy machine (CPU time is the real limit)."""
+    wall = 2 * request["seconds"] + 3
+    return run_child(request, wall, limits.hint(limits.LUA_SECONDS), limits.hint(limits.LUA_OUTPUT_MB))
 
 
-def _fields_callback(runtime):
-    """Torch7 fields of a freshly built module (its record's ``lua_fields``) and the sizes of its
-    parameter tensors."""
-    def fields(name, args, n):
-        if name not in registry.REGISTRY:
-            return None
-        node = Node(name, [args[i + 1] for i in range(n)])
-        try:
-            values = registry.lookup(name).lua_fields(registry.resolve_args(node, lenient=True), node)
-            tensors = param_tensors(node)
-        except registry.ArgumentError:
-            values, tensors = {}, {}  # reported when shapes are computed, with the Lua line
-        return runtime.table_from({"values": values, "tensors": tensors}, recursive=True)
-    return fields
-
-
-def _located(path, message):
-    """Lua's ``file:line: msg`` -> (``file:line``, msg) so errors read like every other."""
-    message = message.split("\nstack traceback:", 1)[0].strip().replace("\n", " ")
-    prefix = f"{path}:"
-    if message.startswith(prefix):
-        line, _, rest = message[len(prefix):].partition(":")
-        if line.isdigit():
-            return f"{path}:{line}", rest.strip()
-    return path, message
-
-
-def _to_trace(path, source_lines, out, printed):
+def _to_trace(path, source_lines, result, printed):
     trace = Trace(path, None, printed=list(printed))
-    trace.model = _unwrap(_to_node(out["model"], path, source_lines, trace))
-    trace.criteria = [_to_node(c, path, source_lines, None) for c in out["criteria"].values()]
+    trace.model = _unwrap(_to_node(result["model"], path, source_lines, trace))
+    trace.criteria = [_to_node(c, path, source_lines, None) for c in result["criteria"]]
     return trace
 
 
@@ -137,26 +122,22 @@ def _unwrap(node):
     return node
 
 
-def _lines(table):
-    return [int(v) for v in table.values()] if table is not None else []
-
-
 def _to_node(t, path, source_lines, trace):
-    built, added = _lines(t["lines"]), _lines(t["add_lines"])
+    built, added = t["lines"], t["add_lines"]
     outer = (added or built or [0])[-1]
     inner = built[0] if built else outer
-    args = [t["args"][i + 1] for i in range(int(t["n"]))]
+    args = list(t["args"])
     while args and args[-1] is None:
         args.pop()
-    mods = [tuple(m.values()) for m in t["mods"].values()]
+    mods = [tuple(m) for m in t["mods"]]
     if t["bias_removed"] and ("noBias",) not in mods:
         mods.append(("noBias",))
-    node = Node(str(t["name"]), args, mods, origin=Origin(path, line=outer, inner_line=inner),
+    node = Node(t["name"], args, mods, origin=Origin(path, line=outer, inner_line=inner),
                 lua=source_lines[outer - 1].strip() if 0 < outer <= len(source_lines) else "")
-    node.init = {k: list(v.values()) for k, v in t["init"].items()}
+    node.init = {k: list(v) for k, v in t["init"].items()}
     if trace is not None and node.name not in TRANSPARENT and node.name not in registry.REGISTRY:
         trace.unknown.append((node.name, node.where))
-    node.children = [_to_node(c, path, source_lines, trace) for c in t["children"].values()]
+    node.children = [_to_node(c, path, source_lines, trace) for c in t["children"]]
     return node
 
 

@@ -9,7 +9,7 @@ import math
 import torch.nn as nn
 
 from . import layers
-from .registry import Param, ceil_mode, register
+from .registry import ArgumentError, Param, at_least, ceil_mode, register
 from .shapes import ShapeError, format_shape, out_size, planes, sample_dim, tensor
 
 
@@ -51,11 +51,19 @@ def _conv_macs(a, in_shape, out_shape):
     return math.prod(out_shape) * a["nInputPlane"] // a.get("groups", 1) * a["kH"] * a["kW"]
 
 
+def _conv_check(a, node):
+    at_least(a, node, 1, "nInputPlane", "nOutputPlane", "kW", "kH", "dW", "dH", "dilationW", "dilationH", "groups")
+    at_least(a, node, 0, "padW", "padH")
+    groups = a.get("groups", 1)
+    if a["nInputPlane"] % groups or a["nOutputPlane"] % groups:
+        raise ArgumentError(f"{node.name}: groups ({groups}) must divide nInputPlane and nOutputPlane")
+
+
 _CONV = [Param("nInputPlane", "int"), Param("nOutputPlane", "int"), Param("kW", "int"),
          Param("kH", "int"), Param("dW", "int", 1), Param("dH", "int", 1), Param("padW", "int", 0)]
 _DILATED = _CONV + [Param("padH", "int", 0), Param("dilationW", "int", 1), Param("dilationH", "int", 1)]
 _CONV_RULES = dict(build=_conv_build, shape=_conv_shape, tensors=_conv_tensors, macs=_conv_macs,
-                   modifiers=("noBias",))
+                   modifiers=("noBias",), check=_conv_check)
 register("nn.SpatialConvolution", _CONV + [Param("padH", "int", lambda a: a["padW"])], **_CONV_RULES)
 register("cudnn.SpatialConvolution", _CONV + [Param("padH", "int", 0), Param("groups", "int", 1)],
          **_CONV_RULES)
@@ -77,12 +85,20 @@ def _pool_shape(a, node, shape, infer_child):
             out_size(w, a["kW"], a["dW"], a["padW"], 1, ceil, node))
 
 
+def _pool_check(a, node):
+    at_least(a, node, 1, "kW", "kH", "dW", "dH")
+    at_least(a, node, 0, "padW", "padH")
+    if a["padW"] > a["kW"] // 2 or a["padH"] > a["kH"] // 2:  # THNN's shape check, for every pooling
+        raise ArgumentError(f"{node.name}: pad should be smaller than half of kernel size (padW {a['padW']}, "
+                            f"padH {a['padH']}, kW {a['kW']}, kH {a['kH']})")
+
+
 _POOL = [Param("kW", "int"), Param("kH", "int")]
 _PAD = [Param("padW", "int", 0), Param("padH", "int", 0)]
 _STRIDE_IS_KERNEL = [Param("dW", "int", lambda a: a["kW"]), Param("dH", "int", lambda a: a["kH"])]
 _STRIDE_ONE = [Param("dW", "int", 1), Param("dH", "int", 1)]
 _POOL_RULES = dict(shape=_pool_shape, tensors=no_tensors, macs=no_macs, modifiers=("ceil", "floor"),
-                   fields=lambda a, node: {"ceil_mode": ceil_mode(node)})
+                   fields=lambda a, node: {"ceil_mode": ceil_mode(node)}, check=_pool_check)
 for _ns in ("nn", "cudnn"):
     register(f"{_ns}.SpatialMaxPooling", _POOL + _STRIDE_IS_KERNEL + _PAD,
              build=_pool_build(layers.Torch7MaxPool2d), **_POOL_RULES)
@@ -125,23 +141,36 @@ def _bn_state(f, version):
 
 
 _BN_T7 = dict(from_fields=lambda f: {"nOutput": len(f["running_mean"])}, t7_state=_bn_state)
+
+
+def _bn_check(a, node):
+    at_least(a, node, 1, "nOutput")
+    at_least(a, node, 0, "eps", "momentum")  # sqrt(var + eps) of a negative eps is NaN
+
+
+def _dropout_check(a, node):
+    if not 0 <= a["p"] < 1:  # torch/nn Dropout.lua's own check
+        raise ArgumentError(f"{node.name}: illegal percentage, must be 0 <= p < 1, got {a['p']:g}")
+
+
 _BN = [Param("nOutput", "int", field=False), Param("eps", "number", 1e-5),
        Param("momentum", "number", 0.1), Param("affine", "bool", True)]
 _ACTIVATION = dict(shape=same_shape, tensors=no_tensors, macs=no_macs)
 for _ns in ("nn", "cudnn"):
     register(f"{_ns}.SpatialBatchNormalization", _BN, build=_batchnorm(layers.Torch7BatchNorm2d),
-             shape=_per_plane("nOutput"), tensors=_bn_tensors, macs=no_macs, **_BN_T7)
+             shape=_per_plane("nOutput"), tensors=_bn_tensors, macs=no_macs, check=_bn_check, **_BN_T7)
     register(f"{_ns}.ReLU", [Param("inplace", "any", False)], build=lambda a, n: nn.ReLU(),
              fields=lambda a, n: {"threshold": 0, "val": 0}, **_ACTIVATION)
     register(f"{_ns}.LogSoftMax", [], build=lambda a, n: nn.LogSoftmax(dim=1), **_ACTIVATION)
 register("nn.BatchNormalization", _BN, build=_batchnorm(layers.Torch7BatchNorm1d),
-         shape=_per_plane("nOutput"), tensors=_bn_tensors, macs=no_macs, **_BN_T7)
+         shape=_per_plane("nOutput"), tensors=_bn_tensors, macs=no_macs, check=_bn_check, **_BN_T7)
 register("nn.PReLU", [Param("nOutputPlane", "int", 0)],
          build=lambda a, n: nn.PReLU(max(a["nOutputPlane"], 1), init=0.25),
          shape=_per_plane("nOutputPlane"), tensors=lambda a, n: {"weight": [max(a["nOutputPlane"], 1)]},
-         macs=no_macs)
+         macs=no_macs, check=lambda a, n: at_least(a, n, 0, "nOutputPlane"))
 register("nn.SpatialDropout", [Param("p", "number", 0.5)],
-         build=lambda a, n: layers.Torch7Dropout(a["p"], per_channel=True), **_ACTIVATION)
+         build=lambda a, n: layers.Torch7Dropout(a["p"], per_channel=True), check=_dropout_check,
+         **_ACTIVATION)
 register("nn.Dropout", [Param("p", "number", 0.5), Param("v1", "any", False, field=False),
                         Param("inplace", "any", False), Param("stochasticInference", "any", False, field=False)],
          build=lambda a, n: layers.Torch7Dropout(a["p"], per_channel=False, v2=not a["v1"],
@@ -149,7 +178,7 @@ register("nn.Dropout", [Param("p", "number", 0.5), Param("v1", "any", False, fie
          fields=lambda a, n: {"v2": not a["v1"], "stochastic_inference": bool(a["stochasticInference"])},
          from_fields=lambda f: {"v1": not f.get("v2", False),  # no v2 field: a file older than v2
                                 "stochasticInference": bool(f.get("stochastic_inference", False))},
-         **_ACTIVATION)
+         check=_dropout_check, **_ACTIVATION)
 register("nn.Identity", [], build=lambda a, n: nn.Identity(), **_ACTIVATION)
 
 
@@ -157,14 +186,19 @@ register("nn.Identity", [], build=lambda a, n: nn.Identity(), **_ACTIVATION)
 def _padding_shape(a, node, shape, infer_child):
     # Models run batched: dim counts the batch unless nInputDim says the input is batched.
     shift = a["nInputDim"] is not None and len(shape) + 1 != a["nInputDim"]
-    out = list(shape)
-    out[sample_dim(a["dim"] + shift, node)] += abs(a["pad"])
+    out, index = list(shape), sample_dim(a["dim"] + shift, node)
+    if index >= len(out):
+        raise ShapeError(f"{node.name}: dimension {a['dim']} is out of range for {format_shape(shape)}")
+    out[index] += abs(a["pad"])
     return tuple(out)
 
 
 def _zero_pad_shape(a, node, shape, infer_child):
     c, h, w = tensor(shape, 3, node)
-    return (c, h + a["pad_t"] + a["pad_b"], w + a["pad_l"] + a["pad_r"])
+    out = (c, h + a["pad_t"] + a["pad_b"], w + a["pad_l"] + a["pad_r"])  # negative pads crop
+    if min(out) < 1:
+        raise ShapeError(f"{node.name}: cropping {format_shape(shape)} leaves nothing")
+    return out
 
 
 def join(node, dimension, n_input_dims, shapes):
@@ -176,6 +210,8 @@ def join(node, dimension, n_input_dims, shapes):
     else:
         shift = n_input_dims is not None and len(shapes[0]) == n_input_dims
         dim = sample_dim(dimension + shift, node)
+    if not 0 <= dim < len(shapes[0]):
+        raise ShapeError(f"{node.name}: dimension {dimension} is out of range for {format_shape(shapes)}")
     rest = {tuple(s[:dim]) + tuple(s[dim + 1:]) for s in shapes}
     if len(rest) != 1:
         raise ShapeError(f"{node.name} cannot join shapes {format_shape(shapes)} along dim {dimension}")
@@ -188,6 +224,14 @@ def _cadd_shape(a, node, shapes, infer_child):
     if not isinstance(shapes, list) or len(set(shapes)) != 1:
         raise ShapeError(f"{node.name} needs a table of equal shapes, gets {format_shape(shapes)}")
     return shapes[0]
+
+
+def _view_check(a, node):
+    sizes = a["sizes"]
+    if not sizes or any(s < 1 and s != -1 for s in sizes):
+        raise ArgumentError(f"{node.name}: sizes must be positive (one may be -1), got {sizes}")
+    if sizes.count(-1) > 1:
+        raise ArgumentError(f"{node.name}: at most one size may be -1, got {sizes}")
 
 
 def _view_shape(a, node, shape, infer_child):
@@ -203,7 +247,8 @@ def _view_shape(a, node, shape, infer_child):
 register("nn.Padding", [Param("dim", "int"), Param("pad", "int"), Param("nInputDim", "int", None),
                         Param("value", "number", 0.0), Param("index", "int", 1)],
          build=lambda a, n: layers.Padding(a["dim"], a["pad"], a["nInputDim"], a["value"], a["index"]),
-         shape=_padding_shape, tensors=no_tensors, macs=no_macs)
+         shape=_padding_shape, tensors=no_tensors, macs=no_macs,
+         check=lambda a, n: at_least(a, n, 1, "nInputDim", "index"))
 register("nn.SpatialZeroPadding", [Param("pad_l", "int"), Param("pad_r", "int", lambda a: a["pad_l"]),
                                    Param("pad_t", "int", lambda a: a["pad_l"]),
                                    Param("pad_b", "int", lambda a: a["pad_l"])],
@@ -211,11 +256,13 @@ register("nn.SpatialZeroPadding", [Param("pad_l", "int"), Param("pad_r", "int", 
          shape=_zero_pad_shape, tensors=no_tensors, macs=no_macs)
 register("nn.JoinTable", [Param("dimension", "int"), Param("nInputDims", "int", None)],
          build=lambda a, n: layers.JoinTable(a["dimension"], a["nInputDims"]),
-         shape=lambda a, n, s, ic: join(n, a["dimension"], a["nInputDims"], s), tensors=no_tensors, macs=no_macs)
+         shape=lambda a, n, s, ic: join(n, a["dimension"], a["nInputDims"], s), tensors=no_tensors, macs=no_macs,
+         check=lambda a, n: at_least(a, n, 1, "nInputDims"))
 register("nn.CAddTable", [Param("inplace", "any", False)], build=lambda a, n: layers.CAddTable(),
          shape=_cadd_shape, tensors=no_tensors, macs=no_macs)
 register("nn.View", [Param("sizes", "ints", field=False)], build=lambda a, n: layers.View(*a["sizes"]),
          shape=_view_shape, tensors=no_tensors, macs=no_macs, modifiers=("setNumInputDims",),
+         check=_view_check,
          from_fields=lambda f: {"sizes": [int(v) for v in f["size"]]})
 
 
@@ -241,7 +288,8 @@ register("nn.Linear", [Param("inputSize", "int", field=False), Param("outputSize
          build=_linear_build, shape=_linear_shape, tensors=_linear_tensors,
          macs=lambda a, i, o: a["inputSize"] * a["outputSize"], modifiers=("noBias",),
          from_fields=lambda f: {"inputSize": f["weight"].shape[1], "outputSize": f["weight"].shape[0],
-                                "bias": f.get("bias") is not None})
+                                "bias": f.get("bias") is not None},
+         check=lambda a, n: at_least(a, n, 1, "inputSize", "outputSize"))
 
 
 # containers: their children stand for the :add calls ------------------------------------------
@@ -263,4 +311,4 @@ register("nn.ConcatTable", [Param("ignored", "any", None, field=False)], build=l
 register("nn.Sequential", [Param("ignored", "any", None, field=False)], build=lambda a, n: nn.Sequential(),
          shape=_sequential_shape, **_CONTAINER)
 register("nn.Concat", [Param("dimension", "int")], build=lambda a, n: layers.Concat(a["dimension"]),
-         shape=_concat_shape, **_CONTAINER)
+         shape=_concat_shape, check=lambda a, n: at_least(a, n, 1, "dimension"), **_CONTAINER)

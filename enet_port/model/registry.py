@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 REQUIRED = object()
+MAX_NUMBER = 2 ** 53  # Lua numbers are doubles: whole numbers are exact up to here
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class ModuleType:
     #                             store under their own name (f: the stored fields, tensors as arrays)
     t7_state: object = None  # t7_state(f, version) -> {PyTorch name: array}, when not stored by name
     ties: tuple = ()  # the types a spec entry of this type must be tied to ("tie": NAME)
+    check: object = None   # check(a, node) raises ArgumentError for values Torch7 refuses or breaks on
 
     def lua_fields(self, a, node):
         """The scalar fields a Torch7 instance has after construction (what Lua code reads)."""
@@ -52,7 +54,7 @@ REGISTRY = {}
 
 
 def register(name, params, *, build, shape, tensors, macs, modifiers=(), container=False, fields=None,
-             from_fields=None, t7_state=None, ties=()):
+             from_fields=None, t7_state=None, ties=(), check=None):
     """Add the record for ``name``; every rule is a required keyword."""
     if name in REGISTRY:
         raise ValueError(f"Torch7 module {name} registered twice")
@@ -60,7 +62,7 @@ def register(name, params, *, build, shape, tensors, macs, modifiers=(), contain
         if not callable(rule):
             raise TypeError(f"Torch7 module {name}: the {rule_name} rule is not callable")
     REGISTRY[name] = ModuleType(name, tuple(params), build, shape, tensors, macs, tuple(modifiers),
-                                container, fields, from_fields, t7_state, tuple(ties))
+                                container, fields, from_fields, t7_state, tuple(ties), check)
 
 
 def lookup(name):
@@ -97,7 +99,8 @@ def resolve_args(node, lenient=False):
         given = given[:len(mtype.params)]
     for i, param in enumerate(mtype.params):
         if param.kind in REST:
-            return _rest(param, given[i:], args)
+            _rest(param, given[i:], args)
+            break
         value = given[i] if i < len(given) else None
         if value is None:
             if param.default is REQUIRED:
@@ -106,9 +109,11 @@ def resolve_args(node, lenient=False):
         else:
             value = _check(param, value)
         args[param.name] = value
-    if len(given) > len(mtype.params):
+    if len(given) > len(mtype.params) and not any(p.kind in REST for p in mtype.params):
         raise ArgumentError(f"{node.name}: takes at most {len(mtype.params)} arguments, "
                             f"got {len(given)}")
+    if mtype.check:
+        mtype.check(args, node)
     return args
 
 
@@ -132,6 +137,13 @@ def _pair(param, value):
     return tuple(_check(Param(param.name, "int"), v) for v in value)
 
 
+def at_least(a, node, low, *names):
+    """For check rules: each named argument (when given) is at least ``low``."""
+    for name in names:
+        if a.get(name) is not None and a[name] < low:
+            raise ArgumentError(f"{node.name}: argument {name} must be at least {low}, got {a[name]:g}")
+
+
 def _check(param, value):
     if param.kind == "any":
         return value
@@ -143,8 +155,10 @@ def _check(param, value):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ArgumentError(f"argument {param.name} must be a number, got {value!r}")
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise ArgumentError(f"argument {param.name} must be a finite number, got {value!r}")
+    if abs(value) > MAX_NUMBER:
+        raise ArgumentError(f"argument {param.name} is out of range (at most 2^53 in size), got {value:.3g}")
     if param.kind in ("int", "ints"):
         if float(value) != int(value):
             raise ArgumentError(f"argument {param.name} must be a whole number, got {value!r}")

@@ -8,6 +8,7 @@ by the Lua tracer, by ``summary`` and by the parity tests against the PyTorch mo
 """
 import math
 
+from .. import limits
 from .registry import lookup, resolve_args
 
 
@@ -39,9 +40,20 @@ def infer(node, shape, record=None, inputs=None):
     except ShapeError as exc:
         exc.node = exc.node or node
         raise
+    check_size(out, node)
     if record is not None:
         record[slot] = (node, out)
     return out
+
+
+def check_size(shape, node):
+    """Refuse an output no machine could hold (a 10^6 padding, a 10^7-channel convolution) while
+    it is still a shape: the limit is per sample, on every module's output."""
+    most = limits.value(limits.ACTIVATION)
+    for s in shape if isinstance(shape, list) else [shape]:
+        if not isinstance(s, list) and math.prod(s) > most:
+            raise ShapeError(f"{node.name} outputs {format_shape(s)}, more than {most:,} numbers per sample "
+                             f"({limits.hint(limits.ACTIVATION)})")
 
 
 def param_tensors(node):

@@ -6,7 +6,7 @@ The Lua counterpart is a model file's ``createModel`` (imagenet-multiGPU.torch `
 Grammar (the one place it is written down):
 
     spec      := {"name": str, "description": str, "lua": path, "recipe": recipe name,
-                  "input": [C, H, W], "classes": int, "init": "torch7" | "fb.resnet.torch",
+                  "input": [C, H, W], "classes": int, "imageSize": int, "init": "torch7" | "fb.resnet.torch",
                   "blocks": {"dropout": bool}, "features": [entry...], "classifier": [entry...]}
     entry     := module | block | loop | graph
     module    := {TORCH7_NAME: [arg...], "modifiers": [mod...], "children": [entry...], "lua": str,
@@ -47,15 +47,18 @@ type the record allows (its ``ties``), and a type with ``ties`` must have a ``"t
 Every problem is reported as ``file: json.path: message`` before anything is built.
 """
 import json
+import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import limits
 from ..errors import SpecError
 from . import blocks, inits, registry, spec_graph
-from .shapes import ShapeError, infer
+from .shapes import ShapeError, infer, param_count
 from .tree import Node, Origin
 
-TOP_KEYS = {"name", "description", "lua", "recipe", "input", "classes", "init", "blocks",
+TOP_KEYS = {"name", "description", "lua", "recipe", "input", "classes", "imageSize", "init", "blocks",
             "features", "classifier"}
 REQUIRED_KEYS = ("name", "recipe", "features", "classifier")
 ENTRY_KEYS = {"modifiers", "children", "lua", "id", "share", "tie"}
@@ -84,6 +87,11 @@ class Spec:
         return self.data.get("classes", 1000)
 
     @property
+    def image_size(self):
+        """A model file's ``model.imageSize`` (None when unset): it overrides ``-imageSize``."""
+        return self.data.get("imageSize")
+
+    @property
     def lua(self):
         return self.data.get("lua")
 
@@ -99,6 +107,10 @@ def load_spec(path):
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SpecError(path, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise SpecError(path, "", "invalid JSON: nested too deeply for Python's reader") from None
+    except ValueError:  # the only one json raises beside JSONDecodeError: Python's int digit limit
+        raise SpecError(path, "", f"invalid JSON: a number has more than {sys.get_int_max_str_digits()} digits") from None
     if not isinstance(data, dict):
         raise SpecError(path, "$", "a spec is a JSON object")
     _check_top(path, data)
@@ -117,13 +129,17 @@ def _check_top(path, data):
             raise SpecError(path, key, "must be a list of entries")
     if not isinstance(data["recipe"], str):
         raise SpecError(path, "recipe", "must be a recipe name (see `enet-port schedule`)")
-    if data.get("init", "torch7") not in inits.INITS:
-        raise SpecError(path, "init", f"unknown init (known: {', '.join(sorted(inits.INITS))})")
+    if not isinstance(data.get("init", "torch7"), str) or data.get("init", "torch7") not in inits.INITS:
+        raise SpecError(path, "init", f"must be one of {', '.join(sorted(inits.INITS))}")
     shape = data.get("input", [3, 224, 224])
     if not (isinstance(shape, list) and len(shape) == 3 and all(_positive_int(v) for v in shape)):
         raise SpecError(path, "input", "must be [C, H, W] with positive whole numbers")
-    if not _positive_int(data.get("classes", 1000)):
-        raise SpecError(path, "classes", "must be a positive whole number")
+    if math.prod(shape) > limits.value(limits.ACTIVATION):
+        raise SpecError(path, "input", f"more than {limits.value(limits.ACTIVATION):,} numbers per sample "
+                                       f"({limits.hint(limits.ACTIVATION)})")
+    for key, default in (("classes", 1000), ("imageSize", 1)):
+        if not _positive_int(data.get(key, default)):
+            raise SpecError(path, key, "must be a positive whole number")
     for key in ("name", "description", "lua"):
         if key in data and not isinstance(data[key], str):
             raise SpecError(path, key, "must be a string")
@@ -152,8 +168,20 @@ def expand(spec, classes=None, input_shape=None, features_only=False):
         model = Node("nn.Sequential", [], children=[features, classifier], origin=Origin(spec.path))
     spec_graph.check_shares(model, expander.error)
     inits.INITS[spec.data.get("init", "torch7")].apply_to_nodes(model)
+    check_parameters(model)
     check_shapes(model, input_shape or spec.input)
     return model
+
+
+def check_parameters(model):
+    """Refuse a model over the parameter limit before anything is allocated; the module that
+    crosses it is named."""
+    most, total = limits.value(limits.PARAMETERS), 0
+    for node in model.walk():
+        total += param_count(node)
+        if total > most:
+            raise SpecError(node.origin.file, node.origin.json_path,
+                            f"the model has more than {most:,} parameters ({limits.hint(limits.PARAMETERS)})")
 
 
 def check_shapes(model, input_shape):
@@ -182,28 +210,42 @@ def model_parts(model):
 
 
 class _Expander:
+    """Entries -> Nodes. Expansion is bounded: each module, block module and loop pass counts
+    against the module limit, and ``children`` nesting against the depth limit, so a spec is
+    refused (naming the entry that crossed the limit) before it can exhaust time or memory."""
+
     def __init__(self, path, variables, factory):
         self.path, self.variables, self.factory = path, variables, factory
         self.ids = {}  # "id" -> Node, in entry order
+        self.max_modules, self.max_depth = limits.value(limits.MODULES), limits.value(limits.DEPTH)
+        self.count = 0
 
     def error(self, json_path, message):
         return SpecError(self.path, json_path, message)
 
-    def entries(self, items, json_path):
+    def counted(self, json_path, n=1):
+        self.count += n
+        if self.count > self.max_modules:
+            raise self.error(json_path, f"the spec expands to more than {self.max_modules} modules "
+                                        f"({limits.hint(limits.MODULES)})")
+
+    def entries(self, items, json_path, depth=1):
         if not isinstance(items, list):
             raise self.error(json_path, "must be a list of entries")
+        if depth > self.max_depth:
+            raise self.error(json_path, f"nesting deeper than {self.max_depth} levels ({limits.hint(limits.DEPTH)})")
         nodes = []
         for i, item in enumerate(items):
-            nodes.extend(self.entry(item, f"{json_path}[{i}]"))
+            nodes.extend(self.entry(item, f"{json_path}[{i}]", depth))
         return nodes
 
-    def entry(self, item, json_path):
+    def entry(self, item, json_path, depth):
         if not isinstance(item, dict):
             raise self.error(json_path, "an entry is a JSON object")
         if "for" in item:
-            return self.loop(item, json_path)
+            return self.loop(item, json_path, depth)
         if "nn.gModule" in item:
-            return [spec_graph.expand_graph(self, item, json_path)]
+            return [spec_graph.expand_graph(self, item, json_path, depth)]
         names = [k for k in item if k not in ENTRY_KEYS]
         known = [k for k in names if k in registry.REGISTRY or k in blocks.ALIASES]
         if len(known) == 1 and len(names) > 1:
@@ -216,16 +258,19 @@ class _Expander:
         if name in blocks.ALIASES:
             self.no_extra_keys(item, json_path, {"lua", name})
             try:
-                return [self.factory(name, args, origin, lua)]
+                block = self.factory(name, args, origin, lua)
             except blocks.BlockError as exc:
                 raise self.error(json_path, str(exc)) from None
-        return [self.module(name, args, item, json_path, origin, lua)]
+            self.counted(json_path, sum(1 for _ in block.walk()))
+            return [block]
+        return [self.module(name, args, item, json_path, origin, lua, depth)]
 
-    def module(self, name, args, item, json_path, origin, lua):
+    def module(self, name, args, item, json_path, origin, lua, depth):
         try:
             mtype = registry.lookup(name)
         except KeyError as exc:
             raise self.error(json_path, exc.args[0]) from None
+        self.counted(json_path)
         node = Node(name, args, self.modifiers(item.get("modifiers", []), mtype, json_path),
                     origin=origin, lua=lua)
         self.link(node, item, mtype, json_path)
@@ -234,7 +279,7 @@ class _Expander:
         if "children" in item:
             if not mtype.container:
                 raise self.error(f"{json_path}.children", f"{name} is not a container")
-            node.children = self.entries(item["children"], f"{json_path}.children")
+            node.children = self.entries(item["children"], f"{json_path}.children", depth + 1)
         try:
             registry.resolve_args(node)
         except registry.ArgumentError as exc:
@@ -262,7 +307,7 @@ class _Expander:
                 raise self.error(f"{json_path}.id", f"id {name!r} used twice (ids are unique, also in loops)")
             node.id, self.ids[name] = name, node
 
-    def loop(self, item, json_path):
+    def loop(self, item, json_path, depth):
         self.no_extra_keys(item, json_path, {"for", "body", "lua"})
         bounds = item["for"]
         if not (isinstance(bounds, list) and len(bounds) == 2 and all(_whole(b) for b in bounds)):
@@ -271,7 +316,8 @@ class _Expander:
             raise self.error(json_path, "a loop needs a non-empty 'body' list")
         nodes = []
         for i in range(bounds[0], bounds[1] + 1):
-            nodes.extend(self.entries(item["body"], f"{json_path}(i={i}).body"))
+            self.counted(f"{json_path}(i={i})")
+            nodes.extend(self.entries(item["body"], f"{json_path}(i={i}).body", depth))
         return nodes
 
     def arguments(self, args, json_path):
@@ -284,11 +330,14 @@ class _Expander:
                     raise self.error(f"{json_path}[{i}]", f"unknown variable {arg!r} (known: {', '.join(VARIABLES)})")
                 arg = self.variables[arg]
             elif isinstance(arg, list):
-                if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in arg):
+                if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and _lua_number(v) for v in arg):
                     raise self.error(f"{json_path}[{i}]", f"a table argument holds numbers only, not {arg!r}")
             elif arg is not None and not isinstance(arg, (bool, int, float)):
                 raise self.error(f"{json_path}[{i}]",
                                  f"an argument is a number, true, false, null or a list of numbers, not {arg!r}")
+            elif isinstance(arg, (int, float)) and not isinstance(arg, bool) and not _lua_number(arg):
+                raise self.error(f"{json_path}[{i}]", "an argument must be a finite number of at most 2^53 "
+                                                       "in size (a Lua double)")
             out.append(arg)
         return out
 
@@ -297,7 +346,9 @@ class _Expander:
             raise self.error(f"{json_path}.modifiers", "must be a list")
         out = []
         for i, mod in enumerate(mods):
-            mod = (mod,) if isinstance(mod, str) else tuple(mod) if isinstance(mod, list) else (None,)
+            mod = (mod,) if isinstance(mod, str) else tuple(mod) if isinstance(mod, list) else ()
+            if not mod or not isinstance(mod[0], str):
+                raise self.error(f"{json_path}.modifiers[{i}]", "a modifier is a name or [name, argument...]")
             if mod[0] not in mtype.modifiers:
                 raise self.error(f"{json_path}.modifiers[{i}]",
                                  f"{mtype.name} has no modifier {mod[0]!r} (allowed: {', '.join(mtype.modifiers) or 'none'})")
@@ -327,3 +378,33 @@ def dumps(spec):
         else:
             lines.append(f'  "{key}": {json.dumps(value)}{comma}')
     return "\n".join(lines + ["}"]) + "\n"
+
+
+def node_entry(node, classes=None):
+    """A Node as a spec entry (the inverse of the expander): Torch7 name and arguments,
+    modifiers, id/tie/share, children and the Lua line; a Linear to ``classes`` outputs in a
+    classifier says ``$nClasses``."""
+    args = list(node.args)
+    if classes and node.name == "nn.Linear" and len(args) >= 2 and args[1] == classes:
+        args[1] = "$nClasses"
+    out = {node.name: args}
+    if node.modifiers:
+        out["modifiers"] = [m[0] if len(m) == 1 else list(m) for m in node.modifiers]
+    if node.id:
+        out["id"] = node.id
+    if node.tie is not None:
+        out["tie"] = node.tie.id
+    if node.share:
+        out["share"] = dict(node.share)
+    if node.children:
+        out["children"] = [node_entry(c) for c in node.children]
+    if node.lua:
+        out["lua"] = node.lua
+    return out
+
+
+def _lua_number(value):
+    """What a Lua double holds exactly: finite, whole numbers up to 2^53."""
+    if isinstance(value, float):
+        return math.isfinite(value) and abs(value) <= registry.MAX_NUMBER
+    return abs(value) <= registry.MAX_NUMBER

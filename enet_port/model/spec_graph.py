@@ -12,9 +12,11 @@ GRAPH_KEYS = {"inputs", "outputs", "nodes"}
 NODE_KEYS = {"name", "inputs"}
 
 
-def expand_graph(expander, item, json_path):
-    """The ``nn.gModule`` Node of a graph entry, every reference checked."""
+def expand_graph(expander, item, json_path, depth=1):
+    """The ``nn.gModule`` Node of a graph entry, every reference checked; its nodes count
+    against the expander's module and depth limits."""
     expander.no_extra_keys(item, json_path, {"nn.gModule", "lua", "id"})
+    expander.counted(json_path)
     graph, at = item["nn.gModule"], f"{json_path}.nn.gModule"
     if not isinstance(graph, dict):
         raise expander.error(at, "a graph is {\"inputs\": [...], \"outputs\": [...], \"nodes\": [...]}")
@@ -23,7 +25,8 @@ def expand_graph(expander, item, json_path):
         if not isinstance(graph.get(key), list) or not graph[key]:
             raise expander.error(f"{at}.{key}", "missing or empty: a graph needs a non-empty list")
     names = _node_names(expander, graph["nodes"], f"{at}.nodes")
-    children = [_graph_node(expander, node, names, i, f"{at}.nodes[{i}]") for i, node in enumerate(graph["nodes"])]
+    children = [_graph_node(expander, node, names, i, f"{at}.nodes[{i}]", depth + 1)
+                for i, node in enumerate(graph["nodes"])]
     inputs = _positions(expander, graph["inputs"], names, f"{at}.inputs")
     outputs = _positions(expander, graph["outputs"], names, f"{at}.outputs")
     _check_wiring(expander, children, inputs, outputs, graph["nodes"], f"{at}.nodes")
@@ -43,12 +46,14 @@ def _node_names(expander, items, json_path):
     return names
 
 
-def _graph_node(expander, item, names, position, json_path):
+def _graph_node(expander, item, names, position, json_path, depth):
     parents = item.get("inputs", [])
     if not isinstance(parents, list):
         raise expander.error(f"{json_path}.inputs", "must be a list of node names")
     entry = {k: v for k, v in item.items() if k not in NODE_KEYS}
-    nodes = expander.entry(entry, json_path)
+    if depth > expander.max_depth:
+        raise expander.error(json_path, f"nesting deeper than {expander.max_depth} levels")
+    nodes = expander.entry(entry, json_path, depth)
     if len(nodes) != 1:
         raise expander.error(json_path, "a graph node is one module (no loops)")
     node = nodes[0]

@@ -18,7 +18,7 @@ from ..atomic import atomic_write, atomic_write_text
 from ..errors import SpecError
 from ..model import registry
 from ..model.build import build
-from ..model.spec import Spec, check_shapes, dumps
+from ..model.spec import Spec, check_shapes, dumps, node_entry
 from ..model.tree import Node, Origin, lua_call
 from .convert import convert
 from .reader import T7Error, read_t7
@@ -118,26 +118,9 @@ def _spec(path, tree, shape, out, recipe):
             "recipe": recipe, "input": list(shape)}
     if classes:
         spec["classes"] = classes
-    spec["features"] = [entry(n) for n in (features[0].children if flat else features.children)]
-    spec["classifier"] = [] if flat else [entry(n, classes) for n in classifier.children]
+    spec["features"] = [node_entry(n) for n in (features[0].children if flat else features.children)]
+    spec["classifier"] = [] if flat else [node_entry(n, classes) for n in classifier.children]
     return spec
-
-
-def entry(node, classes=None):
-    """A node as a spec entry; a classifier's Linear to ``classes`` outputs says ``$nClasses``."""
-    args = list(node.args)
-    if classes and node.name == "nn.Linear" and len(args) >= 2 and args[1] == classes:
-        args[1] = "$nClasses"
-    out = {node.name: args}
-    if node.modifiers:
-        out["modifiers"] = [m[0] if len(m) == 1 else list(m) for m in node.modifiers]
-    if node.id:
-        out["id"] = node.id
-    if node.tie is not None:
-        out["tie"] = node.tie.id
-    if node.children:
-        out["children"] = [entry(c) for c in node.children]
-    return out
 
 
 def copy_tensors(model, tree, tensors):

@@ -128,11 +128,20 @@ def load_optim_state(path):
 
 
 def load_optimizer_state(optimizer, state, path):
-    """optimizer.load_state_dict with a one-line error for a state of another model."""
+    """optimizer.load_state_dict, after checking that every saved buffer fits its parameter
+    (PyTorch checks only the counts, and would fail at the first step)."""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
     try:
+        saved = state["state"]
+        for index, buffers in saved.items():
+            for name, value in buffers.items():
+                if isinstance(value, torch.Tensor) and value.dim() and value.shape != params[index].shape:
+                    raise ValueError(f"{name} of parameter {index} is {tuple(value.shape)}, "
+                                     f"the model's is {tuple(params[index].shape)}")
         optimizer.load_state_dict(state)
-    except (ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise CheckpointError(str(path), f"optimizer state does not fit this model: {exc}".splitlines()[0]) from None
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, RuntimeError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CheckpointError(str(path), f"optimizer state does not fit this model: {message}") from None
 
 
 def restore_rng(state, path=""):

@@ -12,7 +12,7 @@ import torch
 
 from . import checkpoints, dataset, donkey, feed, logs, opts, pipeline, schedules
 from .runfolder import RunLock, new_run_dir, resume_options, starting_state, write_run_files
-from .session import pick_device, prepare_data, prepare_model
+from .session import model_image_size, pick_device, prepare_data, prepare_model
 from .test import evaluate
 from .train import make_optimizer, set_lr_wd, train_epoch
 from ..model.spec import load_spec
@@ -33,6 +33,7 @@ def run_training(spec_path, opt, explicit, echo=print, quiet=False):
     recipe = opt.recipe or spec.recipe
     if not opt.resume:
         opt = opts.with_recipe(opt, recipe, explicit)
+    opt = model_image_size(spec, opt, explicit, echo)
     dev = pick_device(opt)
     index, meanstd = prepare_data(opt)
     model = prepare_model(spec, opt, dev)

@@ -14,7 +14,7 @@ CLASSES = ["circle", "square", "triangle", "hstripes", "vstripes", "cross", "rin
            "dots", "checker"]
 
 
-def make_sample_dataset(root, train_per_class=40, val_per_class=10, size=256, seed=0):
+def make_sample_dataset(root, train_per_class=100, val_per_class=30, size=256, seed=0):
     """Create ``root/train/<class>/*.JPEG`` and ``root/val/...`` once; returns ``root``."""
     root = Path(root)
     if (root / "train").is_dir() and (root / "val").is_dir():

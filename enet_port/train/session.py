@@ -4,6 +4,7 @@ Ports imagenet-multiGPU.torch ``main.lua``'s set-up lines (``cutorch.setDevice``
 index and ``meanstdCache``, ``models/init.lua``'s createModel / ``-retrain``), shared by
 ``train`` and ``test``.
 """
+import dataclasses
 from pathlib import Path
 
 import torch
@@ -26,6 +27,16 @@ def pick_device(opt):
     else:
         device = torch.device(f"cuda:{opt.GPU - 1}")
     return Device(device, opt.amp, opt.channels_last)
+
+
+def model_image_size(spec, opt, explicit, echo):
+    """main.lua: a model that sets ``imageSize`` overrides ``-imageSize``."""
+    if spec.image_size is None or spec.image_size == opt.imageSize:
+        return opt
+    if "imageSize" in explicit:
+        echo(f"note: {spec.path} sets imageSize {spec.image_size}, which overrides -imageSize {opt.imageSize} "
+             "(as a model file's model.imageSize does in main.lua)")
+    return dataclasses.replace(opt, imageSize=spec.image_size)
 
 
 def sample_root(opt):

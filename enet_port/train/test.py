@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from . import checkpoints, dataset, donkey, feed, logs, pipeline
-from .session import load_retrain, pick_device, prepare_model, sample_root
+from .session import load_retrain, model_image_size, pick_device, prepare_model, sample_root
+from ..model.spec import load_spec
 
 
 @torch.no_grad()
@@ -59,6 +60,7 @@ def run_test(spec_path, opt, echo=print):
     dev = pick_device(opt)
     model = prepare_model(spec_path, opt, dev, state=saved)
     opt = dataclasses.replace(opt, pipeline=opt.pipeline or trained.get("pipeline") or "lua")
+    opt = model_image_size(load_spec(spec_path), opt, (), echo)
     transform = pipeline.transform(opt, (trained["mean"], trained["std"]))
     batches = feed.DeviceFeed(donkey.loader(donkey.TestSet(items, transform, opt.exif_rotate, opt.gpu_decode), opt.batchSize,
                                             opt.nDonkeys), dev, feed.normaliser(transform, dev.device))

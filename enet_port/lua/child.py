@@ -1,0 +1,174 @@
+"""The tracer's child process: one Lua job under OS limits, answered as JSON text on a pipe.
+
+Lua counterpart: none (``th`` ran model files in its own process, with full rights). Started by
+:mod:`enet_port.lua.isolate` from a forkserver that has this module (and the module table)
+imported. Before any user code runs the process limits itself: CPU seconds (``RLIMIT_CPU``), its
+address space (``RLIMIT_AS``: the Lua heap, the print lines and the answer all count) and no
+file writes (``RLIMIT_FSIZE`` 0). Everything it sends back is one message: ``{"error": [where,
+message]}`` or ``{"printed": [...], "result": <the JSON text the sandbox wrote>}``; the parent
+checks it before use. The one thing the child reads for the Lua code is the model file's own
+folder (:func:`_reader`: ``paths.dofile``, ``require 'models.x'``), read-only, under the same limits.
+"""
+import json
+import math
+import os
+import resource
+import signal
+import stat
+from pathlib import Path
+
+from ..errors import LuaError
+from ..model import modules, registry  # noqa: F401  (modules fills the registry)
+from ..model.shapes import param_tensors
+from ..model.tree import Node
+
+LUA_DIR = Path(__file__).parent
+MAX_MESSAGE = 1000  # characters of a Lua error message
+HEADROOM = 512 << 20  # address space for Python's own work beside the Lua heap
+OUT_OF_MEMORY = b'{"error": [null, "memory limit exceeded (outside Lua)"]}'
+
+
+def main(conn, request):
+    """Entry point in the child: limit the process, run the job, send one message."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it kills us
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    try:
+        _limit(request["seconds"], request["max_memory"] + 2 * request["max_output"])
+        message = _answer(request)
+    except MemoryError:
+        message = OUT_OF_MEMORY
+    except LuaError as exc:
+        message = json.dumps({"error": [exc.where, exc.message]}).encode()
+    except Exception as exc:  # never a traceback on the user's terminal: one line, as every error
+        message = json.dumps({"error": [request["path"], f"tracer failure: {type(exc).__name__}: {exc}"]}).encode()
+    conn.send_bytes(message)
+    conn.close()
+
+
+def _limit(seconds, memory):
+    cpu = math.ceil(seconds) + 1  # the Lua hook stops Lua code at `seconds`; this stops the rest
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    used = _address_space()
+    if used:
+        resource.setrlimit(resource.RLIMIT_AS, (used + memory + HEADROOM,) * 2)
+
+
+def _address_space():
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0  # no /proc: the Lua allocator limit and the parent's wall clock still hold
+
+
+def _answer(request):
+    import lupa.lua51 as lua51
+    path, printed = request["path"], []
+    runtime = lua51.LuaRuntime(max_memory=request["max_memory"], register_eval=False, register_builtins=False,
+                               unpack_returned_tuples=True, attribute_filter=_no_attributes)
+    runtime.globals().string.dump = None
+    compile_ = runtime.globals().loadstring
+    torch7 = compile_((LUA_DIR / "torch7.lua").read_text(), "=enet_port/lua/torch7.lua")
+    run = compile_((LUA_DIR / "sandbox.lua").read_text(), "=enet_port/lua/sandbox.lua")()
+    opt = runtime.table_from({"nGPU": request["nGPU"], "nClasses": request["nClasses"], **request["opt"]})
+    limits = runtime.table_from(request["limits"])
+    try:
+        # short chunk names: Lua cuts long ones ("...ls/net.lua:12:"); _located restores the path
+        result = run(request["job"], request["source"], os.path.basename(path), torch7, _fields_callback(runtime), opt,
+                     request["nClasses"], request["nGPU"], limits, printed.append, request["epochs"],
+                     _reader(path, request["max_source"]))
+    except lua51.LuaMemoryError:
+        raise LuaError(path, f"memory limit of {request['max_memory'] >> 20} MiB exceeded "
+                             f"({request['memory_hint']})") from None
+    except lua51.LuaError as exc:
+        raise LuaError(*_located(path, str(exc))) from None
+    finally:  # lupa's own cleanup allocates: at the Lua limit it would abort the process
+        runtime.set_max_memory(0)
+    return b'{"printed": ' + json.dumps(printed).encode() + b', "result": ' + result.encode("ascii") + b"}"
+
+
+def _reader(model_path, most):
+    """``read(name, as_module)`` -> (text, file) or (None, why): a Lua file of the model's folder.
+
+    ``as_module`` reads ``require``'s names (``models.x`` or ``models/x``, as Lua's ``./?.lua``
+    from the folder or from its parent when the first part names the folder itself). Nothing
+    outside the folder (after resolving links) and nothing but regular files is read."""
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(model_path)))
+
+    def read(name, as_module):
+        if not isinstance(name, str) or not name or "\0" in name:
+            return None, "not a file name"
+        candidates = [name]
+        if as_module:
+            parts = name.replace(".", "/").split("/")
+            candidates = ["/".join(parts) + ".lua"]
+            if len(parts) > 1 and parts[0] == os.path.basename(folder):
+                candidates.append("/".join(parts[1:]) + ".lua")
+        for candidate in candidates:
+            target = os.path.realpath(os.path.join(folder, candidate))
+            if os.path.commonpath([folder, target]) != folder:
+                return None, f"'{name}' is outside the model file's folder (the only one the tracer reads)"
+            if os.path.isfile(target):
+                text, why = _read_regular(target, name, most)
+                return (text, os.path.relpath(target, folder)) if text is not None else (None, why)
+        return None, f"'{name}' is not a file in the model file's folder"
+    return read
+
+
+def _read_regular(target, name, most):
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return None, f"'{name}' is not a regular file"
+            data = file.read(most + 1)
+    except OSError as exc:
+        return None, f"cannot read '{name}': {exc.strerror}"
+    if len(data) > most:
+        return None, f"'{name}' is larger than {most >> 20} MiB"
+    try:
+        return data.decode("utf-8"), target
+    except UnicodeDecodeError:
+        return None, f"'{name}' is not UTF-8 text"
+
+
+def _located(path, message):
+    """Lua's ``chunk:line: msg`` -> (``file:line``, msg) so errors read like every other; chunks
+    are named by their path relative to the model file's folder (the model file: its name)."""
+    message = message.split("\nstack traceback:", 1)[0].strip().replace("\n", " ")[:MAX_MESSAGE]
+    chunk, line, rest = (message.split(":", 2) + ["", ""])[:3]
+    if not line.isdigit() or not chunk:
+        return path, message
+    file = path if chunk == os.path.basename(path) else os.path.join(os.path.dirname(path), chunk)
+    if not os.path.isfile(file):  # an --opt expression, or a message that only looks located
+        return path, message
+    return f"{file}:{line}", rest.strip()
+
+
+def _no_attributes(obj, name, is_setting):
+    raise AttributeError("Python attributes are not reachable from the sandbox")
+
+
+def _fields_callback(runtime):
+    """Torch7 fields of a freshly built module (its record's ``lua_fields``) and the sizes of its
+    parameter tensors; ``error`` when the arguments do not fit the Torch7 signature."""
+    def fields(name, args, n):
+        if name not in registry.REGISTRY:
+            return None
+        node = Node(name, [_argument(args, i + 1) for i in range(int(n))])
+        try:
+            values = registry.lookup(name).lua_fields(registry.resolve_args(node, lenient=True), node)
+            tensors = param_tensors(node)
+        except registry.ArgumentError as exc:
+            message = str(exc)
+            return runtime.table_from({"error": message if message.startswith(name) else f"{name}: {message}"})
+        return runtime.table_from({"values": values, "tensors": tensors}, recursive=True)
+    return fields
+
+
+def _argument(args, i):
+    try:
+        value = args[i]
+    except UnicodeDecodeError:
+        return "<string>"  # not UTF-8: it can only be a wrong argument, reported as such
+    return value if value is None or isinstance(value, (bool, int, float, str)) else f"<{type(value).__name__}>"
