@@ -94,14 +94,19 @@ def plot(run_dirs, output):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 def bench(ctx, spec, as_json, **values):
-    """Training/inference images per second and peak memory of SPEC (and donkey throughput)."""
-    from .train.bench import bench_data, bench_model
+    """Training/inference images per second and peak memory of SPEC; with -data, the donkeys and the
+    standard torchvision loader per core, and training on real JPEGs beside synthetic tensors."""
+    from .train.bench import bench_model
+    from .model.spec import load_spec
+    from .train.bench_data import RealJpegs, bench_loaders
     from .train.session import pick_device
     opt = _resolve(ctx, values)
     dev = pick_device(opt)
-    result = bench_model(spec, opt.batchSize, opt.steps, dev)
+    crop = load_spec(spec).input[-1]
+    real = opt.data and RealJpegs(opt.data, opt.cache, crop, opt.batchSize, opt.nDonkeys, dev, opt.gpu_decode)
+    result = bench_model(spec, opt.batchSize, opt.steps, dev, compile=opt.compile, real=real or None)
     if opt.data:
-        result.update(bench_data(opt.data, opt.cache, opt.batchSize, opt.steps, opt.nDonkeys))
+        result.update(bench_loaders(opt.data, opt.cache, crop, opt.batchSize, min(opt.batchSize * opt.steps, 640)))
     if as_json:
         click.echo(json.dumps(result))
     else:

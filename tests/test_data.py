@@ -4,10 +4,11 @@ import json
 from collections import Counter
 
 import pytest
+import torch
 from PIL import Image
 
 from enet_port.train import dataset as data
-from enet_port.train import donkey
+from enet_port.train import decode, donkey
 from enet_port.errors import DataError
 
 
@@ -27,10 +28,10 @@ def test_every_existing_image_kind_loads_as_rgb(tmp_path):
     exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
     rotated = jpeg(tmp_path / "rotated.JPEG", size=(48, 40), exif=exif.tobytes())
     for path in (grey, cmyk, palette, png_named_jpeg):
-        image = donkey.load_rgb(path)
-        assert image.mode == "RGB" and image.size == (48, 40)
-    assert donkey.load_rgb(rotated).size == (48, 40)  # as stored: Torch7's image.load ignores EXIF
-    assert donkey.load_rgb(rotated, exif_rotate=True).size == (40, 48)
+        image = decode.load_uint8(path)
+        assert image.dtype == torch.uint8 and image.shape == (3, 40, 48)
+    assert decode.load_uint8(rotated).shape == (3, 40, 48)  # as stored: Torch7's image.load ignores EXIF
+    assert decode.load_uint8(rotated, exif_rotate=True).shape == (3, 48, 40)
 
 
 @pytest.mark.parametrize("content", [b"", b"this is not an image\n", "truncated"])
@@ -42,7 +43,7 @@ def test_undecodable_files_raise_bad_image(tmp_path, content):
         content = buffer.getvalue()[:300]
     path.write_bytes(content)
     with pytest.raises(donkey.BadImage, match="bad.JPEG"):
-        donkey.load_rgb(path)
+        decode.load_uint8(path)
 
 
 def test_sampler_is_class_balanced_whatever_the_class_sizes():
@@ -59,8 +60,8 @@ def test_sampler_is_class_balanced_whatever_the_class_sizes():
 
 def test_transforms_follow_the_lua_offsets():
     transform = donkey.Transform(40, 32)
-    image = Image.new("RGB", (80, 40))
-    assert donkey.scale_short_side(image, 20).size == (40, 20)
+    image = torch.zeros(3, 40, 80, dtype=torch.uint8)
+    assert donkey.scale_short_side(image, 20).shape == (3, 20, 40)
     rng = __import__("random").Random(0)
     assert transform.train(image, rng).shape == (3, 32, 32)
     assert transform.test(Image.new("RGB", (60, 40))).shape == (3, 32, 32)

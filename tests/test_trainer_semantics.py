@@ -47,7 +47,7 @@ def test_training_crop_offsets_and_flip_follow_donkey_lua():
     flips = set()
     for seed in range(40):
         x, y, flip = lua_draws(seed)
-        out = transform.train(coordinate_image(), random.Random(seed)) * 255
+        out = transform.train(coordinate_image(), random.Random(seed)).float()  # uint8: 255 * Lua's [0, 1]
         left, right = out[0, 0, 0].round().item(), out[0, 0, -1].round().item()
         assert out[1, 0, 0].round().item() == 6 * y
         assert (left, right) == ((4 * (x + CROP - 1), 4 * x) if flip else (4 * x, 4 * (x + CROP - 1)))
@@ -57,7 +57,7 @@ def test_training_crop_offsets_and_flip_follow_donkey_lua():
 
 
 def test_centre_crop_follows_donkey_lua():
-    out = donkey.Transform(H, CROP).test(coordinate_image()) * 255
+    out = donkey.Transform(H, CROP).test(coordinate_image()).float()
     x, y = math.ceil((W - CROP) / 2), math.ceil((H - CROP) / 2)
     assert out[0, 0, 0].round().item() == 4 * x and out[1, 0, 0].round().item() == 6 * y
 

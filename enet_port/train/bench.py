@@ -1,9 +1,11 @@
-"""``enet-port bench``: training and inference speed, peak memory, and donkey throughput.
+"""``enet-port bench``: training and inference speed, peak memory (and with -data, the data path:
+:mod:`bench_data`).
 
 No Lua counterpart (the Lua trainer printed per-batch times). Model figures use random inputs,
-so they measure the network alone; ``data`` measures decoding and augmentation with the
-donkeys. Figures go to BENCHMARKS.md with the device and versions this reports.
+so they measure the network alone; with real JPEGs, the training speed the donkeys allow beside
+it. Figures go to BENCHMARKS.md with the device and versions this reports.
 """
+import itertools
 import platform
 import resource
 import time
@@ -11,29 +13,39 @@ import time
 import torch
 import torch.nn.functional as F
 
-from . import dataset, donkey
 from ..model.build import build
 from ..model.spec import load_spec
 
 
-def bench_model(spec_path, batch_size, steps, dev, warmup=2):
-    """``dev``: a :class:`~enet_port.train.train.Device` (device, --amp, --channels-last)."""
-    device, amp, channels_last = dev.device, dev.amp, dev.channels_last
+def bench_model(spec_path, batch_size, steps, dev, warmup=2, compile=False, real=None):
+    """``dev``: a :class:`~enet_port.train.train.Device` (device, --amp, --channels-last).
+    ``real``: batches of real JPEGs (:class:`enet_port.train.bench_data.RealJpegs`), for the
+    training speed they allow beside the synthetic one; ``compile``: the compiled figures too."""
     spec = load_spec(spec_path)
     torch.manual_seed(0)
-    model = build(spec).to(device)
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
-    model = model.to(memory_format=fmt)
-    x = torch.randn(batch_size, *spec.input, device=device).to(memory_format=fmt)
-    y = torch.randint(0, spec.classes, (batch_size,), device=device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
+    model = build(spec).to(dev.device)
+    if dev.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    x = dev.put(torch.randn(batch_size, *spec.input))
+    y = torch.randint(0, spec.classes, (batch_size,), device=dev.device)
+    if dev.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev.device)
+    result = {"spec": str(spec_path), "batch_size": batch_size, "device": describe(dev.device), "amp": dev.amp,
+              "channels_last": dev.channels_last, **_speeds(model, x, y, dev, steps, warmup, real)}
+    if compile:
+        model.compile()
+        # the first compiled steps compile: more warm-up, so that the timed steps run compiled code
+        result.update({f"{k}_compiled": v for k, v in _speeds(model, x, y, dev, steps, warmup + 2, real).items()})
+    return {**result, "peak_memory_mib": peak_memory_mib(dev.device), **versions()}
 
-    def train_step():
+
+def _speeds(model, x, y, dev, steps, warmup, real):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+    def train_step(xb=x, yb=y):
         optimizer.zero_grad(set_to_none=True)
         with dev.autocast():
-            loss = F.nll_loss(model(x).float(), y)
+            loss = F.nll_loss(model(xb).float(), yb)
         loss.backward()
         optimizer.step()
 
@@ -42,26 +54,31 @@ def bench_model(spec_path, batch_size, steps, dev, warmup=2):
             model(x)
 
     model.train()
-    train_ips = batch_size / _time(train_step, steps, warmup, device)
+    out = {"train_images_per_s": len(x) / _time(train_step, steps, warmup, dev.device)}
+    if real is not None:
+        out["real_jpeg_train_images_per_s"] = _real_speed(train_step, real, steps, dev.device)
+        out["real_to_synthetic_ratio"] = out["real_jpeg_train_images_per_s"] / out["train_images_per_s"]
     model.eval()
-    infer_ips = batch_size / _time(infer_step, steps, warmup, device)
-    return {"spec": str(spec_path), "batch_size": batch_size, "device": describe(device), "amp": amp,
-            "channels_last": channels_last, "train_images_per_s": train_ips,
-            "inference_images_per_s": infer_ips, "peak_memory_mib": peak_memory_mib(device),
-            **versions()}
+    out["inference_images_per_s"] = len(x) / _time(infer_step, steps, warmup, dev.device)
+    return out
 
 
-def bench_data(root, cache, batch_size, batches, workers, image_size=256, crop_size=224):
-    """Images per second the donkeys decode, scale, crop, flip and normalise."""
-    index = dataset.load_index(root, cache)
-    groups = dataset.by_class(index["train"], len(index["classes"]))
-    train_set = donkey.TrainSet(index["train"], groups, donkey.Transform(image_size, crop_size, [0.5] * 3, [0.25] * 3))
-    sampler = donkey.ClassBalancedSampler(groups, batch_size * batches, 0, 1)
+def _real_speed(train_step, real, steps, device):
+    """Steady-state training images/s on real JPEGs (the model is warm). The clock starts after
+    the batches the donkeys could make ahead of the trainer (2 per worker) and runs over at
+    least 4 per worker, so that a head start does not count as speed."""
+    ahead = 2 * real.workers
+    batches = iter(real(1 + ahead + max(steps, 4 * real.workers)))
+    for x, y, _ in itertools.islice(batches, 1 + ahead):
+        train_step(x, y)
+    _sync(device)
     start, seen = time.perf_counter(), 0
-    for x, _, _ in donkey.loader(train_set, batch_size, workers, sampler):
-        seen += 0 if x is None else len(x)
-    return {"data": str(root), "workers": workers, "batch_size": batch_size,
-            "data_images_per_s": seen / (time.perf_counter() - start), **versions()}
+    for x, y, _ in batches:
+        if x is not None:
+            train_step(x, y)
+            seen += len(x)
+    _sync(device)
+    return seen / (time.perf_counter() - start)
 
 
 def _time(step, steps, warmup, device):

@@ -157,7 +157,7 @@ def estimate_meanstd(index, image_size, crop_size, seed, workers, exif_rotate=Fa
         for x, _, _ in donkey.loader(dataset, 64, workers, sampler, seed):
             if x is None:
                 continue
-            flat = x.flatten(2)
+            flat = x.float().div_(255).flatten(2)  # the donkeys give uint8; Lua's images were [0, 1]
             total += (flat.mean(2) if part == 1 else flat.std(2, unbiased=True)).sum(0)
             good += len(x)
         if not good:

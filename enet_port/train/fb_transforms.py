@@ -20,7 +20,7 @@ import random
 import numpy as np
 import torch
 
-from .donkey import BadImage, to_tensor
+from .decode import BadImage, as_uint8
 
 # imagenet.lua: "Computed from random subset of ImageNet training images"
 MEAN = (0.485, 0.456, 0.406)
@@ -185,7 +185,9 @@ def horizontal_flip(img, rng, prob=0.5):
 
 
 class FbTransform:
-    """imagenet.lua ``preprocess()`` with the interface of :class:`donkey.Transform`."""
+    """imagenet.lua ``preprocess()`` with the interface of :class:`donkey.Transform`; its
+    ColorJitter and Lighting work on floats, so its output is already normalised."""
+    output = "float"
 
     def __init__(self, imageSize=256, cropSize=224, mean=MEAN, std=STD):
         self.size, self.crop = imageSize, cropSize
@@ -193,9 +195,11 @@ class FbTransform:
         self.std = torch.tensor(std).view(3, 1, 1)
 
     def _tensor(self, image, path):
-        if image.size[0] * image.size[1] < MIN_AREA:
-            raise BadImage(f"{path}: {image.size[0]}x{image.size[1]} has fewer than {MIN_AREA} pixels")
-        return to_tensor(image)
+        image = as_uint8(image)
+        h, w = image.shape[1:]
+        if w * h < MIN_AREA:
+            raise BadImage(f"{path}: {w}x{h} has fewer than {MIN_AREA} pixels")
+        return image.float().div_(255)
 
     def train(self, image, rng, path=""):
         """RandomSizedCrop, ColorJitter, Lighting, ColorNormalize, HorizontalFlip."""

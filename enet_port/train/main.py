@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from . import checkpoints, dataset, distributed, donkey, logs, opts, pipeline, schedules, shards
+from . import checkpoints, dataset, distributed, donkey, feed, logs, opts, pipeline, schedules, shards
 from .runfolder import RunLock, elastic_resume, new_run_dir, resume_options, starting_state, write_run_files
 from .session import device_type, model_image_size, pick_device, prepare_data, prepare_model
 from .test import evaluate
@@ -68,9 +68,9 @@ def _run(spec_path, opt, explicit, world, echo, quiet):
     if not opt.resume:
         opt = opts.with_recipe(opt, recipe, explicit)
     opt = model_image_size(spec, opt, explicit, echo)
+    dev = pick_device(opt, world)  # first: a refused --gpu-decode stops before any data work
     with world.main_first():
         index, meanstd = prepare_data(opt)
-    dev = pick_device(opt, world)
     model = prepare_model(spec, opt, dev, world=world)
     run_dir = Path(opt.run_dir) if opt.resume else new_run_dir(spec, opt, explicit)
     with RunLock(run_dir) if world.is_main else contextlib.nullcontext():
@@ -106,11 +106,12 @@ class EpochLoop:
         self.run_dir = Path(opt.run_dir)
         self.groups = dataset.by_class(index["train"], len(index["classes"]))
         transform = pipeline.transform(opt, meanstd)
-        self.train_set = donkey.TrainSet(index["train"], self.groups, transform, opt.exif_rotate)
-        test_set = donkey.TestSet(index["val"], transform, opt.exif_rotate)
+        self.train_set = donkey.TrainSet(index["train"], self.groups, transform, opt.exif_rotate, opt.gpu_decode)
+        self.normalise = feed.normaliser(transform, dev.device)
+        test_set = donkey.TestSet(index["val"], transform, opt.exif_rotate, opt.gpu_decode)
         if world.size > 1:  # each process its contiguous part: every image once
             test_set = torch.utils.data.Subset(test_set, shards.rank_range(len(test_set), world))
-        self.test_batches = donkey.loader(test_set, opt.batchSize, opt.nDonkeys)
+        self.test_batches = feed.DeviceFeed(donkey.loader(test_set, opt.batchSize, opt.nDonkeys), dev, self.normalise)
         self.stand_in = torch.zeros(1, 3, opt.cropSize, opt.cropSize)
         self.epoch_size = opt.epochSize or -(-len(index["train"]) // opt.batchSize)
         # Lua: top-1 over batchSize * epochSize draws; fb: over the images of the (partial) pass
@@ -150,13 +151,14 @@ class EpochLoop:
         opt, world = self.opt, self.world
         sampler = pipeline.train_sampler(opt, self.groups, len(self.index["train"]), epoch, self.planned)
         if world.size == 1:
-            return donkey.loader(self.train_set, opt.batchSize, opt.nDonkeys, sampler, opt.manualSeed + epoch)
+            batches = donkey.loader(self.train_set, opt.batchSize, opt.nDonkeys, sampler, opt.manualSeed + epoch)
+            return feed.DeviceFeed(batches, self.dev, self.normalise)
         if world.rank:
             torch.manual_seed(opt.manualSeed * 1_000_003 + epoch * 1009 + world.rank)
         mine = shards.RankSlice(sampler, opt.batchSize, world)
         batches = donkey.loader(self.train_set, world.batch_share(opt.batchSize), opt.nDonkeys, mine,
                                 opt.manualSeed + epoch)
-        return shards.padded(batches, mine.global_batches())
+        return feed.DeviceFeed(shards.padded(batches, mine.global_batches()), self.dev, self.normalise)
 
     def record(self, row, train, test):
         logs.OptimLogger(self.run_dir / "train.log", logs.TRAIN_KEYS).add(

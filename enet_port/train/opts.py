@@ -85,6 +85,10 @@ OPTIONS = [
            "(default: per process, as DataParallelTable).", lua=False),
     Option("dist-timeout", 1800.0, click.FloatRange(min=1), "Seconds before a stuck collective operation "
            "between processes fails.", RUN, lua=False),
+    Option("compile", False, bool, "torch.compile the model (the first batches are slower while it compiles).", DATA,
+           lua=False),
+    Option("gpu-decode", False, bool, "Decode JPEGs on the GPU (nvJPEG via torchvision.io), in batches: for when "
+           "the CPU cores are the bottleneck. CUDA only.", DATA, lua=False),
     Option("steps", 5, click.IntRange(1), "Timed steps after 2 warm-up steps.", (BENCH,), lua=False),
 ]
 BY_KEY = {o.key: o for o in OPTIONS}

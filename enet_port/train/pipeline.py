@@ -5,6 +5,7 @@ class-balanced draws). ``fb``: fb.resnet.torch ``datasets/imagenet.lua`` (ImageN
 RandomSizedCrop, ColorJitter, Lighting, flip; each epoch a permutation of the training set).
 """
 from . import donkey, fb_transforms
+from ..errors import DataError
 
 
 def meanstd_constants(opt):
@@ -14,6 +15,8 @@ def meanstd_constants(opt):
 
 def transform(opt, meanstd):
     if opt.pipeline == "fb":
+        if opt.gpu_decode:
+            raise DataError("--gpu-decode", "works with --pipeline lua only (fb's colour jitter runs in the donkeys)")
         return fb_transforms.FbTransform(opt.imageSize, opt.cropSize, *meanstd)
     return donkey.Transform(opt.imageSize, opt.cropSize, *meanstd)
 

@@ -19,6 +19,8 @@ from ..model.build import build
 
 def device_type(opt):
     if opt.device == "cpu" or (opt.device == "auto" and not torch.cuda.is_available()):
+        if opt.gpu_decode:
+            raise DataError("--gpu-decode", "needs a CUDA device (it decodes with nvJPEG); this run is on the CPU")
         return "cpu"
     if not torch.cuda.is_available():
         raise DataError("--device", "cuda asked for, but no CUDA device is available")
@@ -82,6 +84,8 @@ def prepare_model(spec, opt, dev, state=None, world=World()):
     model.to(dev.device)
     if dev.channels_last:
         model.to(memory_format=torch.channels_last)
+    if opt.compile:
+        model.compile()  # in place: the state_dict keys stay those of the spec
     model = wrap(model, world, dev, opt.sync_bn)
     if dev.device.type == "cuda" and opt.backend == "cudnn":
         torch.backends.cudnn.benchmark = True

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from . import checkpoints, dataset, donkey, logs, pipeline
+from . import checkpoints, dataset, donkey, feed, logs, pipeline
 from .distributed import World
 from .session import load_retrain, model_image_size, pick_device, prepare_model, sample_root
 from ..model.spec import load_spec
@@ -74,7 +74,8 @@ def run_test(spec_path, opt, echo=print):
     opt = dataclasses.replace(opt, pipeline=opt.pipeline or trained.get("pipeline") or "lua")
     opt = model_image_size(load_spec(spec_path), opt, (), echo)
     transform = pipeline.transform(opt, (trained["mean"], trained["std"]))
-    batches = donkey.loader(donkey.TestSet(items, transform, opt.exif_rotate), opt.batchSize, opt.nDonkeys)
+    batches = feed.DeviceFeed(donkey.loader(donkey.TestSet(items, transform, opt.exif_rotate, opt.gpu_decode), opt.batchSize,
+                                            opt.nDonkeys), dev, feed.normaliser(transform, dev.device))
     result = evaluate(model, batches, len(classes), dev, Path(opt.retrain).parent)
     echo(logs.test_summary(saved.get("epoch", 0), result["test_seconds"], result["test_loss"], result["test_top1"]))
     return result

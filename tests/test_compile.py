@@ -1,0 +1,74 @@
+"""--compile: the Torch7 layers trace into one graph (no graph break), in training and evaluation,
+batches of one (Torch7's BatchNormalization branch) and more; train/test run compiled."""
+import json
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from enet_port.cli import main
+from enet_port.model.build import build
+from enet_port.model.spec import load_spec
+from enet_port.train import checkpoints
+from enet_port.train.sample_data import make_sample_dataset
+from conftest import ROOT
+
+SPECS = ["tests/specs/torch7_layers.json", "tests/specs/tiny.json"]  # v7, v12, resnet18: scripts/graph_breaks.py
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_torch7_layers_compile_without_graph_breaks(spec):
+    spec = load_spec(ROOT / spec)
+    model = build(spec)
+    for mode in ("train", "eval"):
+        getattr(model, mode)()
+        for batch in (1, 2):
+            torch._dynamo.reset()
+            explained = torch._dynamo.explain(model)(torch.randn(batch, *spec.input))
+            assert (explained.graph_count, explained.graph_break_count) == (1, 0), explained.break_reasons
+
+
+def test_train_and_test_run_compiled(tmp_path, monkeypatch):
+    """The wiring, with dynamo's eager backend (inductor's C++ build takes minutes on two cores;
+    BENCHMARKS.md has an inductor run)."""
+    compiled = []
+    original = torch.nn.Module.compile
+
+    def eager_compile(self, **kwargs):
+        compiled.append(type(self).__name__)
+        original(self, backend="eager")
+
+    monkeypatch.setattr(torch.nn.Module, "compile", eager_compile)
+    data = make_sample_dataset(tmp_path / "samples", 4, 2, size=40)
+    small = ["-imageSize", "36", "-cropSize", "32", "-batchSize", "8", "-nClasses", "10", "-nDonkeys", "0",
+             "-data", str(data), "-cache", str(tmp_path), "--compile", "--device", "cpu"]
+    run = tmp_path / "run"
+    result = CliRunner().invoke(main, ["train", str(ROOT / "tests/specs/tiny.json"), *small, "-nEpochs", "1",
+                                       "-epochSize", "2", "-LR", "0.01", "--run-dir", str(run)])
+    assert result.exit_code == 0, result.output
+    saved = checkpoints.load(run / "model_1.pt")["model"]
+    assert saved.keys() == build(load_spec(ROOT / "tests/specs/tiny.json"), classes=10,
+                                 input_shape=(3, 32, 32)).state_dict().keys()  # no "_orig_mod." prefix
+    tested = CliRunner().invoke(main, ["test", str(ROOT / "tests/specs/tiny.json"), *small, "-retrain",
+                                       str(run / "model_1.pt"), "--json"])
+    assert tested.exit_code == 0, tested.output
+    logged = json.loads((run / "metrics.jsonl").read_text().splitlines()[0])
+    assert json.loads(tested.stdout)["test_top1"] == logged["test_top1"] and compiled == ["Sequential"] * 2
+
+
+def test_bench_reports_loaders_real_jpegs_and_compiled_figures(tmp_path, monkeypatch):
+    original = torch.nn.Module.compile
+    monkeypatch.setattr(torch.nn.Module, "compile", lambda self, **kw: original(self, backend="eager"))
+    data = make_sample_dataset(tmp_path / "samples", 4, 2, size=40)
+    result = CliRunner().invoke(main, ["bench", str(ROOT / "tests/specs/tiny.json"), "-batchSize", "4", "--steps", "2",
+                                       "-data", str(data), "-cache", str(tmp_path), "-nDonkeys", "0", "--compile",
+                                       "--device", "cpu", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    for key in ("donkey_images_per_s_per_core", "torchvision_images_per_s_per_core", "train_images_per_s",
+                "real_jpeg_train_images_per_s", "train_images_per_s_compiled", "real_jpeg_train_images_per_s_compiled",
+                "inference_images_per_s_compiled"):
+        assert report[key] > 0, key
+    assert report["real_to_synthetic_ratio"] == pytest.approx(report["real_jpeg_train_images_per_s"] /
+                                                              report["train_images_per_s"])
+    assert report["loader_images"] == 8
