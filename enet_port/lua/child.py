@@ -68,13 +68,14 @@ def _answer(request):
                                unpack_returned_tuples=True, attribute_filter=_no_attributes)
     runtime.globals().string.dump = None
     compile_ = runtime.globals().loadstring
-    torch7 = compile_((LUA_DIR / "torch7.lua").read_text(), "=enet_port/lua/torch7.lua")
+    chunks = runtime.table_from({name: compile_((LUA_DIR / f"{name}.lua").read_text(), f"=enet_port/lua/{name}.lua")
+                                 for name in ("torch7", "nn", "nngraph")})
     run = compile_((LUA_DIR / "sandbox.lua").read_text(), "=enet_port/lua/sandbox.lua")()
     opt = runtime.table_from({"nGPU": request["nGPU"], "nClasses": request["nClasses"], **request["opt"]})
     limits = runtime.table_from(request["limits"])
     try:
         # short chunk names: Lua cuts long ones ("...ls/net.lua:12:"); _located restores the path
-        result = run(request["job"], request["source"], os.path.basename(path), torch7, _fields_callback(runtime), opt,
+        result = run(request["job"], request["source"], os.path.basename(path), chunks, _fields_callback(runtime), opt,
                      request["nClasses"], request["nGPU"], limits, printed.append, request["epochs"],
                      _reader(path, request["max_source"]))
     except lua51.LuaMemoryError:
@@ -171,4 +172,11 @@ def _argument(args, i):
         value = args[i]
     except UnicodeDecodeError:
         return "<string>"  # not UTF-8: it can only be a wrong argument, reported as such
-    return value if value is None or isinstance(value, (bool, int, float, str)) else f"<{type(value).__name__}>"
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    import lupa.lua51 as lua51
+    if lua51.lua_type(value) == "table":  # a Lua table of numbers: nn.Transpose({2, 3}), a graph's positions
+        items = [_argument(value, j) for j in range(1, min(len(value), 256) + 1)]
+        if all(isinstance(v, (int, float, list)) and not isinstance(v, bool) for v in items):
+            return items
+    return f"<{type(value).__name__}>"
