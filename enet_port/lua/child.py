@@ -12,6 +12,7 @@ folder (:func:`_reader`: ``paths.dofile``, ``require 'models.x'``), read-only, u
 import json
 import math
 import os
+import re
 import resource
 import signal
 import stat
@@ -143,7 +144,16 @@ def _located(path, message):
     file = path if chunk == os.path.basename(path) else os.path.join(os.path.dirname(path), chunk)
     if not os.path.isfile(file):  # an --opt expression, or a message that only looks located
         return path, message
-    return f"{file}:{line}", rest.strip()
+    return f"{file}:{line}", _unsupported(rest.strip())
+
+
+def _unsupported(message):
+    """Lua's "attempt to call method 'X' (a nil value)": a Torch7 call the stand-ins lack."""
+    match = re.match(r"attempt to call (method|field) '(\w+)' \(a nil value\)$", message)
+    if not match:
+        return message
+    name = f":{match.group(2)}()" if match.group(1) == "method" else f"{match.group(2)}()"
+    return f"the tracer does not support {name} (Lua: {message})"
 
 
 def _no_attributes(obj, name, is_setting):
