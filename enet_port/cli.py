@@ -121,7 +121,9 @@ def trace_command(luafile, n_classes, lua_opts, input_shape):
 @click.option("--recipe", default="regimes-55", show_default=True,
               help="Training recipe to name in the spec (see `enet-port schedule`).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the spec here (default: stdout).")
-def import_lua(luafile, n_classes, lua_opts, recipe, output):
+@click.option("--input", "input_shape", callback=parse_shape, default="3x224x224", show_default=True,
+              help="CxHxW input size the spec records (e.g. 3x32x32 for a CIFAR model).")
+def import_lua(luafile, n_classes, lua_opts, recipe, output, input_shape):
     """Write a spec for the model LUAFILE builds."""
     from .atomic import atomic_write_text
     from .lua.importer import dumps, import_lua as run_import, init_calls
@@ -131,7 +133,8 @@ def import_lua(luafile, n_classes, lua_opts, recipe, output):
         make_rule(recipe, 0.0, 1)
     except ScheduleError as exc:
         raise click.BadParameter(str(exc), param_hint="--recipe") from None
-    spec, trace = run_import(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), recipe=recipe)
+    spec, trace = run_import(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), recipe=recipe,
+                             input_shape=input_shape)
     if init_calls(trace):
         click.echo(f"note: {luafile} sets the weights of {init_calls(trace)} modules after building them; "
                    "the spec keeps the structure (biases removed included), not those values", err=True)

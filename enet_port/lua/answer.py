@@ -8,7 +8,8 @@ exhaust), and anything out of shape is a one-line :class:`~enet_port.errors.LuaE
 from ..errors import LuaError
 
 NODE_KEYS = {"name": str, "n": int, "args": list, "mods": list, "init": dict, "lines": list,
-             "add_lines": list, "bias_removed": bool, "children": list}
+             "add_lines": list, "bias_removed": bool, "uid": int, "tie": (int, type(None)),
+             "share": (dict, type(None)), "inputs": list, "children": list}
 MAX_ARGS, MAX_LIST, MAX_TEXT = 256, 32, 200
 MAX_PRINTED, MAX_PRINTED_LINE = 1000, 4 * 1000 + 3  # sandbox.lua: 1000 bytes a line, each escaped to <= 4
 
@@ -74,7 +75,8 @@ def _check_node(node):
     _keys(node, NODE_KEYS, "module")
     if not (0 < len(node["name"]) <= MAX_TEXT and 0 <= node["n"] == len(node["args"]) <= MAX_ARGS):
         raise Unusable("module name or arguments")
-    _scalars(node["args"], MAX_ARGS)
+    _scalars(node["args"], MAX_ARGS, tables=True)
+    _check_links(node)
     if len(node["mods"]) > MAX_LIST or len(node["init"]) > MAX_LIST:
         raise Unusable("modifiers or init calls")
     for mod in node["mods"]:
@@ -90,10 +92,39 @@ def _check_node(node):
             raise Unusable("Lua lines")
 
 
-def _scalars(values, most):
+def _check_links(node):
+    """The module's uid, what it is tied to, shares and (in an nn.gModule) reads."""
+    if not _whole(node["uid"]) or (node["tie"] is not None and not _whole(node["tie"])):
+        raise Unusable("module ids")
+    share = node["share"]
+    if share is not None:
+        _keys(share, {"uid": int, "fields": list}, "share")
+        if not _whole(share["uid"]) or not share["fields"] or not all(
+                isinstance(f, str) and 0 < len(f) <= MAX_TEXT for f in share["fields"][:MAX_LIST]) \
+                or len(share["fields"]) > MAX_LIST:
+            raise Unusable("share")
+    if len(node["inputs"]) > MAX_ARGS or not all(_whole(v) for v in node["inputs"]):
+        raise Unusable("graph inputs")
+
+
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= 2**53
+
+
+def _whole(v):
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10**9
+
+
+def _scalars(values, most, tables=False):
     if len(values) > most:
         raise Unusable("too many values")
     for v in values:
+        if tables and isinstance(v, list):  # a Lua table of numbers (or of such tables) as an argument
+            for x in v:
+                if not all(_number(y) for y in (x if isinstance(x, list) else [x])) or len(v) > most \
+                        or (isinstance(x, list) and len(x) > most):
+                    raise Unusable("a table argument")
+            continue
         if isinstance(v, str) and len(v) > MAX_TEXT:
             raise Unusable("a string value")
         if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**53:

@@ -12,6 +12,7 @@ folder (:func:`_reader`: ``paths.dofile``, ``require 'models.x'``), read-only, u
 import json
 import math
 import os
+import re
 import resource
 import signal
 import stat
@@ -68,13 +69,14 @@ def _answer(request):
                                unpack_returned_tuples=True, attribute_filter=_no_attributes)
     runtime.globals().string.dump = None
     compile_ = runtime.globals().loadstring
-    torch7 = compile_((LUA_DIR / "torch7.lua").read_text(), "=enet_port/lua/torch7.lua")
+    chunks = runtime.table_from({name: compile_((LUA_DIR / f"{name}.lua").read_text(), f"=enet_port/lua/{name}.lua")
+                                 for name in ("torch7", "nn", "nngraph")})
     run = compile_((LUA_DIR / "sandbox.lua").read_text(), "=enet_port/lua/sandbox.lua")()
     opt = runtime.table_from({"nGPU": request["nGPU"], "nClasses": request["nClasses"], **request["opt"]})
     limits = runtime.table_from(request["limits"])
     try:
         # short chunk names: Lua cuts long ones ("...ls/net.lua:12:"); _located restores the path
-        result = run(request["job"], request["source"], os.path.basename(path), torch7, _fields_callback(runtime), opt,
+        result = run(request["job"], request["source"], os.path.basename(path), chunks, _fields_callback(runtime), opt,
                      request["nClasses"], request["nGPU"], limits, printed.append, request["epochs"],
                      _reader(path, request["max_source"]))
     except lua51.LuaMemoryError:
@@ -142,7 +144,16 @@ def _located(path, message):
     file = path if chunk == os.path.basename(path) else os.path.join(os.path.dirname(path), chunk)
     if not os.path.isfile(file):  # an --opt expression, or a message that only looks located
         return path, message
-    return f"{file}:{line}", rest.strip()
+    return f"{file}:{line}", _unsupported(rest.strip())
+
+
+def _unsupported(message):
+    """Lua's "attempt to call method 'X' (a nil value)": a Torch7 call the stand-ins lack."""
+    match = re.match(r"attempt to call (method|field) '(\w+)' \(a nil value\)$", message)
+    if not match:
+        return message
+    name = f":{match.group(2)}()" if match.group(1) == "method" else f"{match.group(2)}()"
+    return f"the tracer does not support {name} (Lua: {message})"
 
 
 def _no_attributes(obj, name, is_setting):
@@ -171,4 +182,11 @@ def _argument(args, i):
         value = args[i]
     except UnicodeDecodeError:
         return "<string>"  # not UTF-8: it can only be a wrong argument, reported as such
-    return value if value is None or isinstance(value, (bool, int, float, str)) else f"<{type(value).__name__}>"
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    import lupa.lua51 as lua51
+    if lua51.lua_type(value) == "table":  # a Lua table of numbers: nn.Transpose({2, 3}), a graph's positions
+        items = [_argument(value, j) for j in range(1, min(len(value), 256) + 1)]
+        if all(isinstance(v, (int, float, list)) and not isinstance(v, bool) for v in items):
+            return items
+    return f"<{type(value).__name__}>"

@@ -17,8 +17,8 @@ from ..errors import LuaError
 from .tracer import trace_lua
 
 
-def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55"):
-    """The spec (a dict) for the model ``path`` builds."""
+def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=(3, 224, 224)):
+    """The spec (a dict) for the model ``path`` builds, for inputs of ``input_shape`` (C, H, W)."""
     trace = trace_lua(path, nClasses=nClasses, opt=opt)
     if trace.unknown:
         name, where = trace.unknown[0]
@@ -28,7 +28,7 @@ def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55"):
     dropout = any(n.name == "nn.SpatialDropout" for n in trace.model.walk())
     factory = blocks.BottleneckFactory(dropout=dropout)
     spec = {"name": Path(path).stem, "description": f"Imported from {path} by enet-port import-lua.",
-            "lua": str(path), "recipe": recipe, "input": [3, 224, 224], "classes": nClasses}
+            "lua": str(path), "recipe": recipe, "input": list(input_shape), "classes": nClasses}
     if not dropout:
         spec["blocks"] = {"dropout": False}
     spec["features"] = [_entry(n, factory) for n in features]

@@ -73,7 +73,7 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
     if chunk == nil then error("paths.dofile: " .. why, 2) end
     return chunk(...)
   end
-  for _, k in ipairs({"torch", "nn", "cudnn", "cutorch", "paths", "image", "optim", "xlua"}) do
+  for _, k in ipairs({"torch", "nn", "cudnn", "cutorch", "paths", "image", "optim", "xlua", "nngraph", "inn"}) do
     env[k] = pkgs[k]
   end
   env.opt, env.nClasses = opt, nClasses
@@ -100,8 +100,18 @@ local function json_number(v)
   return string.format("%.17g", v)
 end
 
-local function json_scalar(v)
+local function json_scalar(v, depth)
   local kind = type(v)
+  if kind == "table" and (depth or 0) < 2 and getmetatable(v) == nil then
+    local parts = {}
+    for i = 1, MAX_ARGS + 1 do
+      local x = rawget(v, i)
+      if x == nil then break end
+      if i > MAX_ARGS or (type(x) ~= "number" and type(x) ~= "table") then return json_string("<table>") end
+      parts[i] = json_scalar(x, (depth or 0) + 1)
+    end
+    return "[" .. table.concat(parts, ",") .. "]"
+  end
   if kind == "number" then return json_number(v) end
   if kind == "boolean" then return tostring(v) end
   if kind == "string" then return json_string(v) end
@@ -122,7 +132,7 @@ end
 local function scalars(t, n, name, what)
   raw_table(t, name, what)
   local parts = {}
-  for i = 1, n do parts[i] = json_scalar(rawget(t, i)) end
+  for i = 1, n do parts[i] = json_scalar(rawget(t, i), what == "args" and 0 or 2) end
   return "[" .. table.concat(parts, ",") .. "]"
 end
 
@@ -169,6 +179,20 @@ local function export_mods(mods, name)
   return "[" .. table.concat(parts, ",") .. "]"
 end
 
+local function json_uid(v, name, what)
+  if v == nil then return "null" end
+  if type(v) ~= "number" or v ~= math.floor(v) or v < 0 or v > 1e9 then altered(name, what) end
+  return json_number(v)
+end
+
+-- m:share(src, 'weight', ...) / src:clone('weight', ...): the source's uid and the fields
+local function export_share(share, name)
+  if share == nil then return "null" end
+  raw_table(share, name, "share")
+  return '{"uid":' .. json_uid(rawget(share, "uid"), name, "share") .. ',"fields":' ..
+    leading(raw_table(rawget(share, "fields"), name, "share"), 16, name, "share") .. "}"
+end
+
 local function export(m, state, depth, out)
   local t = type(m) == "table" and rawget(m, "__t7")
   local name = type(t) == "table" and rawget(t, "name")
@@ -193,7 +217,11 @@ local function export(m, state, depth, out)
     ',"mods":' .. export_mods(rawget(t, "mods"), name) .. ',"init":' .. export_init(rawget(t, "init"), name) ..
     ',"lines":' .. line_ends(rawget(t, "lines"), name, "lines") ..
     ',"add_lines":' .. line_ends(rawget(t, "add_lines"), name, "add_lines") ..
-    ',"bias_removed":' .. tostring(bias_removed and true or false) .. ',"children":['
+    ',"bias_removed":' .. tostring(bias_removed and true or false) ..
+    ',"uid":' .. json_uid(rawget(t, "uid"), name, "uid") .. ',"tie":' .. json_uid(rawget(t, "tie"), name, "tie") ..
+    ',"share":' .. export_share(rawget(t, "share"), name) ..
+    ',"inputs":' .. (rawget(t, "inputs") == nil and "[]" or leading(rawget(t, "inputs"), MAX_ARGS, name, "inputs")) ..
+    ',"children":['
   local children = rawget(m, "modules")
   if type(children) == "table" then
     local i = 1
@@ -207,12 +235,39 @@ local function export(m, state, depth, out)
   state.path[m] = nil
 end
 
-local function find_model(env, result, nGPU)
-  if type(env.createModel) == "function" then return env.createModel(nGPU), "createModel" end
+-- What a builder function is called with, by the name of its first parameter (Lua 5.1 cannot
+-- list a function's parameters: the name is read from the line that defines it): nGPU
+-- (imagenet-multiGPU.torch createModel(nGPU)), lib (convnet-benchmarks: the backend table
+-- {SpatialConvolution, SpatialMaxPooling, ReLU, layout, name}, cudnn's or, with --opt lib=nn,
+-- nn's), nClasses, else opt (fb.resnet.torch and wide-residual-networks createModel(opt)).
+local function builder_argument(f, env, pkgs, user_source, source, nGPU)
+  local info = debug.getinfo(f, "S")
+  local name
+  if info.source == user_source and info.linedefined > 0 then
+    local n = 0
+    for line in (source .. "\n"):gmatch("([^\n]*)\n") do
+      n = n + 1
+      if n == info.linedefined then name = line:match("function[%s%w_.:]*%(%s*([%a_][%w_]*)") break end
+    end
+  end
+  name = name or "opt"
+  if name:lower():find("gpu") then return nGPU end
+  if name:lower():find("class") then return env.nClasses end
+  if name == "lib" or name == "libs" or name == "backend" then
+    local nn, cudnn = pkgs.nn, pkgs.cudnn
+    if env.opt.lib == "nn" then return {nn.SpatialConvolutionMM, nn.SpatialMaxPooling, nn.ReLU, "BDHW", "nn"} end
+    return {cudnn.SpatialConvolution, cudnn.SpatialMaxPooling, cudnn.ReLU, "BDHW", "cudnn"}
+  end
+  return env.opt
+end
+
+local function find_model(env, result, call)
+  if type(env.createModel) == "function" then return (call(env.createModel)), "createModel" end
+  if type(result) == "function" then return (call(result)), "return" end
   if type(result) == "table" and rawget(result, "__t7") then return result, "return" end
   if type(result) == "table" and type(rawget(result, "model")) == "table" then return result.model, "return" end
   if type(env.model) == "table" then return env.model, "model" end
-  error("no model: the file neither defines createModel(nGPU) nor returns or sets a model", 0)
+  error("no model: the file neither defines createModel, returns a builder function or a model, nor sets model", 0)
 end
 
 -- --opt key=lua:EXPR sets opt.key to a Lua value (a table, a tensor) built in the sandbox
@@ -257,7 +312,7 @@ end
 
 -- job: "model" (trace the model the file builds) or "schedule" (call its paramsForEpoch); the
 -- result is JSON text. limits: seconds, depth, modules, printed (and the hints their errors give)
-return function(job, source, chunkname, torch7_chunk, fields, opt, nClasses, nGPU, limits, print_sink, epochs, read)
+return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, limits, print_sink, epochs, read)
   if source:byte(1) == 27 then error("precompiled Lua chunks are refused", 0) end
   local user_source = "@" .. chunkname
   local function record_line()
@@ -274,7 +329,7 @@ return function(job, source, chunkname, torch7_chunk, fields, opt, nClasses, nGP
     local line = record_line()[1]
     error(chunkname .. ":" .. (line or "?") .. ": " .. message, 0)
   end
-  local pkgs = torch7_chunk(fields, record_line, user_error)
+  local pkgs = chunks.torch7(fields, record_line, user_error, chunks)
   local trace = pkgs.trace
   pkgs.trace = nil  -- the record stays out of the user's reach
   local state = {expired = false, printed = 0, limits = limits}
@@ -289,7 +344,8 @@ return function(job, source, chunkname, torch7_chunk, fields, opt, nClasses, nGP
   local ok, out = pcall(function()
     evaluate_opt(env)
     if job == "schedule" then return run_schedule(env, chunk(), epochs) end
-    local model, how = find_model(env, chunk(), nGPU)
+    local function call(f) return f(builder_argument(f, env, pkgs, user_source, source, nGPU)) end
+    local model, how = find_model(env, chunk(), call)
     return export_model(model, how, trace.criteria, limits)
   end)
   debug.sethook()

@@ -110,10 +110,37 @@ def _run(request):
 
 
 def _to_trace(path, source_lines, result, printed):
-    trace = Trace(path, None, printed=list(printed))
-    trace.model = _unwrap(_to_node(result["model"], path, source_lines, trace))
-    trace.criteria = [_to_node(c, path, source_lines, None) for c in result["criteria"]]
+    trace, raw = Trace(path, None, printed=list(printed)), {}
+    trace.model = _unwrap(_to_node(result["model"], path, source_lines, trace, raw))
+    _link(trace.model, raw)
+    trace.criteria = [_to_node(c, path, source_lines, None, {}) for c in result["criteria"]]
     return trace
+
+
+def _link(root, raw):
+    """The Lua's ties (``nn.SpatialMaxUnpooling(pool)``) and shared parameters (``clone('weight',
+    ...)``, ``share``) as Node.tie / Node.id / Node.share; ids are named after the module type,
+    numbered in model order. A link to a module outside the model cannot be written down."""
+    nodes = list(root.walk())
+    by_uid = {raw[id(n)]["uid"]: n for n in nodes}
+    named = {}
+
+    def name(target, node, what):
+        if target not in by_uid:
+            raise LuaError(node.where, f"the tracer does not support {what} a module that is not part of the model")
+        source = by_uid[target]
+        if not source.id:
+            kind = source.name.split(".")[-1]
+            named[kind] = named.get(kind, 0) + 1
+            source.id = f"{kind}{named[kind]}"
+        return source
+    for node in nodes:
+        t = raw[id(node)]
+        if t["tie"] is not None:
+            node.tie = name(t["tie"], node, "an unpooling tied to")
+        if t["share"] is not None:
+            source = name(t["share"]["uid"], node, "sharing parameters with")
+            node.share = {"id": source.id, "fields": list(t["share"]["fields"])}
 
 
 def _unwrap(node):
@@ -122,7 +149,7 @@ def _unwrap(node):
     return node
 
 
-def _to_node(t, path, source_lines, trace):
+def _to_node(t, path, source_lines, trace, raw):
     built, added = t["lines"], t["add_lines"]
     outer = (added or built or [0])[-1]
     inner = built[0] if built else outer
@@ -135,9 +162,11 @@ def _to_node(t, path, source_lines, trace):
     node = Node(t["name"], args, mods, origin=Origin(path, line=outer, inner_line=inner),
                 lua=source_lines[outer - 1].strip() if 0 < outer <= len(source_lines) else "")
     node.init = {k: list(v) for k, v in t["init"].items()}
+    node.inputs = list(t["inputs"])
+    raw[id(node)] = t
     if trace is not None and node.name not in TRANSPARENT and node.name not in registry.REGISTRY:
         trace.unknown.append((node.name, node.where))
-    node.children = [_to_node(c, path, source_lines, trace) for c in t["children"]]
+    node.children = [_to_node(c, path, source_lines, trace, raw) for c in t["children"]]
     return node
 
 

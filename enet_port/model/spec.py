@@ -226,7 +226,9 @@ def dumps(spec):
 def node_entry(node, classes=None):
     """A Node as a spec entry (the inverse of the expander): Torch7 name and arguments,
     modifiers, id/tie/share, children and the Lua line; a Linear to ``classes`` outputs in a
-    classifier says ``$nClasses``."""
+    classifier says ``$nClasses``; an ``nn.gModule`` is a graph entry."""
+    if node.name == "nn.gModule":
+        return spec_graph.graph_entry(node, node_entry)
     args = list(node.args)
     if classes and node.name == "nn.Linear" and len(args) >= 2 and args[1] == classes:
         args[1] = "$nClasses"

@@ -34,6 +34,21 @@ def expand_graph(expander, item, json_path, depth=1):
                 lua=item.get("lua", ""), id=item.get("id", ""))
 
 
+def graph_entry(node, entry):
+    """An ``nn.gModule`` Node as a graph entry (the inverse of :func:`expand_graph`); ``entry``
+    writes one module entry. Nodes are named after their module type and position."""
+    names = [f"{c.name.split('.')[-1]}{i}" for i, c in enumerate(node.children)]
+    nodes = [{"name": names[i], **entry(c), "inputs": [names[p] for p in c.inputs]}
+             for i, c in enumerate(node.children)]
+    out = {"nn.gModule": {"inputs": [names[p] for p in node.args[0]], "outputs": [names[p] for p in node.args[1]],
+                          "nodes": nodes}}
+    if node.id:
+        out["id"] = node.id
+    if node.lua:
+        out["lua"] = node.lua
+    return out
+
+
 def _node_names(expander, items, json_path):
     names = {}
     for i, item in enumerate(items):
