@@ -18,8 +18,7 @@ BUDGET=${BUDGET:-450}  # seconds for the runs, after the JPEGs are made
 # a smoke test elsewhere: DEVICE=cpu BATCH=4 STEPS=1 DONKEYS=2 BUDGET=120 bash scripts/gpu_bench.sh
 DEVICE=${DEVICE:-cuda} BATCH=${BATCH:-256} STEPS=${STEPS:-20} DONKEYS=${DONKEYS:-16}
 mkdir -p "$OUT"
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+WORK=${WORK:-$(mktemp -d)}
 
 python - "$WORK/jpegs" <<'EOF' || { echo "could not make the JPEGs (is enet_port importable here?)"; exit 1; }
 import sys
