@@ -98,8 +98,9 @@ Opt = dataclasses.make_dataclass(
 Opt.__doc__ = "The resolved options of one command (frozen); fields are the option keys."
 
 # no -data: the built-in sample dataset, with a run short enough for two CPU cores. The LR is
-# the exp-v7 recipe's 0.1 at batch 128 scaled to batch 32; giving -LR makes epoch 1 train.
-SAMPLE_DEFAULTS = {"nEpochs": 4, "epochSize": 10, "batchSize": 32, "nClasses": 10, "LR": 0.025}
+# the exp-v7 recipe's 0.1 at batch 128 scaled to batch 32; giving -LR makes epoch 1 train. 20
+# batches an epoch give batch normalisation's running statistics time to follow the weights.
+SAMPLE_DEFAULTS = {"nEpochs": 4, "epochSize": 20, "batchSize": 32, "nClasses": 10, "LR": 0.025}
 
 
 def click_options(command_name):
