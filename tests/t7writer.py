@@ -194,26 +194,45 @@ def _graph(root):
     return Object("graph.Graph", {"nodes": nodes, "edges": edges})
 
 
-def gmodule_object(modules, reads, inputs, outputs, train=False, mangle=None):
+def _split(node, n):
+    """nngraph Node:split(n): a node with nSplitOutputs reading ``node``, n with selectindex i."""
+    split = _graph_node(_data(nSplitOutputs=n))
+    _add(split, node)
+    selects = [_graph_node(_data(selectindex=i, input=[])) for i in range(1, n + 1)]
+    for select in selects:
+        _add(select, split)
+    return selects
+
+
+def gmodule_object(modules, reads, inputs, outputs, train=False, mangle=None, legacy=False):
     """``nn.gModule(inputs, outputs)`` of the nodes ``nn.X(...)(parents)``: ``modules[i]`` reads
-    the nodes at positions ``reads[i]`` (in call order; [] for a graph input). ``mangle(nodes)``
-    may break the backward-graph nodes before the forward graph is derived (bad files)."""
+    the nodes at positions ``reads[i]`` (in call order; [] for a graph input; ``(p, i, n)`` is
+    output i of ``node_p:split(n)``). ``mangle(nodes)`` may break the backward-graph nodes before
+    the forward graph is derived (bad files). ``legacy``: the gModule of nngraph before split()
+    (inputs listed in innode.data.mapindex, no nInputs, no modules list)."""
     nodes = [_graph_node(_data(module=m)) for m in modules]
+    splits = {}
     for node, parents in zip(nodes, reads):
         for p in parents:
-            _add(node, nodes[p])
+            if isinstance(p, tuple):
+                if p[0] not in splits:
+                    splits[p[0]] = _split(nodes[p[0]], p[2])
+                _add(node, splits[p[0]][p[1] - 1])
+            else:
+                _add(node, nodes[p])
     outnode = _graph_node(_data(input=[]))
     for p in outputs:
         _add(outnode, nodes[p])
     innode = _graph_node(_data(input=[]))
-    if len(inputs) == 1:
+    if legacy:
+        innode = _graph_node(_data(data={}, gradOutput={}))
+        for p in inputs:
+            _add(nodes[p], innode)
+            innode.fields["data"]["mapindex"].append(nodes[p].fields["data"])
+    elif len(inputs) == 1:
         _add(nodes[inputs[0]], innode)
     else:  # innode:split(n): one node with nSplitOutputs, n with selectindex i
-        split = _graph_node(_data(nSplitOutputs=len(inputs)))
-        _add(split, innode)
-        for i, p in enumerate(inputs, 1):
-            select = _graph_node(_data(selectindex=i, input=[]))
-            _add(select, split)
+        for select, p in zip(_split(innode, len(inputs)), inputs):
             _add(nodes[p], select)
     if mangle:
         mangle(nodes)
@@ -228,7 +247,9 @@ def gmodule_object(modules, reads, inputs, outputs, train=False, mangle=None):
         node.fields["id"] = number
         node.fields["data"]["forwardNodeId"] = number
     fg = _graph(fg_root)
-    return Object("nn.gModule", {
-        "innode": fg_root, "outnode": outnode, "fg": fg, "bg": bg, "nInputs": len(inputs), "verbose": False,
-        "forwardnodes": forwardnodes, "backwardnodes": _topsort(outnode), "train": train,
-        "modules": [n.fields["data"]["module"] for n in forwardnodes if "module" in n.fields["data"]]})
+    fields = {"innode": fg_root, "outnode": outnode, "fg": fg, "bg": bg, "verbose": False,
+              "forwardnodes": forwardnodes, "backwardnodes": _topsort(outnode), "train": train}
+    if not legacy:
+        fields["nInputs"] = len(inputs)
+        fields["modules"] = [n.fields["data"]["module"] for n in forwardnodes if "module" in n.fields["data"]]
+    return Object("nn.gModule", fields)

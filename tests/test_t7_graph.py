@@ -69,21 +69,42 @@ def two_input_join(rng, mangle=None):
     return model, lambda x: torch.cat([fb(x), fg(fa(x))], dim=1)
 
 
+def split_join(rng):
+    """x; t = ConcatTable{convA, convB}(x); a, b = t:split(2); JoinTable(1, 3)({b, a}): a split
+    inside the graph (imported as nn.SelectTable nodes)."""
+    (ca, fa), (cb, fb) = conv(rng, 3, 2), conv(rng, 3, 5)
+    modules = [module("nn.Identity"), module("nn.ConcatTable", modules=[ca, cb]),
+               module("nn.JoinTable", dimension=1, nInputDims=3)]
+    graph = gmodule_object(modules, [[], [0], [(1, 2, 2), (1, 1, 2)]], inputs=[0], outputs=[2])
+    return graph, lambda x: torch.cat([fb(x), fa(x)], dim=1)
+
+
+def legacy_two_inputs(rng):
+    """A gModule of nngraph before split(): the inputs' order is innode.data.mapindex's.
+    Sequential{ConcatTable{Identity, convA}, gModule({n1, n0}, {CSubTable({conv(n1), n0})})}."""
+    (ca, fa), (cg, fg) = conv(rng, 4, 4), conv(rng, 4, 4)
+    modules = [module("nn.Identity"), module("nn.Identity"), cg, module("nn.CSubTable")]
+    graph = gmodule_object(modules, [[], [], [1], [2, 0]], inputs=[1, 0], outputs=[3], legacy=True)
+    model = module("nn.Sequential", modules=[module("nn.ConcatTable", modules=[module("nn.Identity"), ca]), graph])
+    return model, lambda x: fg(x) - fa(x)
+
+
 def write(tmp_path, obj, name="graph.t7"):
     path = tmp_path / name
     path.write_bytes(dumps(obj))
     return path
 
 
-@pytest.mark.parametrize("make,shape", [(residual_block, (1, 4, 9, 7)), (two_input_join, (2, 3, 8, 6))],
-                         ids=["residual", "two_input_join"])
+@pytest.mark.parametrize("make,shape", [(residual_block, (1, 4, 9, 7)), (two_input_join, (2, 3, 8, 6)),
+                                        (split_join, (1, 3, 5, 5)), (legacy_two_inputs, (1, 4, 5, 5))],
+                         ids=["residual", "two_input_join", "split_join", "legacy_two_inputs"])
 def test_graph_forward_equals_the_network_written_in_pytorch(tmp_path, make, shape):
     rng = np.random.default_rng(0)
     obj, reference = make(rng)
     imported = import_t7(write(tmp_path, obj), input_shape=shape[1:])
     x = torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
     with torch.no_grad():
-        torch.testing.assert_close(imported.model(x), reference(x), rtol=1e-6, atol=1e-5)
+        torch.testing.assert_close(imported.model(x), reference(x), rtol=0, atol=0)
     assert not imported.model.training
 
 
