@@ -136,18 +136,30 @@ def test_import_t7_graph_spec_then_summary(tmp_path):
     assert "nn.gModule" in summary.stdout or "CAddTable" in summary.stdout
 
 
-def _drop_reader_target(nodes):
-    """The join's conv reads a node that is not in the graph (its data table belongs to no node)."""
-    mapindex = nodes[2].fields["data"]["mapindex"]
-    mapindex.pairs[0] = (1, {"module": module("nn.Identity"), "mapindex": [], "annotations": {}})
+def _read_missing_node():
+    """The graph's conv reads a node that is not in the graph (its data table belongs to no node)."""
+    def mangle(nodes):
+        nodes[2].fields["data"]["mapindex"].pairs[0] = (1, {"module": module("nn.Identity"), "mapindex": []})
+    return two_input_join(np.random.default_rng(0), mangle=mangle)[0]
 
 
-def test_graph_node_reading_a_missing_node_is_one_line_exit_2(tmp_path):
-    obj, _ = two_input_join(np.random.default_rng(0), mangle=_drop_reader_target)
-    path, out = write(tmp_path, obj, "bad.t7"), tmp_path / "out"
+def _module_not_listed():
+    """The graph's conv node holds a module that is not among the gModule's modules."""
+    obj = two_input_join(np.random.default_rng(0))[0]
+    listed = obj.fields["modules"][1].fields["modules"]
+    listed[[m.kind for m in listed].index("nn.SpatialConvolution")] = module("nn.Identity")
+    return obj
+
+
+@pytest.mark.parametrize("make,pattern", [
+    (_read_missing_node, r"forwardnodes\[\d+\]: reads a node that is not earlier in the graph"),
+    (_module_not_listed, r"forwardnodes\[\d+\]: its module is not one of the gModule's modules"),
+], ids=["reads_missing_node", "module_not_listed"])
+def test_bad_graph_is_one_line_exit_2(tmp_path, make, pattern):
+    path, out = write(tmp_path, make(), "bad.t7"), tmp_path / "out"
     result = CliRunner().invoke(main, ["import-t7", str(path), "-o", str(out / "spec.json")])
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"enet-port: {path}: modules[2].forwardnodes["), lines
-    assert re.search(r"reads a node that is not earlier in the graph", lines[0]), lines[0]
+    assert re.search(pattern, lines[0]), lines[0]
     assert not out.exists()

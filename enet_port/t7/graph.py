@@ -42,6 +42,8 @@ class _Graph:
         self.values = {}  # id(data table) -> (kind, value) of what that node outputs
         self.children = []
         self.inputs = {}  # graph input index -> child position
+        listed = f.get("modules")  # nngraph since gModule became a Container: its nodes' modules
+        self.listed = {id(m) for m in listed} if isinstance(listed, list) else None
         innode = table(f.get("innode")).get("data")
         self.innode = id(innode) if innode is not None else None
         self.input_order = {id(d): i for i, d in enumerate(ordered(table(innode).get("mapindex")))}
@@ -84,6 +86,8 @@ class _Graph:
             self.values[id(raw)] = self.one(reads, place)
 
     def module_node(self, raw, module, reads, place):
+        if self.listed is not None and id(module) not in self.listed:
+            raise self.error(place, "its module is not one of the gModule's modules (a damaged graph)")
         node = self.converter.node(module, f"{place}.data.module")
         position = len(self.children)
         if reads and reads[0][0] in (WHOLE_INPUT, GRAPH_INPUT):
