@@ -133,7 +133,9 @@ def test_import_t7_graph_spec_then_summary(tmp_path):
     summary = subprocess.run([sys.executable, "-m", "enet_port", "summary", str(tmp_path / "spec.json")],
                              cwd=ROOT, capture_output=True, text=True)
     assert summary.returncode == 0, summary.stderr
-    assert "nn.gModule" in summary.stdout or "CAddTable" in summary.stdout
+    params = 2 * (4 * 4 * 3 * 3 + 4) + 2 * 4  # two 4->4 3x3 convolutions with bias, an affine BN
+    assert re.search(rf"features\[0\]\s+nn\.gModule\(\{{0\}}, \{{6\}}\)\s+4x9x7\s+{params}\s", summary.stdout), \
+        summary.stdout
 
 
 def _read_missing_node():
