@@ -89,6 +89,14 @@ def legacy_two_inputs(rng):
     return model, lambda x: fg(x) - fa(x)
 
 
+def graph_in_graph(rng):
+    """A residual gModule as a node of another graph: x; r = block(x); JoinTable(1, 3)({r, x})."""
+    block, fblock = residual_block(rng)
+    modules = [module("nn.Identity"), block, module("nn.JoinTable", dimension=1, nInputDims=3)]
+    graph = gmodule_object(modules, [[], [0], [1, 0]], inputs=[0], outputs=[2])
+    return graph, lambda x: torch.cat([fblock(x), x], dim=1)
+
+
 def write(tmp_path, obj, name="graph.t7"):
     path = tmp_path / name
     path.write_bytes(dumps(obj))
@@ -96,8 +104,9 @@ def write(tmp_path, obj, name="graph.t7"):
 
 
 @pytest.mark.parametrize("make,shape", [(residual_block, (1, 4, 9, 7)), (two_input_join, (2, 3, 8, 6)),
-                                        (split_join, (1, 3, 5, 5)), (legacy_two_inputs, (1, 4, 5, 5))],
-                         ids=["residual", "two_input_join", "split_join", "legacy_two_inputs"])
+                                        (split_join, (1, 3, 5, 5)), (legacy_two_inputs, (1, 4, 5, 5)),
+                                        (graph_in_graph, (1, 4, 6, 5))],
+                         ids=["residual", "two_input_join", "split_join", "legacy_two_inputs", "graph_in_graph"])
 def test_graph_forward_equals_the_network_written_in_pytorch(tmp_path, make, shape):
     rng = np.random.default_rng(0)
     obj, reference = make(rng)
