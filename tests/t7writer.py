@@ -39,6 +39,21 @@ class Object:
         self.kind, self.fields, self.version = kind, fields, version
 
 
+class Table:
+    """A Lua table whose keys need not be Python-hashable (nngraph keys tables by tables and
+    nodes): its (key, value) pairs in writing order."""
+
+    def __init__(self, pairs=()):
+        self.pairs = list(pairs)
+
+    def items(self):
+        return self.pairs
+
+    def append(self, value):  # Lua table.insert(t, value); t[value] = #t (nngraph's two-way lists)
+        self.pairs.append((sum(isinstance(k, int) for k, _ in self.pairs) + 1, value))
+        self.pairs.append((value, self.pairs[-1][0]))
+
+
 class Writer:
     def __init__(self):
         self.out, self.refs = bytearray(), {}
@@ -68,7 +83,7 @@ class Writer:
         if isinstance(v, (str, bytes)):
             self.int(2)
             return self.string(v)
-        tag = 3 if isinstance(v, (dict, list)) else 4
+        tag = 3 if isinstance(v, (dict, list, Table)) else 4
         self.int(tag)
         if id(v) in self.refs:
             return self.int(self.refs[id(v)])
@@ -133,3 +148,108 @@ def module_object(module, kind="torch.FloatTensor", train=False, objects=None):
     if mtype.container:
         fields["modules"] = [module_object(child, kind, train, objects) for child in module]
     return obj
+
+
+# nngraph ----------------------------------------------------------------------------------------
+# nngraph's gModule (gmodule.lua __init) as torch.save writes it. A graph.Node (torch/graph) has
+# data, children (a two-way list: children[i] = node, children[node] = i), id, visited, marked; an
+# nngraph.Node's data has module (or nngraph's own keys), mapindex (the data tables it reads, the
+# same two-way list), reverseMap (the nodes that read it) and annotations.
+def _graph_node(data):
+    return Object("nngraph.Node", {"data": data, "children": Table(), "id": 0, "visited": False, "marked": False})
+
+
+def _data(**fields):
+    return {**fields, "mapindex": Table(), "reverseMap": Table(), "annotations": {"_debugLabel": "[test.lua]:1_"}}
+
+
+def _add(node, parent):
+    """nngraph Node:add(parent, true): node reads parent (in the backward graph, parent is its child)."""
+    node.fields["children"].append(parent)
+    node.fields["data"]["mapindex"].append(parent.fields["data"])
+    parent.fields["data"]["reverseMap"].pairs.append((node, True))
+
+
+def _topsort(root):
+    """torch/graph Graph:topsort: nodes after a depth-first walk, reversed post-order."""
+    order, seen = [], set()
+
+    def visit(node):
+        seen.add(id(node))
+        for child in [v for k, v in node.fields["children"].pairs if isinstance(k, int)]:
+            if id(child) not in seen:
+                visit(child)
+        order.append(node)
+    visit(root)
+    return order[::-1]
+
+
+def _graph(root):
+    """Graph object of the nodes reachable from root, and its edges (Graph:add(Edge(from, to)))."""
+    nodes, edges = Table(), []
+    for node in _topsort(root):
+        nodes.append(node)
+        for child in [v for k, v in node.fields["children"].pairs if isinstance(k, int)]:
+            edges.append(Object("graph.Edge", {"from": node, "to": child}))
+    return Object("graph.Graph", {"nodes": nodes, "edges": edges})
+
+
+def _split(node, n):
+    """nngraph Node:split(n): a node with nSplitOutputs reading ``node``, n with selectindex i."""
+    split = _graph_node(_data(nSplitOutputs=n))
+    _add(split, node)
+    selects = [_graph_node(_data(selectindex=i, input=[])) for i in range(1, n + 1)]
+    for select in selects:
+        _add(select, split)
+    return selects
+
+
+def gmodule_object(modules, reads, inputs, outputs, train=False, mangle=None, legacy=False):
+    """``nn.gModule(inputs, outputs)`` of the nodes ``nn.X(...)(parents)``: ``modules[i]`` reads
+    the nodes at positions ``reads[i]`` (in call order; [] for a graph input; ``(p, i, n)`` is
+    output i of ``node_p:split(n)``). ``mangle(nodes)`` may break the backward-graph nodes before
+    the forward graph is derived (bad files). ``legacy``: the gModule of nngraph before split()
+    (inputs listed in innode.data.mapindex, no nInputs, no modules list)."""
+    nodes = [_graph_node(_data(module=m)) for m in modules]
+    splits = {}
+    for node, parents in zip(nodes, reads):
+        for p in parents:
+            if isinstance(p, tuple):
+                if p[0] not in splits:
+                    splits[p[0]] = _split(nodes[p[0]], p[2])
+                _add(node, splits[p[0]][p[1] - 1])
+            else:
+                _add(node, nodes[p])
+    outnode = _graph_node(_data(input=[]))
+    for p in outputs:
+        _add(outnode, nodes[p])
+    innode = _graph_node(_data(input=[]))
+    if legacy:
+        innode = _graph_node(_data(data={}, gradOutput={}))
+        for p in inputs:
+            _add(nodes[p], innode)
+            innode.fields["data"]["mapindex"].append(nodes[p].fields["data"])
+    elif len(inputs) == 1:
+        _add(nodes[inputs[0]], innode)
+    else:  # innode:split(n): one node with nSplitOutputs, n with selectindex i
+        for select, p in zip(_split(innode, len(inputs)), inputs):
+            _add(nodes[p], select)
+    if mangle:
+        mangle(nodes)
+    bg = _graph(outnode)
+    forward = {id(n): _graph_node(n.fields["data"]) for n in _topsort(outnode)}  # Graph:reverse()
+    for node in _topsort(outnode):
+        for child in [v for k, v in node.fields["children"].pairs if isinstance(k, int)]:
+            forward[id(child)].fields["children"].append(forward[id(node)])
+    fg_root = forward[id(innode)]
+    forwardnodes = _topsort(fg_root)
+    for number, node in enumerate(forwardnodes, 1):
+        node.fields["id"] = number
+        node.fields["data"]["forwardNodeId"] = number
+    fg = _graph(fg_root)
+    fields = {"innode": fg_root, "outnode": outnode, "fg": fg, "bg": bg, "verbose": False,
+              "forwardnodes": forwardnodes, "backwardnodes": _topsort(outnode), "train": train}
+    if not legacy:
+        fields["nInputs"] = len(inputs)
+        fields["modules"] = [n.fields["data"]["module"] for n in forwardnodes if "module" in n.fields["data"]]
+    return Object("nn.gModule", fields)

@@ -6,7 +6,8 @@ record in the module table (:func:`enet_port.model.registry.args_from_fields`); 
 kept beside the tree by node. ``nn.DataParallelTable`` is unwrapped (its ``modules[1]`` is the
 model); cudnn's descriptors, buffers and stored outputs are not read. A module that another one
 refers to (``nn.SpatialMaxUnpooling``'s ``pooling``: the same object in the file) gets an id, and
-the referring node a ``tie`` to it. Errors name the file and the module's place,
+the referring node a ``tie`` to it. An nngraph ``nn.gModule`` becomes the graph Node form
+(:mod:`.graph`). Errors name the file and the module's place,
 ``file: modules[27].modules[1]: ...``.
 """
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import torchfile
 
 from ..model import registry
 from ..model.tree import Node, Origin
+from .graph import graph_node
 from .reader import T7Error
 
 UNWRAPPED = ("nn.DataParallelTable",)
@@ -70,6 +72,10 @@ class _Converter:
         if self.result.tree is None and not self.seen:  # the model itself, wrappers unwrapped
             self.result.train = f.get("train") is not False
             self.result.stored_input = _shape(f.get("gradInput"))
+        if name == "nn.gModule":  # its modules are read from its graph, not its modules list
+            node = graph_node(self, f, place)
+            self.seen[id(obj)] = node
+            return node
         node = self.make(name, f, obj, place)
         self.seen[id(obj)] = node
         if f.get("iSize") is not None:
