@@ -12,7 +12,7 @@ from enet_port.cli import main
 from enet_port.errors import LuaError
 from enet_port.lua.tracer import torch7_table, trace_lua
 from enet_port.model.build import build
-from conftest import ROOT
+from conftest import ROOT, copy_torchvision_weights
 
 LUA = ROOT / "tests" / "lua" / "real_style"
 # torchvision.models: the parameter counts its documentation lists
@@ -71,17 +71,8 @@ def test_imported_resnet_agrees_with_torchvision_on_its_weights(tmp_path, depth)
     assert code == 0, output
     torch.manual_seed(0)
     ours, theirs = build(out).eval(), getattr(torchvision.models, f"resnet{depth}")().eval()
-    kinds = (torch.nn.Conv2d, torch.nn.BatchNorm2d, torch.nn.Linear)
-    pairs = list(zip(*([m for m in model.modules() if isinstance(m, kinds)] for model in (ours, theirs))))
+    copy_torchvision_weights(ours, theirs)
     with torch.no_grad():
-        for mine, tv in pairs:
-            if isinstance(tv, torch.nn.BatchNorm2d):  # statistics that are not the identity
-                tv.running_mean.normal_(0, 0.1)
-                tv.running_var.uniform_(0.5, 1.5)
-                tv.weight.uniform_(0.5, 1.5)
-                tv.bias.normal_(0, 0.1)
-            for key, value in tv.state_dict().items():
-                getattr(mine, key).copy_(value)
         x = torch.randn(1, 3, 224, 224)
         assert torch.allclose(ours(x), theirs(x), atol=1e-4, rtol=1e-4)
 
