@@ -1,7 +1,9 @@
 """More published Torch7 model-file styles (tests/lua/real_style, files written for these
-tests): imagenet-multiGPU.torch's two-tower AlexNet (createModel(nGPU), :clone, Concat) and a
-convnet-benchmarks GoogLeNet (return function(lib), DepthConcat). Expected parameter counts are
-worked out from the layer sizes (weights + biases), not read from our output."""
+tests): imagenet-multiGPU.torch's two-tower AlexNet (createModel(nGPU), :clone, Concat), a
+convnet-benchmarks GoogLeNet (return function(lib), DepthConcat), SqueezeNet (fire modules) and
+wide-residual-networks' WRN-d-k (return createModel, createModel(opt)). Expected parameter
+counts are torchvision's documented ones or worked out from the layer sizes (weights + biases,
+BN weight + bias), never read from our output."""
 import json
 
 import pytest
@@ -34,10 +36,24 @@ GOOGLENET = conv(3, 64, 7) + conv(64, 64, 1) + conv(64, 192, 3) + sum(inception(
     + (1024 + 1) * 1000
 
 
-def params(path, **kwargs):
-    rows, problem = torch7_table(trace_lua(path, **kwargs), (3, 224, 224))
+TORCHVISION_SQUEEZENET = {1.0: 1_248_424, 1.1: 1_235_496}
+
+
+def wide_resnet(depth, k, classes=10):
+    """WRN-depth-k: a bias-free 3x3 stem, three groups of (depth - 4) / 6 pre-activation blocks,
+    a 1x1 shortcut where the width changes, final BN and a Linear."""
+    n, widths = (depth - 4) // 6, [16, 16 * k, 32 * k, 64 * k]
+    total = 3 * 16 * 9
+    for n_in, n_out in zip(widths, widths[1:]):
+        total += 2 * n_in + n_in * n_out * 9 + 2 * n_out + n_out * n_out * 9 + n_in * n_out
+        total += (n - 1) * 2 * (2 * n_out + n_out * n_out * 9)
+    return total + 2 * widths[3] + (widths[3] + 1) * classes
+
+
+def params(path, shape=(3, 224, 224), classes=1000, **kwargs):
+    rows, problem = torch7_table(trace_lua(path, **kwargs), shape)
     assert problem is None
-    assert rows[-1]["output_shape"] == (1000,)
+    assert rows[-1]["output_shape"] == (classes,)
     return sum(r["params"] for r in rows)
 
 
@@ -50,11 +66,22 @@ def test_googlenet_with_depth_concat_counts_the_inception_table():
     assert params(LUA / "googlenet_depth.lua") == GOOGLENET
 
 
-def import_diff_build(tmp_path, name):
+@pytest.mark.parametrize("version", sorted(TORCHVISION_SQUEEZENET))
+def test_squeezenet_has_torchvision_parameter_counts(version):
+    assert params(LUA / "squeezenet.lua", opt={"version": version}) == TORCHVISION_SQUEEZENET[version]
+
+
+def test_wide_resnet_28_10_counts_its_blocks():
+    assert wide_resnet(28, 10) == 36_479_194  # the WRN paper's 36.5M
+    assert params(LUA / "wide_resnet.lua", (3, 32, 32), 10, opt={"depth": 28, "widen_factor": 10}) \
+        == wide_resnet(28, 10)
+
+
+def import_diff_build(tmp_path, name, *opts, shape="3x224x224"):
     out = tmp_path / "m.json"
-    code, output = run("import-lua", LUA / name, "--input", "3x224x224", "-o", out)
+    code, output = run("import-lua", LUA / name, *opts, "--input", shape, "-o", out)
     assert code == 0, output
-    code, output = run("diff", out, LUA / name)
+    code, output = run("diff", out, LUA / name, *opts)
     assert code == 0 and output.startswith("identical"), output
     return json.loads(out.read_text()), build(out).eval()
 
@@ -78,6 +105,22 @@ def test_googlenet_imports_diffs_identical_and_runs(tmp_path):
     with torch.no_grad():
         y = model(torch.randn(1, 3, 224, 224))
     assert y.shape == (1, 1000) and torch.allclose(y.exp().sum(), torch.tensor(1.0))
+
+
+def test_squeezenet_imports_diffs_identical_and_runs(tmp_path):
+    spec, model = import_diff_build(tmp_path, "squeezenet.lua", "--opt", "version=1.1")
+    assert sum(p.numel() for p in model.parameters()) == TORCHVISION_SQUEEZENET[1.1]
+    with torch.no_grad():
+        assert model(torch.randn(1, 3, 224, 224)).shape == (1, 1000)
+
+
+def test_wide_resnet_imports_diffs_identical_and_runs(tmp_path):
+    opts = ("--opt", "depth=16", "--opt", "widen_factor=2", "--opt", "dropout=0.3")
+    spec, model = import_diff_build(tmp_path, "wide_resnet.lua", *opts, shape="3x32x32")
+    assert sum(p.numel() for p in model.parameters()) == wide_resnet(16, 2)
+    assert json.dumps(spec).count("\"nn.Dropout\": [0.3]") == 6  # one per block: opt.dropout reached it
+    with torch.no_grad():
+        assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
 
 
 @pytest.mark.parametrize("first_line,body,expected", [
