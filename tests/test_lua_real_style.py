@@ -36,6 +36,8 @@ GOOGLENET = conv(3, 64, 7) + conv(64, 64, 1) + conv(64, 192, 3) + sum(inception(
     + (1024 + 1) * 1000
 
 
+OVERFEAT = conv(3, 96, 11) + conv(96, 256, 5) + conv(256, 512, 3) + conv(512, 1024, 3) + conv(1024, 1024, 3) \
+    + (1024 * 5 * 5 + 1) * 3072 + (3072 + 1) * 4096 + (4096 + 1) * 1000
 TORCHVISION_SQUEEZENET = {1.0: 1_248_424, 1.1: 1_235_496}
 
 
@@ -64,6 +66,15 @@ def test_two_tower_alexnet_counts_krizhevskys_layout():
 
 def test_googlenet_with_depth_concat_counts_the_inception_table():
     assert params(LUA / "googlenet_depth.lua") == GOOGLENET
+
+
+def test_overfeat_counts_its_layers_at_its_221_crop(tmp_path):
+    assert params(LUA / "overfeat.lua", (3, 221, 221)) == OVERFEAT
+    out = tmp_path / "o.json"
+    code, output = run("import-lua", LUA / "overfeat.lua", "--input", "3x221x221", "-o", out)
+    assert code == 0, output
+    code, output = run("diff", out, LUA / "overfeat.lua")
+    assert code == 0 and output.startswith("identical"), output
 
 
 @pytest.mark.parametrize("version", sorted(TORCHVISION_SQUEEZENET))
