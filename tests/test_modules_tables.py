@@ -90,3 +90,23 @@ def test_squeeze_and_transpose():
     assert y.shape == (2, 4, 3)
     with pytest.raises(ShapeError, match="batch"):
         infer(Node("nn.Transpose", [[1, 2]]), (3, 4))
+
+
+def test_depth_concat_centres_smaller_outputs_in_zeros():
+    """DepthConcat.lua: sizes add along dim 2, other dims take the largest; a smaller output
+    starts at floor((largest - size) / 2) + 1 (Lua, 1-based) in a zero-filled output."""
+    x = torch.arange(1.0, 26.0).reshape(1, 1, 5, 5)
+    kids = [Node("nn.Identity", []),  # 1x5x5
+            Node("nn.SpatialMaxPooling", [3, 3, 1, 1]),  # 1x3x3: start 2 in both -> rows/cols 1..3 (0-based)
+            Node("nn.SpatialMaxPooling", [2, 2, 1, 1])]  # 1x4x4: start floor(1/2)+1 = 1 -> rows/cols 0..3
+    y = run("nn.DepthConcat", [2], x, children=kids)[0]
+    assert y.shape == (1, 3, 5, 5)
+    assert y[0, 0].tolist() == x[0, 0].tolist()
+    # 3x3 max pooling of 1..25 (row-major): the window's bottom-right, 13 14 15 / 18 19 20 / 23 24 25
+    assert y[0, 1].tolist() == [[0, 0, 0, 0, 0], [0, 13, 14, 15, 0], [0, 18, 19, 20, 0],
+                                [0, 23, 24, 25, 0], [0, 0, 0, 0, 0]]
+    # 2x2 pooling gives 7..10, 12..15, 17..20, 22..25; the odd extra zero goes last
+    assert y[0, 2].tolist() == [[7, 8, 9, 10, 0], [12, 13, 14, 15, 0], [17, 18, 19, 20, 0],
+                                [22, 23, 24, 25, 0], [0, 0, 0, 0, 0]]
+    with pytest.raises(ShapeError, match="cannot join"):
+        infer(Node("nn.DepthConcat", [2], children=[Node("nn.Identity", []), Node("nn.View", [-1])]), (1, 5, 5))

@@ -2,7 +2,7 @@
 
 Ports the forward semantics of torch/nn ``CMulTable.lua``, ``CSubTable.lua``, ``CMaxTable.lua``,
 ``ParallelTable.lua``, ``Parallel.lua``, ``SelectTable.lua``, ``NarrowTable.lua``,
-``FlattenTable.lua``, ``Reshape.lua``, ``Narrow.lua``, ``Sum.lua`` (and ``Mean.lua``),
+``FlattenTable.lua``, ``DepthConcat.lua``, ``Reshape.lua``, ``Narrow.lua``, ``Sum.lua`` (and ``Mean.lua``),
 ``Squeeze.lua`` and ``Transpose.lua``. Dimensions are Lua's: 1-based, counted on the tensor the
 module receives (batch included) unless ``nInputDims`` says the input is batched; every class
 takes the Lua numbers and converts them itself.
@@ -78,6 +78,30 @@ class NarrowTable(nn.Module):
 
     def forward(self, xs):
         return list(xs[self.offset - 1:self.offset - 1 + self.length])
+
+
+class DepthConcat(nn.ModuleList):
+    """``nn.DepthConcat(dim)``: Concat whose branch outputs may differ in the other dimensions;
+    each sits in a zero-filled output of the largest sizes, starting at Lua's
+    ``floor((largest - size) / 2) + 1`` (so an odd difference puts the extra zero after it)."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        outs = [branch(x) for branch in self]
+        join = self.dim - 1
+        largest = [max(o.shape[d] for o in outs) for d in range(outs[0].dim())]
+        return torch.cat([_centre(o, largest, join) for o in outs], join)
+
+
+def _centre(x, largest, join):
+    pads = []  # F.pad's order: last dimension first, (before, after) each
+    for d in reversed(range(x.dim())):
+        extra = 0 if d == join else largest[d] - x.shape[d]
+        pads += [extra // 2, extra - extra // 2]
+    return torch.nn.functional.pad(x, pads)
 
 
 def flatten_table(value):

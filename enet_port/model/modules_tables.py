@@ -1,11 +1,11 @@
 """Records of Torch7's table modules: CMulTable, CSubTable, CMaxTable, ParallelTable, Parallel,
-SelectTable, NarrowTable, FlattenTable.
+SelectTable, NarrowTable, FlattenTable, DepthConcat.
 
 Signatures from torch/nn's ``X.lua`` files. Shapes are per sample; a table is a list of shapes.
 """
 from . import layers_tables
 from .modules import _cadd_shape, no_macs, no_tensors
-from .registry import Param, register
+from .registry import Param, at_least, register
 from .shapes import ShapeError, format_shape, sample_dim
 
 _NO_PARAMS = dict(tensors=no_tensors, macs=no_macs)
@@ -91,3 +91,18 @@ def _flat_shapes(shapes):
 
 register("nn.FlattenTable", [], build=lambda a, n: layers_tables.FlattenTable(),
          shape=lambda a, n, s, ic: _flat_shapes(_table(n, s)), **_NO_PARAMS)
+
+
+def _depth_concat_shape(a, node, shape, infer_child):
+    """Sizes add up along ``dimension``; every other size is the largest among the branches."""
+    outs = [infer_child(child, shape) for child in node.children]
+    join = sample_dim(a["dimension"], node)
+    if not outs or any(isinstance(o, list) or len(o) != len(outs[0]) or len(o) <= join for o in outs):
+        raise ShapeError(f"{node.name}({a['dimension']}) cannot join {format_shape(outs)}")
+    return tuple(sum(o[d] for o in outs) if d == join else max(o[d] for o in outs)
+                 for d in range(len(outs[0])))
+
+
+register("nn.DepthConcat", [Param("dimension", "int")],
+         build=lambda a, n: layers_tables.DepthConcat(a["dimension"]),
+         shape=_depth_concat_shape, check=lambda a, n: at_least(a, n, 1, "dimension"), **_CONTAINER)
