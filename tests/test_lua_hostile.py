@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -87,15 +88,33 @@ def test_the_child_limits_its_address_space_and_cpu():
     assert proc.returncode == -signal.SIGXCPU and time.monotonic() - start < 20  # 2 s of CPU after imports
 
 
+def _wait_for_grandchild(pid, seconds=30):
+    """Until a process two generations below ``pid`` runs (read from /proc: no psutil needed),
+    so that the interrupt reaches a trace in progress rather than a forkserver still starting."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        parents = {}
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+                parents[int(status.parent.name)] = int(fields["PPid"])
+            except (OSError, KeyError, ValueError):
+                continue
+        if any(parents.get(parents.get(p)) == pid for p in parents):
+            time.sleep(0.5)
+            return
+        time.sleep(0.2)
+
+
 def test_ctrl_c_stops_a_trace(tmp_path):
     path = tmp_path / "spin.lua"
     path.write_text('local s = string.rep("a", 50000)\nlocal x = s:find(".-.-.-.-.-.-b")\n')
     proc = subprocess.Popen([sys.executable, "-m", "enet_port", "trace", str(path)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        time.sleep(4)  # the forkserver has started and the child is in the C loop
+        _wait_for_grandchild(proc.pid)  # the forkserver has forked the child: it is in the C loop
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=5)
+        proc.wait(timeout=10)
     finally:
         proc.kill()  # no-op when Ctrl-C worked
         proc.wait()
