@@ -15,6 +15,7 @@ def atomic_write(path, write):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a written file gets open()'s mode
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -27,3 +28,9 @@ def atomic_write(path, write):
 
 def atomic_write_text(path, text):
     atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -120,3 +120,10 @@ def test_bad_files_with_non_utf8_names_and_odd_entries_are_logged(run, tmp_path)
     for name, why in ((b"dir.JPEG", b"a directory"), (b"dangling.JPEG", b"dangling symbolic link"),
                       (b"loop.JPEG", b"symbolic link loop")):
         assert name + b": " + why in log
+
+
+def test_atomic_writes_get_the_mode_a_plain_write_gets(tmp_path):
+    from enet_port.atomic import atomic_write_text
+    atomic_write_text(tmp_path / "a.txt", "x")
+    (tmp_path / "b.txt").write_text("x")
+    assert (tmp_path / "a.txt").stat().st_mode == (tmp_path / "b.txt").stat().st_mode
