@@ -6,24 +6,18 @@ suite at 224x224 on two cores (tests/test_compile.py covers the small specs).
 """
 import sys
 
-import torch
-
 from enet_port.model.build import build
 from enet_port.model.spec import load_spec
+from enet_port.train.bench import graph_breaks
 
 
 def main(paths):
     for path in paths:
         spec = load_spec(path)
-        model = build(spec)
-        for mode in ("train", "eval"):
-            getattr(model, mode)()
-            for batch in (2, 1):
-                torch._dynamo.reset()
-                explained = torch._dynamo.explain(model)(torch.randn(batch, *spec.input))
-                print(f"{path} {mode} batch {batch}: {explained.graph_count} graph(s), "
-                      f"{explained.graph_break_count} break(s) {[str(r.reason) for r in explained.break_reasons]}",
-                      flush=True)
+        for mode, batch, explained in graph_breaks(build(spec), spec.input):
+            print(f"{path} {mode} batch {batch}: {explained.graph_count} graph(s), "
+                  f"{explained.graph_break_count} break(s) {[str(r.reason) for r in explained.break_reasons]}",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from enet_port.cli import main
 from enet_port.model.build import build
 from enet_port.model.spec import load_spec
 from enet_port.train import checkpoints
+from enet_port.train.bench import graph_breaks
 from enet_port.train.sample_data import make_sample_dataset
 from conftest import ROOT
 
@@ -19,13 +20,8 @@ SPECS = ["tests/specs/torch7_layers.json", "tests/specs/tiny.json"]  # v7, v12, 
 @pytest.mark.parametrize("spec", SPECS)
 def test_torch7_layers_compile_without_graph_breaks(spec):
     spec = load_spec(ROOT / spec)
-    model = build(spec)
-    for mode in ("train", "eval"):
-        getattr(model, mode)()
-        for batch in (1, 2):
-            torch._dynamo.reset()
-            explained = torch._dynamo.explain(model)(torch.randn(batch, *spec.input))
-            assert (explained.graph_count, explained.graph_break_count) == (1, 0), explained.break_reasons
+    for mode, batch, explained in graph_breaks(build(spec), spec.input):
+        assert (explained.graph_count, explained.graph_break_count) == (1, 0), (mode, batch, explained.break_reasons)
 
 
 def test_train_and_test_run_compiled(tmp_path, monkeypatch):

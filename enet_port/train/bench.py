@@ -111,3 +111,13 @@ def describe(device):
 
 def versions():
     return {"torch": torch.__version__, "python": platform.python_version()}
+
+
+def graph_breaks(model, input_shape):
+    """``(mode, batch, explanation)`` of ``torch._dynamo.explain`` in training and evaluation
+    mode, batches of 1 (Torch7 BatchNormalization's batch-of-one branch) and 2."""
+    for mode in ("train", "eval"):
+        getattr(model, mode)()
+        for batch in (1, 2):
+            torch._dynamo.reset()
+            yield mode, batch, torch._dynamo.explain(model)(torch.randn(batch, *input_shape))
