@@ -64,7 +64,7 @@ _CONV = [Param("nInputPlane", "int"), Param("nOutputPlane", "int"), Param("kW", 
 _DILATED = _CONV + [Param("padH", "int", 0), Param("dilationW", "int", 1), Param("dilationH", "int", 1)]
 _CONV_RULES = dict(build=_conv_build, shape=_conv_shape, tensors=_conv_tensors, macs=_conv_macs,
                    modifiers=("noBias",), check=_conv_check)
-register("nn.SpatialConvolution", _CONV + [Param("padH", "int", lambda a: a["padW"])], **_CONV_RULES)
+register("nn.SpatialConvolution", _CONV + [Param("padH", "int", 0)], **_CONV_RULES)
 register("cudnn.SpatialConvolution", _CONV + [Param("padH", "int", 0), Param("groups", "int", 1)],
          **_CONV_RULES)
 register("nn.SpatialDilatedConvolution", _DILATED, **_CONV_RULES)
