@@ -25,6 +25,8 @@ def imported_parts(path):
             else:
                 continue
             out.update(n[0] if n else "" for n in names)
+        elif isinstance(node, ast.Import):  # import enet_port.lua.diff
+            out.update(a.name.split(".")[1] for a in node.names if a.name.startswith("enet_port."))
     return out
 
 

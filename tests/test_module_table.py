@@ -21,12 +21,6 @@ def test_a_record_without_a_rule_fails_when_registered():
         param_count(Node("nn.NotARealModule", []))  # never a silent 0
 
 
-def test_every_record_has_every_rule():
-    for name, record in registry.REGISTRY.items():
-        for rule in (record.build, record.shape, record.tensors, record.macs):
-            assert callable(rule), name
-
-
 def thnn_max_pool(x, k, d):
     """THNN SpatialMaxPooling, ceil mode, no padding, written out: windows start at i*d, end at
     min(i*d + k, size); an empty window gives -inf."""
@@ -66,3 +60,28 @@ def test_lua_fields_come_from_the_record():
     node = Node("cudnn.SpatialMaxPooling", [3, 3, 2, 2], [("ceil",), ("floor",)])
     fields = registry.lookup(node.name).lua_fields(registry.resolve_args(node), node)
     assert fields == {"kW": 3, "kH": 3, "dW": 2, "dH": 2, "padW": 0, "padH": 0, "ceil_mode": False}
+
+
+def test_nn_convolutions_default_padH_to_padW_and_cudnn_to_zero():
+    """nn.SpatialConvolution.__init: self.padH = padH or self.padW (the dilated one passes its
+    padH there too); cudnn's constructors default padH to 0. 8x8, 3x3 kernel, padW 1 given."""
+    x = torch.zeros(1, 3, 8, 8)
+    cases = {"nn.SpatialConvolution": [3, 4, 3, 3, 1, 1, 1], "cudnn.SpatialConvolution": [3, 4, 3, 3, 1, 1, 1],
+             "nn.SpatialDilatedConvolution": [3, 4, 3, 3, 1, 1, 1], "cudnn.SpatialDilatedConvolution": [3, 4, 3, 3, 1, 1, 1]}
+    expected = {"nn.SpatialConvolution": (8, 8), "cudnn.SpatialConvolution": (6, 8),
+                "nn.SpatialDilatedConvolution": (8, 8), "cudnn.SpatialDilatedConvolution": (6, 8)}
+    for name, args in cases.items():
+        node = Node(name, args)
+        assert infer(node, (3, 8, 8))[1:] == expected[name], name
+        assert tuple(build_node(node)(x).shape[2:]) == expected[name], name
+
+
+def test_spatial_dropout_stochastic_inference_keeps_dropping_in_evaluation():
+    """SpatialDropout.lua: updateOutput drops channels if self.train or self.stochastic_inference,
+    else multiplies by 1 - p."""
+    x = torch.ones(4, 64, 2, 2)
+    plain = build_node(Node("nn.SpatialDropout", [0.5])).eval()
+    assert torch.equal(plain(x), x * 0.5)
+    torch.manual_seed(0)
+    stochastic = build_node(Node("nn.SpatialDropout", [0.5, True])).eval()(x)
+    assert set(stochastic.unique().tolist()) == {0.0, 1.0}  # whole channels dropped, none rescaled

@@ -61,14 +61,18 @@ def _conv_check(a, node):
 
 _CONV = [Param("nInputPlane", "int"), Param("nOutputPlane", "int"), Param("kW", "int"),
          Param("kH", "int"), Param("dW", "int", 1), Param("dH", "int", 1), Param("padW", "int", 0)]
-_DILATED = _CONV + [Param("padH", "int", 0), Param("dilationW", "int", 1), Param("dilationH", "int", 1)]
+_DILATION = [Param("dilationW", "int", 1), Param("dilationH", "int", 1)]
+_PADH_IS_PADW = [Param("padH", "int", lambda a: a["padW"])]  # nn.SpatialConvolution: padH or padW
 _CONV_RULES = dict(build=_conv_build, shape=_conv_shape, tensors=_conv_tensors, macs=_conv_macs,
                    modifiers=("noBias",), check=_conv_check)
-register("nn.SpatialConvolution", _CONV + [Param("padH", "int", 0)], **_CONV_RULES)
+register("nn.SpatialConvolution", _CONV + _PADH_IS_PADW, **_CONV_RULES)
 register("cudnn.SpatialConvolution", _CONV + [Param("padH", "int", 0), Param("groups", "int", 1)],
          **_CONV_RULES)
-register("nn.SpatialDilatedConvolution", _DILATED, **_CONV_RULES)
-register("cudnn.SpatialDilatedConvolution", _DILATED, **_CONV_RULES)
+# nn's dilated convolution passes padH to nn.SpatialConvolution.__init (padH or padW); cudnn's
+# defaults it to 0 and takes groups last
+register("nn.SpatialDilatedConvolution", _CONV + _PADH_IS_PADW + _DILATION, **_CONV_RULES)
+register("cudnn.SpatialDilatedConvolution", _CONV + [Param("padH", "int", 0)] + _DILATION + [Param("groups", "int", 1)],
+         **_CONV_RULES)
 
 
 # pooling -----------------------------------------------------------------------------------
@@ -168,9 +172,11 @@ register("nn.PReLU", [Param("nOutputPlane", "int", 0)],
          build=lambda a, n: nn.PReLU(max(a["nOutputPlane"], 1), init=0.25),
          shape=_per_plane("nOutputPlane"), tensors=lambda a, n: {"weight": [max(a["nOutputPlane"], 1)]},
          macs=no_macs, check=lambda a, n: at_least(a, n, 0, "nOutputPlane"))
-register("nn.SpatialDropout", [Param("p", "number", 0.5)],
-         build=lambda a, n: layers.Torch7Dropout(a["p"], per_channel=True), check=_dropout_check,
-         **_ACTIVATION)
+register("nn.SpatialDropout", [Param("p", "number", 0.5), Param("stochasticInference", "any", False, field=False)],
+         build=lambda a, n: layers.Torch7Dropout(a["p"], per_channel=True, stochastic=bool(a["stochasticInference"])),
+         fields=lambda a, n: {"stochastic_inference": bool(a["stochasticInference"])},
+         from_fields=lambda f: {"stochasticInference": bool(f.get("stochastic_inference", False))},
+         check=_dropout_check, **_ACTIVATION)
 register("nn.Dropout", [Param("p", "number", 0.5), Param("v1", "any", False, field=False),
                         Param("inplace", "any", False), Param("stochasticInference", "any", False, field=False)],
          build=lambda a, n: layers.Torch7Dropout(a["p"], per_channel=False, v2=not a["v1"],
