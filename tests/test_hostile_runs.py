@@ -127,3 +127,35 @@ def test_atomic_writes_get_the_mode_a_plain_write_gets(tmp_path):
     atomic_write_text(tmp_path / "a.txt", "x")
     (tmp_path / "b.txt").write_text("x")
     assert (tmp_path / "a.txt").stat().st_mode == (tmp_path / "b.txt").stat().st_mode
+
+
+def test_a_run_dir_holding_a_run_is_not_overwritten(run, tmp_path):
+    import shutil
+    data, run_dir = run
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    before = (copy / "model_1.pt").read_bytes()
+    one_line(train(TINY, data, tmp_path, "--run-dir", str(copy)), "holds a run already: continue it with --resume")
+    assert (copy / "model_1.pt").read_bytes() == before
+    assert len((copy / "metrics.jsonl").read_text().splitlines()) == 1
+
+
+@pytest.mark.parametrize("content", [b"[1, 2]", b"\xff\xfe"])
+def test_a_damaged_options_file_is_one_line_under_torchrun_too(run, tmp_path, monkeypatch, content):
+    import shutil
+    data, run_dir = run
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    (copy / "options.json").write_bytes(content)
+    # torchrun's variables: the elastic resume path
+    for key, value in (("LOCAL_RANK", "0"), ("RANK", "0"), ("WORLD_SIZE", "1"), ("LOCAL_WORLD_SIZE", "1")):
+        monkeypatch.setenv(key, value)
+    one_line(train(TINY, data, tmp_path, "--run-dir", str(copy)), "options.json: damaged options file")
+    one_line(CliRunner().invoke(main, ["train", str(TINY), "--resume", str(copy)]), "damaged options file")
+
+
+def test_test_refuses_a_torch7_file_in_one_line(tmp_path):
+    path = tmp_path / "model.t7"
+    path.write_bytes(b"not read")
+    result = CliRunner().invoke(main, ["test", str(TINY), "-retrain", str(path), "-nClasses", "10"])
+    one_line(result, "model.t7: a Torch7 file holds no training mean/std")

@@ -189,8 +189,9 @@ def test_the_fb_pipeline_trains_and_tests_end_to_end(trained, tmp_path):
                                        "-cache", str(tmp_path), "--run-dir", str(run)])
     assert result.exit_code == 0, result.output
     options = json.loads((run / "options.json").read_text())
-    from enet_port.train import fb_transforms
-    assert options["pipeline"] == "fb" and options["mean"] == list(fb_transforms.MEAN)  # constants, no estimate
+    # fb.resnet.torch datasets/imagenet.lua's meanstd constants, no estimate from the data
+    assert options["pipeline"] == "fb" and options["mean"] == pytest.approx([0.485, 0.456, 0.406])
+    assert options["std"] == pytest.approx([0.229, 0.224, 0.225])
     assert not (tmp_path / "meanstd.json").exists()
     tested = CliRunner().invoke(main, ["test", TINY, "-retrain", str(run / "model_1.pt"), "-data", str(data),
                                        "-cache", str(tmp_path), *SMALL, "-nClasses", "10", "--json"])

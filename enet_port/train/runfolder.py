@@ -24,8 +24,13 @@ RUN_NAME_SKIP = {"data", "cache", "retrain", "optimState", "rngState", "resume",
 
 
 def new_run_dir(spec, opt, explicit):
+    """``--run-dir``, which must not hold another run (that is ``--resume``'s), or a new folder
+    under -cache named after the options that differ from the defaults, plus the date."""
     if opt.run_dir:
-        return Path(opt.run_dir)
+        run_dir = Path(opt.run_dir)
+        if (run_dir / "latest.json").exists() or (run_dir / "metrics.jsonl").exists():
+            raise DataError(str(run_dir), "holds a run already: continue it with --resume, or give another --run-dir")
+        return run_dir
     tags = [f"{k}={getattr(opt, k)}" for k in sorted(explicit)
             if k not in RUN_NAME_SKIP and getattr(opt, k) != BY_KEY[k].default]
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -80,33 +85,37 @@ def elastic_resume(opt, explicit, spec_path, restarted):
     """Under torchrun: ``opt`` set to continue ``--run-dir`` from its last complete epoch when
     torchrun restarted the workers (``--max-restarts``) or the folder already holds a
     checkpoint of a run with this command's options; otherwise ``opt`` unchanged."""
-    run_dir = Path(opt.run_dir)
-    if opt.resume or not (run_dir / "options.json").is_file():
+    if opt.resume or not (Path(opt.run_dir) / "options.json").is_file():
         return opt
+    run_dir = Path(opt.run_dir)
     if not restarted:
         if not (run_dir / "latest.json").is_file():
             return opt
-        try:
-            saved = json.loads((run_dir / "options.json").read_text())
-        except (OSError, json.JSONDecodeError):
-            return opt
+        saved = read_saved_options(run_dir)
         given = json.loads(json.dumps({k: getattr(opt, k) for k in explicit - RELAUNCH_FREE}))
         if saved.get("spec") != spec_path or any(saved.get(k) != v for k, v in given.items()):
             return opt
     return dataclasses.replace(opt, resume=str(run_dir))
 
 
+def read_saved_options(run_dir):
+    """A run folder's ``options.json`` as a dict; one-line errors for a missing or damaged file."""
+    path = Path(run_dir) / "options.json"
+    if not path.is_file():
+        raise DataError(str(run_dir), "not a run folder (no options.json)")
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        saved = None
+    if not isinstance(saved, dict):
+        raise DataError(str(path), "damaged options file")
+    return saved
+
+
 def resume_options(opt, explicit):
     """The resumed run's saved options, overridden by what this command line gives."""
     run_dir = Path(opt.resume)
-    saved_path = run_dir / "options.json"
-    if not saved_path.is_file():
-        raise DataError(str(run_dir), "not a run folder (no options.json)")
-    try:
-        saved = json.loads(saved_path.read_text())
-        assert isinstance(saved, dict)
-    except (json.JSONDecodeError, AssertionError, UnicodeDecodeError):
-        raise DataError(str(saved_path), "damaged options file") from None
+    saved = read_saved_options(run_dir)
     merged = {o.key: saved.get(o.key, o.default) for o in OPTIONS}
     merged.update({k: getattr(opt, k) for k in explicit})
     merged["resume"], merged["run_dir"] = str(run_dir), str(run_dir)

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from . import checkpoints, dataset, donkey, feed, logs, pipeline
 from .distributed import World
-from .session import load_retrain, model_image_size, pick_device, prepare_model, sample_root
+from .session import model_image_size, pick_device, prepare_model, sample_root
 from ..model.spec import load_spec
 
 
@@ -62,11 +62,14 @@ def evaluate(model, batches, n_classes, dev, run_dir, quiet=False, world=World()
 def run_test(spec_path, opt, echo=print):
     """``enet-port test``: evaluate ``-retrain model_N.pt`` on DATA/val alone, with the mean/std
     and classes it was trained with, the checkpoint read once."""
-    saved = load_retrain(opt.retrain, opt.cropSize)
+    if Path(opt.retrain).suffix.lower() in (".t7", ".net"):  # Lua's meanstdCache is not in the model file
+        raise checkpoints.CheckpointError(opt.retrain, "a Torch7 file holds no training mean/std: import it and "
+                                                       "fine-tune with `train -retrain`, whose checkpoints have them")
+    saved = checkpoints.load_model_checkpoint(opt.retrain)
     trained = saved.get("options") or {}
     if not (trained.get("mean") and trained.get("std")):
         raise checkpoints.CheckpointError(opt.retrain, "holds no training mean/std (a model_N.pt of enet-port train "
-                                                       "has them; a Torch7 file does not)")
+                                                       "has them)")
     classes = saved.get("classes") or checkpoints.classes_beside(opt.retrain)
     items, classes = dataset.scan_val(opt.data or sample_root(opt), classes)
     dev = pick_device(opt)
