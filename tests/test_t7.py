@@ -354,3 +354,31 @@ def test_train_retrain_from_a_torch7_file_with_another_class_count(tmp_path):
     # LR 0: the trained features are the Torch7 file's (BN running stats move, weights do not)
     assert torch.equal(saved["0.0.weight"], lua_model.state_dict()["0.0.weight"])
     assert saved["1.1.weight"].shape == (10, 16)
+
+
+def test_fields_written_as_torch_nn_stores_them_give_the_lua_calls(tmp_path):
+    """Fields written by hand from torch/nn's __init (not from our records), so the reader's
+    field-to-argument mapping is checked against Torch7's own field names."""
+    from enet_port.model.tree import lua_call
+    rng = np.random.default_rng(0)
+
+    def t(*shape):
+        return Tensor(rng.standard_normal(shape).astype(np.float32))
+
+    def module(kind, **f):
+        return Object(kind, {"train": False, "output": Tensor(np.zeros(0)), **f})
+    layers = [
+        module("nn.SpatialBatchNormalization", eps=1e-3, momentum=0.1, affine=True, weight=t(4), bias=t(4),
+               running_mean=t(4), running_var=Tensor(np.ones(4, np.float32))),
+        module("nn.SpatialDropout", p=0.2, stochastic_inference=True),
+        module("nn.SpatialMaxPooling", kW=3, kH=3, dW=2, dH=2, padW=1, padH=1, ceil_mode=True),
+        module("nn.View", size=Storage(np.array([64], np.int64)), numElements=64),
+        module("nn.Dropout", p=0.3, v2=True, stochastic_inference=False),
+        module("nn.Linear", weight=t(5, 64), bias=t(5)),
+    ]
+    path = write_t7(tmp_path / "fields.t7", module("nn.Sequential", modules=layers))
+    imported = import_t7(path, (4, 7, 7))
+    calls = [lua_call(m.t7_node) for m in imported.model.modules() if not list(m.children())]
+    assert calls == ["nn.SpatialBatchNormalization(4, 0.001)", "nn.SpatialDropout(0.2, true)",
+                     "nn.SpatialMaxPooling(3, 3, 2, 2, 1, 1):ceil()", "nn.View(64)", "nn.Dropout(0.3)",
+                     "nn.Linear(64, 5)"]
