@@ -31,7 +31,7 @@ def graph_spec(tmp_path, second_input, share=None):
              {"name": "s", "nn.CAddTable": [], "inputs": ["a", "b"]}]
     spec = {"name": "g", "recipe": "regimes-55", "input": [4, 8, 8], "classifier": [],
             "features": [{"nn.gModule": {"inputs": ["x"], "outputs": ["s"], "nodes": nodes}}]}
-    path = tmp_path / f"g{second_input}{bool(share)}.json"
+    path = tmp_path / f"g{second_input}{len(share['fields']) if share else 0}.json"
     path.write_text(json.dumps(spec))
     return expand(load_spec(path))
 
@@ -44,3 +44,6 @@ def test_graph_wiring_and_shares_are_compared(tmp_path):
     shared = graph_spec(tmp_path, "x", {"id": "first", "fields": ["weight", "bias"]})
     links = compare(shared, parallel)
     assert len(links) == 1 and links[0].what.startswith("shares parameters with: spec cudnn.SpatialConvolution")
+    weight_only = graph_spec(tmp_path, "x", {"id": "first", "fields": ["weight"]})
+    fields = compare(shared, weight_only)  # both share, with other fields
+    assert len(fields) == 1 and "['weight', 'bias']" in fields[0].what and "['weight']" in fields[0].what

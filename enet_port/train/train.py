@@ -52,7 +52,8 @@ def set_lr_wd(optimizer, lr, wd):
 
 
 def train_batch(model, x, y, optimizer, scaler, dev, chunks, total=None, world_size=1):
-    """trainBatch: one SGD step on (x, y); returns (summed loss, correct).
+    """trainBatch: one SGD step on (x, y); returns (the batch's mean loss, as the sum of the
+    share-weighted chunk losses, and the number correct).
 
     Under DistributedDataParallel ``x`` is this process's slice of a global batch of ``total``
     images: each chunk's loss is weighted by its share of the global batch, times the process
