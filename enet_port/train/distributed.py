@@ -147,7 +147,9 @@ def start(opt, device_type):
             store = dist.PrefixStore(f"enet-port/attempt-{restart_count()}", store)
             dist.init_process_group(backend, store=store, rank=world.rank, world_size=world.size, timeout=timeout)
         except (RuntimeError, ValueError) as exc:
-            raise world.timeout_error(exc) from None
+            raise DistributedError(world.where, f"could not join the {backend} process group within "
+                                                f"{opt.dist_timeout:.0f}s (torchrun's rendezvous: is every process "
+                                                f"started?): {str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
     return world
 
 
