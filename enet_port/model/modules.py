@@ -199,14 +199,6 @@ def _padding_shape(a, node, shape, infer_child):
     return tuple(out)
 
 
-def _zero_pad_shape(a, node, shape, infer_child):
-    c, h, w = tensor(shape, 3, node)
-    out = (c, h + a["pad_t"] + a["pad_b"], w + a["pad_l"] + a["pad_r"])  # negative pads crop
-    if min(out) < 1:
-        raise ShapeError(f"{node.name}: cropping {format_shape(shape)} leaves nothing")
-    return out
-
-
 def join(node, dimension, n_input_dims, shapes):
     """JoinTable's (and Concat's) output shape for a list of per-sample shapes."""
     if not isinstance(shapes, list) or not shapes:
@@ -255,11 +247,6 @@ register("nn.Padding", [Param("dim", "int"), Param("pad", "int"), Param("nInputD
          build=lambda a, n: layers.Padding(a["dim"], a["pad"], a["nInputDim"], a["value"], a["index"]),
          shape=_padding_shape, tensors=no_tensors, macs=no_macs,
          check=lambda a, n: at_least(a, n, 1, "nInputDim", "index"))
-register("nn.SpatialZeroPadding", [Param("pad_l", "int"), Param("pad_r", "int", lambda a: a["pad_l"]),
-                                   Param("pad_t", "int", lambda a: a["pad_l"]),
-                                   Param("pad_b", "int", lambda a: a["pad_l"])],
-         build=lambda a, n: nn.ZeroPad2d((a["pad_l"], a["pad_r"], a["pad_t"], a["pad_b"])),
-         shape=_zero_pad_shape, tensors=no_tensors, macs=no_macs)
 register("nn.JoinTable", [Param("dimension", "int"), Param("nInputDims", "int", None)],
          build=lambda a, n: layers.JoinTable(a["dimension"], a["nInputDims"]),
          shape=lambda a, n, s, ic: join(n, a["dimension"], a["nInputDims"], s), tensors=no_tensors, macs=no_macs,

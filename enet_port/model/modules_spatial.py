@@ -82,6 +82,8 @@ def _pads(a):
 
 _PADS = [Param("pad_l", "int"), Param("pad_r", "int", lambda a: a["pad_l"]),
          Param("pad_t", "int", lambda a: a["pad_l"]), Param("pad_b", "int", lambda a: a["pad_l"])]
+register("nn.SpatialZeroPadding", _PADS, build=lambda a, n: nn.ZeroPad2d(_pads(a)),  # negative pads crop
+         shape=_pad_shape, tensors=no_tensors, macs=no_macs)
 register("nn.SpatialReflectionPadding", _PADS, build=lambda a, n: nn.ReflectionPad2d(_pads(a)),
          shape=_pad_shape, tensors=no_tensors, macs=no_macs)
 register("nn.SpatialReplicationPadding", _PADS, build=lambda a, n: nn.ReplicationPad2d(_pads(a)),
