@@ -1,6 +1,7 @@
 """The uint8 decode path: the values reaching the network against the float path (PIL decode,
 PIL bilinear scaling, [0, 1] floats, (x - mean) / std in the donkey), odd files, absurd sizes and
 16-bit images."""
+import io
 import math
 import random
 import struct
@@ -110,6 +111,53 @@ def test_decompression_bomb_guard_stays_on(tmp_path):
     path.write_bytes(png(20000, 10000, stored_rows=1))  # 2e8 pixels, over twice PIL's MAX_IMAGE_PIXELS
     with pytest.raises(decode.BadImage, match="bomb.png: .*decompression bomb"):
         decode.load_uint8(path)
+
+
+def jpeg_claiming(tmp_path, width, height):
+    """A small JPEG whose frame header (SOF0) is rewritten to claim ``width`` x ``height``: the
+    size checks must refuse it from the header, before libjpeg-turbo allocates or decodes."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (9, 8, 7)).save(buffer, "JPEG")
+    data = bytearray(buffer.getvalue())
+    sof = data.index(b"\xff\xc0")  # marker, length (2), precision (1), height (2), width (2)
+    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    path = tmp_path / "claims.JPEG"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_jpeg_bomb_is_refused_from_its_header(tmp_path):
+    pixels = 2 * Image.MAX_IMAGE_PIXELS + 1  # PIL's DecompressionBombError threshold, as PIL reads it
+    path = jpeg_claiming(tmp_path, 20000, pixels // 20000 + 1)
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(path)
+    with pytest.raises(decode.BadImage, match=r"claims.JPEG: 20000x\d+ .*decompression bomb"):
+        decode.load_uint8(path)
+
+
+def test_jpeg_absurd_aspect_is_refused_from_its_header(tmp_path):
+    with pytest.raises(decode.BadImage, match=r"claims.JPEG: 16x60000 has an aspect ratio above 50:1"):
+        decode.load_uint8(jpeg_claiming(tmp_path, 16, 60000))
+
+
+def test_fast_decoder_treats_damaged_jpegs_as_pil_does(tmp_path):
+    """libjpeg-turbo's warnings are errors where PIL refuses the file (a premature end) and
+    ignored where PIL reads it (stray bytes before the end marker)."""
+    good = photo(tmp_path, (80, 64)).read_bytes()
+    for name, data, pil_reads in [("stray.JPEG", good[:-2] + b"\x12\x34" + good[-2:], True),
+                                  ("short.JPEG", good[:len(good) * 2 // 3], False),
+                                  ("noend.JPEG", good[:-2], False)]:
+        (tmp_path / name).write_bytes(data)
+        try:
+            want = torch.from_numpy(np.asarray(Image.open(tmp_path / name).convert("RGB")).copy()).permute(2, 0, 1)
+        except OSError:
+            want = None
+        assert (want is not None) == pil_reads, name
+        if pil_reads:
+            assert torch.equal(decode.load_uint8(tmp_path / name), want)
+        else:
+            with pytest.raises(decode.BadImage, match=name):
+                decode.load_uint8(tmp_path / name)
 
 
 def test_sixteen_bit_grey_keeps_its_top_eight_bits(tmp_path):

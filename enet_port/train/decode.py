@@ -2,9 +2,10 @@
 
 donkey.lua's ``loadImage`` decodes with libjpeg/libpng into floats in [0, 1]; we keep the bytes
 (4x less to scale, crop, pickle and copy) and divide by 255 on the training device
-(:mod:`feed`). JPEGs in RGB or grey go to libjpeg-turbo through ``torchvision.io.decode_jpeg``
-(the same pixels as PIL's decoder, measured in NOTES.md, and faster); every other file (PNG,
-CMYK, PNG named .JPEG, BMP, PPM) goes through PIL as before. The header is read first, so that a
+(:mod:`feed`). JPEGs in RGB or grey go to libjpeg-turbo through ``simplejpeg`` (the same pixels
+as PIL's decoder, measured in NOTES.md, and the fastest of the three); ``--gpu-decode`` uses
+``torchvision.io.decode_jpeg`` on the device (nvJPEG). Every other file (PNG, CMYK, PNG named
+.JPEG, BMP, PPM) goes through PIL as before. The header is read first, so that a
 file whose size is absurd is refused before a pixel is allocated: PIL's decompression-bomb
 guard stays on, and an aspect ratio above :data:`MAX_ASPECT` is unreadable (a 1x200000 PNG
 would become 256x51,200,000 at scaling). High bit depths keep their top 8 bits, as PIL does for
@@ -16,6 +17,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import simplejpeg
 import torch
 from PIL import Image, ImageFile, ImageOps
 from torchvision.io import ImageReadMode, decode_jpeg
@@ -23,6 +25,8 @@ from torchvision.io import ImageReadMode, decode_jpeg
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is a bad file, not a grey one
 MAX_ASPECT = 50
 FAST_MODES = ("RGB", "L")
+FAST_COLORSPACES = ("YCbCr", "RGB", "Gray")  # the same JPEGs, in libjpeg-turbo's words
+JPEG_MAGIC = b"\xff\xd8\xff"
 SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 EXIF_ORIENTATION = 0x0112
 
@@ -49,12 +53,14 @@ def load_uint8(path, exif_rotate=False, encoded=False):
     ``encoded``: a JPEG the fast decoder reads stays :class:`Encoded` (other files are decoded)."""
     try:
         data = _read(path)
-        with Image.open(io.BytesIO(data)) as image:  # the header only, and the bomb guard
-            check_size(image.size, path)
-            if not _fast(image, exif_rotate):
-                image.load()
-                return pil_to_uint8(ImageOps.exif_transpose(image) if exif_rotate else image, path)
-            size = image.size
+        size = None if exif_rotate else _fast_jpeg_size(data, path)
+        if size is None:
+            with Image.open(io.BytesIO(data)) as image:  # the header only, and PIL's bomb guard
+                check_size(image.size, path)
+                if not _fast(image, exif_rotate):
+                    image.load()
+                    return pil_to_uint8(ImageOps.exif_transpose(image) if exif_rotate else image, path)
+                size = image.size
         if encoded:
             return Encoded(torch.frombuffer(bytearray(data), dtype=torch.uint8), size, str(path))
         return jpeg_to_uint8(data)
@@ -62,6 +68,25 @@ def load_uint8(path, exif_rotate=False, encoded=False):
         raise
     except Exception as exc:  # decoders of broken files raise many kinds; all mean "unreadable"
         raise BadImage(f"{path}: {exc}") from None
+
+
+def _fast_jpeg_size(data, path):
+    """(width, height) of a JPEG in RGB or grey from libjpeg-turbo's header reader, checked as
+    PIL's header would be (5x faster than opening it with PIL); None for anything else, which PIL
+    then reads or refuses."""
+    if not data.startswith(JPEG_MAGIC):
+        return None
+    try:
+        h, w, colorspace, _ = simplejpeg.decode_jpeg_header(data)
+    except ValueError:
+        return None
+    if colorspace not in FAST_COLORSPACES:
+        return None
+    check_size((w, h), path)
+    if w * h > 2 * Image.MAX_IMAGE_PIXELS:  # PIL's DecompressionBombError threshold
+        raise BadImage(f"{path}: {w}x{h} = {w * h} pixels is above twice Image.MAX_IMAGE_PIXELS "
+                       f"({Image.MAX_IMAGE_PIXELS}): could be a decompression bomb")
+    return w, h
 
 
 def _read(path):
@@ -81,14 +106,18 @@ def _fast(image, exif_rotate):
     return not (exif_rotate and image.getexif().get(EXIF_ORIENTATION, 1) != 1)
 
 
-def jpeg_to_uint8(data, device="cpu"):
-    """libjpeg-turbo (or nvJPEG with ``device="cuda"``); its warnings (a corrupt marker) are errors,
-    as PIL's are; torchvision's notice that its decoders are deprecated (0.29) is not."""
+def jpeg_to_uint8(data):
+    """libjpeg-turbo through simplejpeg, as a CHW view of its HWC array; ``strict``: its warnings
+    (a corrupt marker, a premature end) are errors, as PIL's are."""
+    return torch.from_numpy(simplejpeg.decode_jpeg(data, colorspace="RGB", strict=True)).permute(2, 0, 1)
+
+
+def device_jpeg_to_uint8(data, device):
+    """torchvision's decoder (nvJPEG on CUDA) for ``--gpu-decode``: a byte tensor or a list of
+    them; its warnings are errors too, its notice that its decoders are deprecated (0.29) is not."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
-        if not isinstance(data, (torch.Tensor, list)):
-            data = torch.frombuffer(bytearray(data), dtype=torch.uint8)
         return decode_jpeg(data, mode=ImageReadMode.RGB, device=device)
 
 
@@ -123,7 +152,7 @@ def decode_batch(items, device):
     device could not decode (left out of the batch: the donkey that drew them cannot redraw)."""
     jpegs = [x for x in items if isinstance(x, Encoded)]
     try:
-        decoded = jpeg_to_uint8([x.data for x in jpegs], device) if jpegs else []
+        decoded = device_jpeg_to_uint8([x.data for x in jpegs], device) if jpegs else []
     except Exception:  # one bad file fails the whole call: find it, one at a time
         decoded = [_decode_one(x, device) for x in jpegs]
     decoded, out, kept, skipped = iter(decoded), [], [], []
@@ -139,6 +168,6 @@ def decode_batch(items, device):
 
 def _decode_one(item, device):
     try:
-        return jpeg_to_uint8(item.data, device)
+        return device_jpeg_to_uint8(item.data, device)
     except Exception as exc:
         return BadImage(f"{item.path}: {exc}")
