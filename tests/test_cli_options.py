@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from click.testing import CliRunner
 
 from enet_port.cli import main
@@ -63,3 +64,20 @@ def test_a_spec_image_size_overrides_the_option(tmp_path):
     opt = model_image_size(load_spec(path), opts.resolve({"imageSize": 36}, {"imageSize"}), {"imageSize"}, said.append)
     assert opt.imageSize == 40 and "overrides -imageSize 36" in said[0]
     assert model_image_size(load_spec(TINY), opt, set(), said.append).imageSize == 40  # no imageSize: kept
+
+
+@pytest.mark.parametrize("backend, want", [("cudnn", True), ("cunn", False), ("nn", False)])
+def test_backend_sets_cudnn_benchmark_for_train_test_and_bench(monkeypatch, backend, want):
+    """bench measures what a run gets: all three commands pick their device through pick_device,
+    which applies -backend (CUDA faked: only the flag is checked)."""
+    from enet_port.train import session
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda device: None)
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", not want)
+    for command in ("train", "test", "bench"):
+        assert "-backend" in flags_of(command)
+        opt = opts.resolve({"backend": backend, "device": "cuda"}, {"backend"}, command)
+        assert session.pick_device(opt).device.type == "cuda"
+        assert torch.backends.cudnn.benchmark is want, command
+    session.use_backend("cudnn", torch.device("cpu"))
+    assert torch.backends.cudnn.benchmark is False

@@ -46,7 +46,8 @@ OPTIONS = [
     Option("GPU", 1, click.IntRange(1), "First GPU to use (1-based, as in Lua).", RUN),
     Option("nGPU", 1, click.IntRange(1), "Number of GPUs, one process each (more than one: torchrun "
            "with DistributedDataParallel; on CPU, that many processes).", RUN),
-    Option("backend", "cudnn", click.Choice(["cudnn", "cunn", "nn"]), "cudnn turns on cudnn.benchmark.", RUN),
+    Option("backend", "cudnn", click.Choice(["cudnn", "cunn", "nn"]), "cudnn turns on cudnn.benchmark.",
+           (*RUN, BENCH)),
     Option("nDonkeys", 2, click.IntRange(0), "Data-loading worker processes (0: the main process).", DATA),
     Option("imageSize", 256, click.IntRange(1), "Shorter image side after scaling.", RUN),
     Option("cropSize", 224, click.IntRange(1), "Side of the square crop fed to the network.", RUN),

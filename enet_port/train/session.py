@@ -34,7 +34,15 @@ def pick_device(opt, world=World()):
         return Device(torch.device("cpu"), opt.amp, opt.channels_last)
     device = torch.device(f"cuda:{opt.GPU - 1 + world.local_rank}")
     torch.cuda.set_device(device)
+    use_backend(opt.backend, device)
     return Device(device, opt.amp, opt.channels_last)
+
+
+def use_backend(backend, device):
+    """``-backend cudnn`` sets ``cudnn.benchmark`` (each convolution shape tries cuDNN's
+    algorithms once and keeps the fastest) for train, test and bench alike, so that bench's
+    figures are those a run gets (Lua: ``-cudnnAutotune``, NOTES.md)."""
+    torch.backends.cudnn.benchmark = device.type == "cuda" and backend == "cudnn"
 
 
 def model_image_size(spec, opt, explicit, echo):
@@ -86,7 +94,4 @@ def prepare_model(spec, opt, dev, state=None, world=World()):
         model.to(memory_format=torch.channels_last)
     if opt.compile:
         model.compile()  # in place: the state_dict keys stay those of the spec
-    model = wrap(model, world, dev, opt.sync_bn)
-    if dev.device.type == "cuda" and opt.backend == "cudnn":
-        torch.backends.cudnn.benchmark = True
-    return model
+    return wrap(model, world, dev, opt.sync_bn)
