@@ -16,11 +16,12 @@ export PYTHONUNBUFFERED=1 TORCHINDUCTOR_COMPILE_THREADS=${TORCHINDUCTOR_COMPILE_
 OUT=${OUT:-gpu-bench-out}
 BUDGET=${BUDGET:-450}  # seconds for the runs, after the JPEGs are made
 # a smoke test elsewhere: DEVICE=cpu BATCH=4 STEPS=1 DONKEYS=2 BUDGET=120 bash scripts/gpu_bench.sh
+# ONLY="v7_fp32 resnet18_fp32": those runs alone (the names below), e.g. to split the runs over two calls
 DEVICE=${DEVICE:-cuda} BATCH=${BATCH:-256} STEPS=${STEPS:-20} DONKEYS=${DONKEYS:-16}
 mkdir -p "$OUT"
 WORK=${WORK:-$(mktemp -d)}
 
-python - "$WORK/jpegs" <<'EOF' || { echo "could not make the JPEGs (is enet_port importable here?)"; exit 1; }
+[ -d "$WORK/jpegs/train" ] || python - "$WORK/jpegs" <<'EOF' || { echo "could not make the JPEGs (is enet_port importable here?)"; exit 1; }
 import sys
 from pathlib import Path
 from PIL import Image
@@ -39,6 +40,7 @@ START=$SECONDS
 run() {  # name, time limit (s), bench arguments...
     local name=$1 limit=$2 left=$((BUDGET - (SECONDS - START)))
     shift 2
+    if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then return; fi
     if [ "$left" -lt 30 ]; then echo "$name: skipped (time budget spent)"; return; fi
     [ "$limit" -gt "$left" ] && limit=$left
     timeout "$limit" python -m enet_port bench "$@" --device "$DEVICE" -data "$WORK/jpegs" -cache "$WORK/cache" \
@@ -46,10 +48,11 @@ run() {  # name, time limit (s), bench arguments...
     echo "$name: exit $? after $((SECONDS - START)) s: $(head -c 600 "$OUT/$name.json")"
 }
 FAST="--amp bf16 --channels-last --compile"
+run v7_bf16_cl_compile 170 specs/v7.json $FAST
+run resnet18_bf16_cl_compile 130 specs/resnet18.json $FAST
+run v12_bf16_cl_compile 130 specs/v12.json $FAST
+run resnet18_bf16_cl_gpu_decode 70 specs/resnet18.json --amp bf16 --channels-last --gpu-decode
 run v7_fp32 60 specs/v7.json
-run v7_bf16_cl_compile 150 specs/v7.json $FAST
 run v12_fp32 60 specs/v12.json
 run resnet18_fp32 60 specs/resnet18.json
-run v12_bf16_cl_compile 130 specs/v12.json $FAST
-run resnet18_bf16_cl_compile 130 specs/resnet18.json $FAST
 echo "results in $OUT"

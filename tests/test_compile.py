@@ -24,6 +24,18 @@ def test_torch7_layers_compile_without_graph_breaks(spec):
         assert (explained.graph_count, explained.graph_break_count) == (1, 0), (mode, batch, explained.break_reasons)
 
 
+@pytest.mark.parametrize("spec", ["specs/v7.json", "specs/resnet18.json", "tests/specs/torch7_layers.json"])
+def test_every_container_forward_is_ours_so_module_compile_sees_one_frame(spec):
+    """On torch 2.11 (the H100 machine) ``Module.compile()`` does not trace frames in torch's own
+    files: with torch's ``nn.Sequential.forward`` V7 compiled as 14 graphs (each block apart,
+    past the recompile limit) and trained slower than eager; with a container forward of ours it
+    is one graph (BENCHMARKS.md). torch 2.14 here traces both, so the test checks the cause:
+    no container of a built model runs a forward from torch's files."""
+    for module in build(load_spec(ROOT / spec)).modules():
+        if len(module._modules):
+            assert type(module).forward.__module__.startswith("enet_port."), type(module)
+
+
 def test_train_and_test_run_compiled(tmp_path, monkeypatch):
     """The wiring, with dynamo's eager backend (inductor's C++ build takes minutes on two cores;
     BENCHMARKS.md has an inductor run)."""
@@ -68,3 +80,16 @@ def test_bench_reports_loaders_real_jpegs_and_compiled_figures(tmp_path, monkeyp
     assert report["real_to_synthetic_ratio"] == pytest.approx(report["real_jpeg_train_images_per_s"] /
                                                               report["train_images_per_s"])
     assert report["loader_images"] == 8
+
+
+def test_loader_figures_leave_pinning_to_the_main_process(tmp_path, monkeypatch):
+    """Per core, a donkey decodes and augments; pinning is the main process's work in training
+    (and the torchvision loader pins nothing), so the donkeys' figure must not include it."""
+    from enet_port.train import bench_data, donkey
+    pinned, original = [], donkey.loader
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(donkey, "loader", lambda *a, **kw: pinned.append(original(*a, **kw).pin_memory) or
+                        original(*a, **{**kw, "pin_memory": False}))
+    data = make_sample_dataset(tmp_path / "samples", 4, 2, size=40)
+    report = bench_data.bench_loaders(data, tmp_path, 32, 4, 8, rounds=2)
+    assert pinned == [False, False] and report["donkey_images_per_s_per_core"] > 0

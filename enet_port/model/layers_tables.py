@@ -10,6 +10,8 @@ takes the Lua numbers and converts them itself.
 import torch
 import torch.nn as nn
 
+from .layers import run_each
+
 
 class CMulTable(nn.Module):
     """``nn.CMulTable``: the element-wise product of a table."""
@@ -42,7 +44,10 @@ class ParallelTable(nn.ModuleList):
     """``nn.ParallelTable``: the i-th module gets the i-th element of the input table."""
 
     def forward(self, xs):
-        return [module(x) for module, x in zip(self, xs)]
+        outs = []
+        for module, x in zip(self, xs):
+            outs.append(module(x))
+        return outs
 
 
 class Parallel(nn.ModuleList):
@@ -54,7 +59,9 @@ class Parallel(nn.ModuleList):
         self.input_dim, self.output_dim = input_dim, output_dim
 
     def forward(self, x):
-        outs = [module(x.select(self.input_dim - 1, i)) for i, module in enumerate(self)]
+        outs = []
+        for i, module in enumerate(self):
+            outs.append(module(x.select(self.input_dim - 1, i)))
         return torch.cat(outs, self.output_dim - 1)
 
 
@@ -90,7 +97,7 @@ class DepthConcat(nn.ModuleList):
         self.dim = dim
 
     def forward(self, x):
-        outs = [branch(x) for branch in self]
+        outs = run_each(self, x)
         join = self.dim - 1
         largest = [max(o.shape[d] for o in outs) for d in range(outs[0].dim())]
         return torch.cat([_centre(o, largest, join) for o in outs], join)

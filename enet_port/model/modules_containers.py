@@ -2,7 +2,6 @@
 
 Their children stand for the ``:add`` calls; signatures from torch/nn's ``X.lua`` files.
 """
-import torch.nn as nn
 
 from . import layers
 from .modules import join, no_macs, no_tensors
@@ -24,7 +23,7 @@ _CONTAINER = dict(tensors=no_tensors, macs=no_macs, container=True)
 # nn.ConcatTable(2) is legal. The spec keeps that argument and the builder ignores it, as Lua does.
 register("nn.ConcatTable", [Param("ignored", "any", None, field=False)], build=lambda a, n: layers.ConcatTable(),
          shape=lambda a, n, s, ic: [ic(c, s) for c in n.children], **_CONTAINER)
-register("nn.Sequential", [Param("ignored", "any", None, field=False)], build=lambda a, n: nn.Sequential(),
+register("nn.Sequential", [Param("ignored", "any", None, field=False)], build=lambda a, n: layers.Sequential(),
          shape=_sequential_shape, **_CONTAINER)
 register("nn.Concat", [Param("dimension", "int")], build=lambda a, n: layers.Concat(a["dimension"]),
          shape=_concat_shape, check=lambda a, n: at_least(a, n, 1, "dimension"), **_CONTAINER)

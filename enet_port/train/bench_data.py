@@ -46,7 +46,9 @@ def bench_loaders(root, cache, crop, batch_size, n_images, rounds=4):
     keys = list(donkey.ClassBalancedSampler(groups, n_images, 0, 1))
     ours = donkey.TrainSet(index["train"], groups, donkey.Transform(image_size(crop), crop, MEAN, STD))
     standard = TorchvisionSet(index["train"], crop)
-    loaders = {"donkey": lambda part: donkey.loader(ours, batch_size, 0, part),
+    # no pinning: in training the main process pins (DataLoader's pin thread), not a donkey, and
+    # the torchvision loader pins nothing either
+    loaders = {"donkey": lambda part: donkey.loader(ours, batch_size, 0, part, pin_memory=False),
                "torchvision": lambda part: torch.utils.data.DataLoader(standard, batch_size=batch_size, sampler=part)}
     seconds, seen = dict.fromkeys(loaders, 0.0), dict.fromkeys(loaders, 0)
     threads = torch.get_num_threads()

@@ -185,8 +185,9 @@ def collate(batch):
     return torch.stack(xs), labels, skipped
 
 
-def loader(dataset, batch_size, workers, sampler=None, seed=0):
+def loader(dataset, batch_size, workers, sampler=None, seed=0, pin_memory=None):
+    """``pin_memory``: by default on wherever CUDA is (the main process pins, not the donkeys)."""
     return torch.utils.data.DataLoader(
         dataset, batch_size=batch_size, sampler=sampler, num_workers=workers, collate_fn=collate,
         generator=torch.Generator().manual_seed(seed), persistent_workers=False,
-        pin_memory=torch.cuda.is_available())
+        pin_memory=torch.cuda.is_available() if pin_memory is None else pin_memory)
