@@ -52,3 +52,27 @@ def test_copy_to_an_integer_tensor_type_is_refused(tmp_path):
     code, output = run("import-lua", lua, "-o", tmp_path / "m.json")
     assert code == 2 and output.count("\n") == 1, output
     assert "torch.ByteTensor" in output and not (tmp_path / "m.json").exists()
+
+
+BROKEN = """function createModel(nGPU)
+   local features = nn.Sequential()
+   features:add(nn.SpatialConvolution(3, 16, 3, 3, 2, 2, 1, 1))
+   features:add(nn.ReLU(true))
+   local classifier = nn.Sequential()
+   classifier:add(nn.View(16*4*4))
+   features:add(nn.BatchNormalization(64, 1e-3))
+   classifier:add(nn.Linear(16*4*4, nClasses))
+   return nn.Sequential():add(features):add(classifier)
+end
+"""
+
+
+def test_a_model_whose_shapes_break_is_refused_at_its_lua_line(tmp_path):
+    lua, out = tmp_path / "broken.lua", tmp_path / "m.json"
+    lua.write_text(BROKEN)
+    code, output = run("import-lua", lua, "--input", "3x8x8", "-o", out)
+    assert code == 2 and output.count("\n") == 1, output
+    assert f"{lua}:7:" in output and "nn.BatchNormalization" in output and "3x8x8" in output, output
+    assert not out.exists()
+    code, output = run("import-lua", lua, "--input", "3x8x8")  # to stdout: nothing printed but the error
+    assert code == 2 and output.count("\n") == 1 and "{" not in output, output
