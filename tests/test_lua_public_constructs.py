@@ -76,3 +76,22 @@ def test_a_model_whose_shapes_break_is_refused_at_its_lua_line(tmp_path):
     assert not out.exists()
     code, output = run("import-lua", lua, "--input", "3x8x8")  # to stdout: nothing printed but the error
     assert code == 2 and output.count("\n") == 1 and "{" not in output, output
+
+
+def test_torch_load_says_the_file_reads_a_stored_model(tmp_path):
+    lua = tmp_path / "decoder.lua"
+    lua.write_text("local model = nn.Sequential()\n"
+                   "model = torch.load(opt.CNNEncoder)\n"
+                   "return model\n")
+    code, output = run("import-lua", lua, "--opt", "CNNEncoder=enc.t7", "-o", tmp_path / "m.json")
+    assert code == 2 and output.count("\n") == 1, output
+    assert f"{lua}:2: the tracer does not support torch.load()" in output and "import-t7" in output, output
+
+
+@pytest.mark.parametrize("package", ["ccn2"])
+def test_cuda_only_packages_are_named(tmp_path, package):
+    lua = tmp_path / "net.lua"
+    lua.write_text(f"require 'cudnn'\nrequire '{package}'\nreturn nn.Sequential()\n")
+    code, output = run("import-lua", lua, "-o", tmp_path / "m.json")
+    assert code == 2 and output.count("\n") == 1, output
+    assert f"{lua}:2:" in output and "cuda-convnet2" in output, output
