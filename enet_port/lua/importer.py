@@ -45,7 +45,7 @@ def _check_shapes(trace, input_shape):
         infer(trace.model, tuple(input_shape))
     except ShapeError as exc:
         where = exc.node.where if exc.node is not None else trace.path
-        raise LuaError(where, f"{exc} (for a {format_shape(input_shape)} input, see --input)") from None
+        raise LuaError(where, f"{exc}, for a {format_shape(input_shape)} input (--input)") from None
 
 
 def _split(model):
