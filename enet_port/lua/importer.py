@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from ..model import blocks
+from ..model.shapes import ShapeError, format_shape, infer
 from ..model.spec import dumps, node_entry  # noqa: F401  (import-lua writes specs with dumps)
 from .diff import deep_key
 from ..errors import LuaError
@@ -24,6 +25,7 @@ def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=(
         name, where = trace.unknown[0]
         more = f" (and {len(trace.unknown) - 1} more)" if len(trace.unknown) > 1 else ""
         raise LuaError(where, f"unknown Torch7 module {name}{more}: a spec cannot hold it")
+    _check_shapes(trace, input_shape)
     features, classifier = _split(trace.model)
     dropout = any(n.name == "nn.SpatialDropout" for n in trace.model.walk())
     factory = blocks.BottleneckFactory(dropout=dropout)
@@ -34,6 +36,16 @@ def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=(
     spec["features"] = [_entry(n, factory) for n in features]
     spec["classifier"] = [node_entry(n, nClasses) for n in classifier]
     return spec, trace
+
+
+def _check_shapes(trace, input_shape):
+    """A model whose shapes break at the recorded input makes a spec nothing can load: say so at
+    the Lua line of the module that refuses, where Torch7's first forward would have failed."""
+    try:
+        infer(trace.model, tuple(input_shape))
+    except ShapeError as exc:
+        where = exc.node.where if exc.node is not None else trace.path
+        raise LuaError(where, f"{exc}, for a {format_shape(input_shape)} input (--input)") from None
 
 
 def _split(model):

@@ -6,6 +6,9 @@
 -- inside a C function such as string.find) the child's OS limits stop.
 local LIMIT = "time limit exceeded"
 local MAX_LINE = 1000  -- bytes of one print() line that reach Python
+-- packages whose modules only exist as CUDA kernels with their own data layout (imagenet-multiGPU's
+-- *_ccn2.lua files): a model built of them has no PyTorch counterpart to trace towards
+local NO_COUNTERPART = {ccn2 = "cuda-convnet2's CUDA-only modules (images in C x H x W x batch layout)"}
 
 local function copy(t, without)
   local out = {}
@@ -58,6 +61,9 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
   env.require = function(name)
     local pkg = pkgs[name] or loaded[name]
     if pkg ~= nil then return pkg end
+    if NO_COUNTERPART[name] then
+      error("require '" .. name .. "': " .. NO_COUNTERPART[name] .. " have no counterpart in enet-port", 2)
+    end
     local chunk, why = user_chunk(read, name, true, env)
     if chunk == nil then
       error("module '" .. tostring(name) .. "' is not available in the tracer sandbox (" .. why .. ")", 2)

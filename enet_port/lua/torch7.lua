@@ -143,6 +143,10 @@ function torch.type(x)
   return type(x)
 end
 torch.typename = torch.type
+function torch.load()  -- a stored model: the file builds on weights and structure the tracer cannot see
+  user_error("the tracer does not support torch.load() (the file builds on a stored model; "
+             .. "a .t7 file is imported with `enet-port import-t7`)")
+end
 function torch.isTensor(x) return type(x) == "table" and getmetatable(x) == "torch.Tensor" end
 
 local moses = {}

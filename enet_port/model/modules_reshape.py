@@ -1,17 +1,20 @@
-"""Records of Torch7's tensor-shape modules: Reshape, Narrow, Sum, Mean, Squeeze, Transpose.
+"""Records of Torch7's tensor-shape modules: Reshape, Narrow, Sum, Mean, Squeeze, Transpose, Copy.
 
 Signatures from torch/nn ``Reshape.lua`` (sizes..., batchMode), ``Narrow.lua`` (dimension,
 offset, length=1), ``Sum.lua`` (dimension=1, nInputDims, sizeAverage=false, squeeze=true),
 ``Mean.lua`` (dimension=1, nInputDims: Sum with sizeAverage), ``Squeeze.lua`` (dim,
-numInputDims) and ``Transpose.lua`` ({a, b}...). Their dimensions count the batch unless
+numInputDims), ``Transpose.lua`` ({a, b}...) and ``Copy.lua`` (intype, outtype, forceCopy,
+dontCast). Their dimensions count the batch unless
 nInputDims (numInputDims, setNumInputDims) says the input is batched: the shape rules work on
 per-sample shapes, so a rule that lands on the batch dimension is an error, as it is a bug.
 """
 import math
 
+import torch.nn as nn
+
 from . import layers_tables
-from .modules import no_macs, no_tensors
-from .registry import Param, register
+from .modules import no_macs, no_tensors, same_shape
+from .registry import ArgumentError, Param, register
 from .shapes import ShapeError, format_shape, sample_dim
 
 _NO_PARAMS = dict(tensors=no_tensors, macs=no_macs)
@@ -116,3 +119,24 @@ def _transpose_shape(a, node, shape, infer_child):
 register("nn.Transpose", [Param("permutations", "pairs", field=False)],
          build=lambda a, n: layers_tables.Transpose(a["permutations"], _num_input_dims(n)),
          shape=_transpose_shape, modifiers=("setNumInputDims",), **_NO_PARAMS)
+
+
+# Copy.lua copies its input into a tensor of type outtype; the port computes in one floating type,
+# so a copy to a floating type passes the values through, and one to an integer type (which
+# would truncate them) is refused rather than silently kept.
+_FLOATING = ("torch.FloatTensor", "torch.DoubleTensor", "torch.CudaTensor", "torch.CudaDoubleTensor")
+
+
+def _copy_check(a, node):
+    for name in ("intype", "outtype"):
+        if a[name] is not None and not (isinstance(a[name], str) and a[name].startswith("torch.")):
+            raise ArgumentError(f"{node.name}: {name} must be a tensor type name, got {a[name]!r}")
+    if a["outtype"] is not None and a["outtype"] not in _FLOATING:
+        raise ArgumentError(f"{node.name}: a copy to {a['outtype']} changes the values; enet-port computes "
+                            f"in one floating type ({', '.join(_FLOATING)} pass them through)")
+
+
+register("nn.Copy", [Param("intype", "any", None, field=False), Param("outtype", "any", None, field=False),
+                     Param("forceCopy", "any", None, field=False), Param("dontCast", "any", None)],
+         build=lambda a, n: nn.Identity(), shape=same_shape,
+         check=_copy_check, **_NO_PARAMS)
