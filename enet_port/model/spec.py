@@ -172,6 +172,13 @@ def expand(spec, classes=None, input_shape=None, features_only=False):
     return model
 
 
+def output_shape(spec, classes=None, input_shape=None):
+    """The model's output for one sample of ``input_shape`` (the spec's input by default), for
+    a spec path or :class:`Spec`."""
+    spec = spec if isinstance(spec, Spec) else load_spec(spec)
+    return check_shapes(expand(spec, classes, input_shape), input_shape or spec.input)
+
+
 def check_parameters(model):
     """Refuse a model over the parameter limit before anything is allocated; the module that
     crosses it is named."""

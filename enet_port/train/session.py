@@ -13,8 +13,10 @@ from . import checkpoints, dataset, pipeline
 from .sample_data import make_sample_dataset
 from .distributed import World, wrap
 from .train import Device
-from ..errors import DataError
+from ..errors import DataError, SpecError
 from ..model.build import build
+from ..model.shapes import format_shape
+from ..model.spec import output_shape
 
 
 def device_type(opt):
@@ -81,10 +83,23 @@ def load_retrain(path, crop_size):
     return checkpoints.load_model_checkpoint(path)
 
 
+def check_classes(spec, opt):
+    """train.lua's ClassNLLCriterion takes one score per class: a model that gives another count
+    (a class count written as a number where the spec means ``$nClasses``, as in a model file
+    that hard-codes 1000) would fail at the first batch, or with fewer labels than outputs,
+    train silently on the wrong number of classes."""
+    shape = output_shape(spec, opt.nClasses, (3, opt.cropSize, opt.cropSize))
+    if shape != (opt.nClasses,):
+        raise SpecError(getattr(spec, "path", spec), "", f"the model gives {format_shape(shape)} values per image, but -nClasses is "
+                                       f"{opt.nClasses}: a classifier needs one score per class (write the class "
+                                       f"count as \"$nClasses\" in the spec)")
+
+
 def prepare_model(spec, opt, dev, state=None, world=World()):
     """createModel, then -retrain's weights (``state``: a loaded model_N.pt, else the file is
     read here), on the device; with several processes, in DistributedDataParallel."""
     torch.manual_seed(opt.manualSeed)
+    check_classes(spec, opt)
     model = build(spec, classes=opt.nClasses, input_shape=(3, opt.cropSize, opt.cropSize))
     if opt.retrain:
         state = state or load_retrain(opt.retrain, opt.cropSize)
