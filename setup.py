@@ -23,7 +23,7 @@ setup(
         "tqdm",
         "matplotlib",
         "torchfile==0.1.0",
-        "simplejpeg>=1.6",
+        "simplejpeg>=1.8",
     ],
     extras_require={"test": ["pytest"]},
     entry_points={"console_scripts": ["enet-port=enet_port.cli:main"]},

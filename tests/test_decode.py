@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import simplejpeg
 import torch
 from PIL import Image
 
@@ -82,6 +83,15 @@ def test_fast_path_reads_grey_jpeg_as_pil_does(tmp_path):
     assert torch.equal(decode.load_uint8(tmp_path / "g.JPEG").permute(1, 2, 0), torch.from_numpy(want.copy()))
 
 
+def test_cmyk_jpeg_reads_as_pil_converts_it(tmp_path):
+    """CMYK JPEGs go to PIL: libjpeg-turbo's own CMYK->RGB differs from PIL's (by 2 levels on 70%
+    of these values), and Torch7 read them through PIL's rules too (the float path)."""
+    pixels = np.random.default_rng(0).integers(0, 255, (40, 48, 4)).astype(np.uint8)
+    Image.fromarray(pixels, "CMYK").save(tmp_path / "cmyk.JPEG", "JPEG", quality=90)
+    want = np.asarray(Image.open(tmp_path / "cmyk.JPEG").convert("RGB"))
+    assert torch.equal(decode.load_uint8(tmp_path / "cmyk.JPEG").permute(1, 2, 0), torch.from_numpy(want.copy()))
+
+
 def png(width, height, depth=8, colour=0, rows=None, stored_rows=None):
     """A PNG written by hand (zlib), so that absurd sizes cost a few bytes; ``stored_rows``: how
     many rows the data really holds (the header alone decides the size checks)."""
@@ -140,24 +150,49 @@ def test_jpeg_absurd_aspect_is_refused_from_its_header(tmp_path):
         decode.load_uint8(jpeg_claiming(tmp_path, 16, 60000))
 
 
-def test_fast_decoder_treats_damaged_jpegs_as_pil_does(tmp_path):
-    """libjpeg-turbo's warnings are errors where PIL refuses the file (a premature end) and
-    ignored where PIL reads it (stray bytes before the end marker)."""
-    good = photo(tmp_path, (80, 64)).read_bytes()
-    for name, data, pil_reads in [("stray.JPEG", good[:-2] + b"\x12\x34" + good[-2:], True),
-                                  ("short.JPEG", good[:len(good) * 2 // 3], False),
-                                  ("noend.JPEG", good[:-2], False)]:
+def test_gpu_decode_keeps_pils_refusals(tmp_path):
+    """--gpu-decode hands JPEG bytes to nvJPEG later, so the donkey reads the header with PIL,
+    which refuses a 12-bit frame that libjpeg-turbo's header reader would pass (the batch could
+    only drop it, not redraw it)."""
+    path = jpeg_claiming(tmp_path, 16, 16)
+    data = bytearray(path.read_bytes())
+    data[data.index(b"\xff\xc0") + 4] = 12  # the frame's sample precision
+    path.write_bytes(bytes(data))
+    assert simplejpeg.decode_jpeg_header(bytes(data))[:2] == (16, 16)
+    for encoded in (False, True):
+        with pytest.raises(decode.BadImage, match="claims.JPEG"):
+            decode.load_uint8(path, encoded=encoded)
+
+
+def damaged_jpegs(good):
+    """Damage as files in the wild have it: stray bytes before the end marker, flipped bits in the
+    scan, a cut; ``good`` is a JPEG's bytes."""
+    flipped = bytearray(good)
+    for k in (len(good) // 3, len(good) // 2, 2 * len(good) // 3):
+        flipped[k] ^= 0x10
+    return {"stray.JPEG": good[:-2] + b"\x12\x34\x56\x78" + good[-2:], "flipped.JPEG": bytes(flipped),
+            "short.JPEG": good[:len(good) * 2 // 3], "noend.JPEG": good[:-2]}
+
+
+@pytest.mark.parametrize("size", [(96, 64), (500, 375)])
+def test_damaged_jpegs_are_read_or_refused_as_pil_does(tmp_path, size):
+    """libjpeg-turbo warns about all four; PIL (and Torch7's image.load, which overrides only
+    libjpeg's error_exit) reads the stray bytes and flipped bits and refuses the cut files. The
+    decoder must decide as PIL does, and read PIL's pixels."""
+    read = set()
+    for name, data in damaged_jpegs(photo(tmp_path, size).read_bytes()).items():
         (tmp_path / name).write_bytes(data)
+        with pytest.raises(ValueError):  # libjpeg-turbo warns about each
+            simplejpeg.decode_jpeg(data, strict=True)
         try:
             want = torch.from_numpy(np.asarray(Image.open(tmp_path / name).convert("RGB")).copy()).permute(2, 0, 1)
         except OSError:
-            want = None
-        assert (want is not None) == pil_reads, name
-        if pil_reads:
-            assert torch.equal(decode.load_uint8(tmp_path / name), want)
-        else:
             with pytest.raises(decode.BadImage, match=name):
                 decode.load_uint8(tmp_path / name)
+            continue
+        assert torch.equal(decode.load_uint8(tmp_path / name), want), name
+        read.add(name)
+    assert read == {"stray.JPEG", "flipped.JPEG"}
 
 
 def test_sixteen_bit_grey_keeps_its_top_eight_bits(tmp_path):

@@ -86,10 +86,10 @@ class JoinTable(nn.Module):
 
 class Sequential(nn.Sequential):
     """``nn.Sequential``, with torch's forward written out here so that it lives outside torch's
-    own files. ``Module.compile()`` on torch 2.11 (the H100 machine's) does not trace frames in
-    torch's files (``Module._call_impl``, ``nn.Sequential.forward``): it compiled each of our
-    containers inside apart instead, past dynamo's recompile limit, and V7 trained 28% slower
-    compiled than eager (BENCHMARKS.md). A root forward in this file is one frame, one graph."""
+    own files. ``Module.compile()`` on torch 2.11 (the H100 machine's) does not start a trace at
+    a frame in torch's files (``Module._call_impl``, ``nn.Sequential.forward``): it started one at
+    each of our containers inside instead, past dynamo's recompile limit, and V7 trained 30%
+    slower compiled than eager (BENCHMARKS.md). A root forward in this file is one frame, one graph."""
 
     def forward(self, x):
         for module in self:
@@ -97,19 +97,11 @@ class Sequential(nn.Sequential):
         return x
 
 
-def run_each(modules, x):
-    """Every module on the same input, the outputs in a list."""
-    outs = []
-    for module in modules:
-        outs.append(module(x))
-    return outs
-
-
 class ConcatTable(nn.ModuleList):
     """``nn.ConcatTable``: every branch sees the same input; the output is the list of results."""
 
     def forward(self, x):
-        return run_each(self, x)
+        return [branch(x) for branch in self]
 
 
 class Concat(nn.ModuleList):
@@ -121,7 +113,7 @@ class Concat(nn.ModuleList):
         self.dim = dim
 
     def forward(self, x):
-        return torch.cat(run_each(self, x), self.dim - 1)
+        return torch.cat([branch(x) for branch in self], self.dim - 1)
 
 
 class CAddTable(nn.Module):

@@ -10,8 +10,6 @@ takes the Lua numbers and converts them itself.
 import torch
 import torch.nn as nn
 
-from .layers import run_each
-
 
 class CMulTable(nn.Module):
     """``nn.CMulTable``: the element-wise product of a table."""
@@ -44,10 +42,7 @@ class ParallelTable(nn.ModuleList):
     """``nn.ParallelTable``: the i-th module gets the i-th element of the input table."""
 
     def forward(self, xs):
-        outs = []
-        for module, x in zip(self, xs):
-            outs.append(module(x))
-        return outs
+        return [module(x) for module, x in zip(self, xs)]
 
 
 class Parallel(nn.ModuleList):
@@ -59,9 +54,7 @@ class Parallel(nn.ModuleList):
         self.input_dim, self.output_dim = input_dim, output_dim
 
     def forward(self, x):
-        outs = []
-        for i, module in enumerate(self):
-            outs.append(module(x.select(self.input_dim - 1, i)))
+        outs = [module(x.select(self.input_dim - 1, i)) for i, module in enumerate(self)]
         return torch.cat(outs, self.output_dim - 1)
 
 
@@ -97,7 +90,7 @@ class DepthConcat(nn.ModuleList):
         self.dim = dim
 
     def forward(self, x):
-        outs = run_each(self, x)
+        outs = [branch(x) for branch in self]
         join = self.dim - 1
         largest = [max(o.shape[d] for o in outs) for d in range(outs[0].dim())]
         return torch.cat([_centre(o, largest, join) for o in outs], join)

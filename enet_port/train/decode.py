@@ -53,7 +53,8 @@ def load_uint8(path, exif_rotate=False, encoded=False):
     ``encoded``: a JPEG the fast decoder reads stays :class:`Encoded` (other files are decoded)."""
     try:
         data = _read(path)
-        size = None if exif_rotate else _fast_jpeg_size(data, path)
+        # --exif-rotate needs PIL's EXIF reader, --gpu-decode its refusals (nvJPEG decodes later)
+        size = None if exif_rotate or encoded else _fast_jpeg_size(data, path)
         if size is None:
             with Image.open(io.BytesIO(data)) as image:  # the header only, and PIL's bomb guard
                 check_size(image.size, path)
@@ -83,7 +84,7 @@ def _fast_jpeg_size(data, path):
     if colorspace not in FAST_COLORSPACES:
         return None
     check_size((w, h), path)
-    if w * h > 2 * Image.MAX_IMAGE_PIXELS:  # PIL's DecompressionBombError threshold
+    if Image.MAX_IMAGE_PIXELS and w * h > 2 * Image.MAX_IMAGE_PIXELS:  # PIL's DecompressionBombError
         raise BadImage(f"{path}: {w}x{h} = {w * h} pixels is above twice Image.MAX_IMAGE_PIXELS "
                        f"({Image.MAX_IMAGE_PIXELS}): could be a decompression bomb")
     return w, h
@@ -107,9 +108,16 @@ def _fast(image, exif_rotate):
 
 
 def jpeg_to_uint8(data):
-    """libjpeg-turbo through simplejpeg, as a CHW view of its HWC array; ``strict``: its warnings
-    (a corrupt marker, a premature end) are errors, as PIL's are."""
-    return torch.from_numpy(simplejpeg.decode_jpeg(data, colorspace="RGB", strict=True)).permute(2, 0, 1)
+    """libjpeg-turbo through simplejpeg, as a CHW view of its HWC array. A file libjpeg warns
+    about (stray bytes before a marker, a damaged or short scan) goes to PIL, which reads some
+    of them (as Torch7's ``image.load`` did) and refuses others (a truncated file): the same
+    decision as before, on the rare file; ``strict`` is what makes simplejpeg say so."""
+    try:
+        return torch.from_numpy(simplejpeg.decode_jpeg(data, colorspace="RGB", strict=True)).permute(2, 0, 1)
+    except ValueError:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            return pil_to_uint8(image)
 
 
 def device_jpeg_to_uint8(data, device):
