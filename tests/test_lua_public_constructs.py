@@ -95,3 +95,43 @@ def test_cuda_only_packages_are_named(tmp_path, package):
     code, output = run("import-lua", lua, "-o", tmp_path / "m.json")
     assert code == 2 and output.count("\n") == 1, output
     assert f"{lua}:2:" in output and "cuda-convnet2" in output, output
+
+
+NIN = """require 'nn'
+function createModel(nGPU)
+   local model = nn.Sequential()
+   model:add(nn.SpatialConvolution(3, 8, 3, 3, 1, 1, 1, 1))
+   model:add(nn.ReLU(true))
+   model:add(nn.SpatialConvolution(8, nClasses, 1, 1))
+   model:add(nn.SpatialAveragePooling(4, 4, 1, 1))
+   model:add(nn.View(%s))
+   model:add(nn.LogSoftMax())
+   return model
+end
+"""
+
+
+def test_the_class_count_is_written_wherever_the_file_uses_it(tmp_path):
+    """A network-in-network ends in a convolution to nClasses planes, with no features/classifier
+    split (imagenet-multiGPU's ninbn.lua): traced again for nClasses + 1, exactly those arguments
+    move, and the spec writes them "$nClasses", so it trains on any class count."""
+    lua, out = tmp_path / "nin.lua", tmp_path / "m.json"
+    lua.write_text(NIN % "nClasses")
+    code, output = run("import-lua", lua, "--input", "3x4x4", "-o", out)
+    assert code == 0, output
+    features = json.loads(out.read_text())["features"]
+    assert [next(iter(e.values())) for e in features] == [[3, 8, 3, 3, 1, 1, 1, 1], [True], [8, "$nClasses", 1, 1],
+                                                          [4, 4, 1, 1], ["$nClasses"], []]
+    code, output = run("diff", out, lua)
+    assert code == 0 and output.startswith("identical"), output
+    assert build(out, classes=7)(torch.randn(2, 3, 4, 4)).shape == (2, 7)
+
+
+def test_a_class_count_written_as_a_number_stays_a_number(tmp_path):
+    lua, out = tmp_path / "nin.lua", tmp_path / "m.json"
+    lua.write_text((NIN % "1000").replace("nn.SpatialConvolution(8, nClasses, 1, 1)",
+                                          "nn.SpatialConvolution(8, 1000, 1, 1)"))
+    code, output = run("import-lua", lua, "--input", "3x4x4", "-o", out)
+    assert code == 0, output
+    assert [next(iter(e.values())) for e in json.loads(out.read_text())["features"]][2:5] == \
+        [[8, 1000, 1, 1], [4, 4, 1, 1], [1000]]

@@ -26,8 +26,9 @@ def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=(
         more = f" (and {len(trace.unknown) - 1} more)" if len(trace.unknown) > 1 else ""
         raise LuaError(where, f"unknown Torch7 module {name}{more}: a spec cannot hold it")
     _check_shapes(trace, input_shape)
-    features, classifier = _split(trace.model)
-    dropout = any(n.name == "nn.SpatialDropout" for n in trace.model.walk())
+    model = _with_class_count(trace.model, trace_lua(path, nClasses=nClasses + 1, opt=opt).model, nClasses)
+    features, classifier = _split(model)
+    dropout = any(n.name == "nn.SpatialDropout" for n in model.walk())
     factory = blocks.BottleneckFactory(dropout=dropout)
     spec = {"name": Path(path).stem, "description": f"Imported from {path} by enet-port import-lua.",
             "lua": str(path), "recipe": recipe, "input": list(input_shape), "classes": nClasses}
@@ -46,6 +47,26 @@ def _check_shapes(trace, input_shape):
     except ShapeError as exc:
         where = exc.node.where if exc.node is not None else trace.path
         raise LuaError(where, f"{exc}, for a {format_shape(input_shape)} input (--input)") from None
+
+
+def _with_class_count(model, other, nClasses):
+    """A copy of ``model`` with ``"$nClasses"`` for every argument that follows the class count:
+    ``other``, the same file traced for nClasses + 1, has nClasses + 1 exactly there (a Linear
+    outside a classifier part, a network-in-network's last convolution, an auxiliary head). A
+    file that builds another structure for another count keeps its numbers."""
+    model = copy.deepcopy(model)
+    mine, theirs = list(model.walk()), list(other.walk())
+    if [n.name for n in mine] != [n.name for n in theirs]:
+        return model
+    for node, twin in zip(mine, theirs):
+        for i, (a, b) in enumerate(zip(node.args, twin.args)):
+            if _is_number(a) and a == nClasses and _is_number(b) and b == nClasses + 1:
+                node.args[i] = "$nClasses"
+    return model
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _split(model):
