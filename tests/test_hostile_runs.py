@@ -161,8 +161,9 @@ def test_test_refuses_a_torch7_file_in_one_line(tmp_path):
     one_line(result, "model.t7: a Torch7 file holds no training mean/std")
 
 
-@pytest.mark.parametrize("outputs", [1000, 7])
-def test_a_model_whose_class_count_is_not_nclasses_is_refused_in_one_line(run, tmp_path, outputs):
+@pytest.mark.parametrize("outputs, why", [(1000, "write the class count"), (7, "write the class count"),
+                                          (20, "auxiliary classifiers")])
+def test_a_model_whose_class_count_is_not_nclasses_is_refused_in_one_line(run, tmp_path, outputs, why):
     """A spec that writes the class count as a number (as fb.resnet.torch's resnet.lua, imported,
     writes 1000) would train 10 labels on 1000 outputs without a word, or fail at the first batch
     with 7: both are refused before any work, naming the spec."""
@@ -172,4 +173,5 @@ def test_a_model_whose_class_count_is_not_nclasses_is_refused_in_one_line(run, t
     path.write_text(json.dumps(spec))
     result = train(path, run[0], tmp_path, "-LR", "0.01")
     one_line(result, f"literal.json: the model gives {outputs} values per image, but -nClasses is 10")
+    assert why in result.stderr
     assert not list(tmp_path.rglob("options.json"))  # refused before a run folder is made

@@ -83,16 +83,23 @@ def load_retrain(path, crop_size):
     return checkpoints.load_model_checkpoint(path)
 
 
+MAX_AUX_CLASSIFIERS = 3  # GoogLeNet has two; a larger multiple is a count written as a number
+
+
 def check_classes(spec, opt):
     """train.lua's ClassNLLCriterion takes one score per class: a model that gives another count
     (a class count written as a number where the spec means ``$nClasses``, as in a model file
     that hard-codes 1000) would fail at the first batch, or with fewer labels than outputs,
     train silently on the wrong number of classes."""
     shape = output_shape(spec, opt.nClasses, (3, opt.cropSize, opt.cropSize))
-    if shape != (opt.nClasses,):
-        raise SpecError(getattr(spec, "path", spec), "", f"the model gives {format_shape(shape)} values per image, but -nClasses is "
-                                       f"{opt.nClasses}: a classifier needs one score per class (write the class "
-                                       f"count as \"$nClasses\" in the spec)")
+    if shape == (opt.nClasses,):
+        return
+    why = "a classifier needs one score per class (write the class count as \"$nClasses\" in the spec)"
+    if len(shape) == 1 and shape[0] % opt.nClasses == 0 and shape[0] // opt.nClasses <= 1 + MAX_AUX_CLASSIFIERS:
+        why = ("this looks like main and auxiliary classifiers side by side (imagenet-multiGPU's googlenet.lua; "
+               "its train.lua weights the extra losses by model.auxWeights), which enet-port does not train")
+    raise SpecError(getattr(spec, "path", spec), "", f"the model gives {format_shape(shape)} values per image, but "
+                                                     f"-nClasses is {opt.nClasses}: {why}")
 
 
 def prepare_model(spec, opt, dev, state=None, world=World()):
