@@ -127,10 +127,13 @@ def test_the_class_count_is_written_wherever_the_file_uses_it(tmp_path):
     assert build(out, classes=7)(torch.randn(2, 3, 4, 4)).shape == (2, 7)
 
 
-def test_a_class_count_written_as_a_number_stays_a_number(tmp_path):
+@pytest.mark.parametrize("edit", [
+    lambda lua: (lua % "1000").replace("nn.SpatialConvolution(8, nClasses, 1, 1)", "nn.SpatialConvolution(8, 1000, 1, 1)"),
+    lambda lua: (lua % "nClasses").replace("local model", "assert(nClasses == 1000, 'ImageNet only')\n   local model")])
+def test_a_class_count_the_file_fixes_stays_a_number(tmp_path, edit):
+    """A file that writes 1000, or refuses any other count, imports with its numbers."""
     lua, out = tmp_path / "nin.lua", tmp_path / "m.json"
-    lua.write_text((NIN % "1000").replace("nn.SpatialConvolution(8, nClasses, 1, 1)",
-                                          "nn.SpatialConvolution(8, 1000, 1, 1)"))
+    lua.write_text(edit(NIN))
     code, output = run("import-lua", lua, "--input", "3x4x4", "-o", out)
     assert code == 0, output
     assert [next(iter(e.values())) for e in json.loads(out.read_text())["features"]][2:5] == \

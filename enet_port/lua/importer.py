@@ -26,7 +26,7 @@ def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=(
         more = f" (and {len(trace.unknown) - 1} more)" if len(trace.unknown) > 1 else ""
         raise LuaError(where, f"unknown Torch7 module {name}{more}: a spec cannot hold it")
     _check_shapes(trace, input_shape)
-    model = _with_class_count(trace.model, trace_lua(path, nClasses=nClasses + 1, opt=opt).model, nClasses)
+    model = _with_class_count(trace.model, _other_count(path, nClasses + 1, opt), nClasses)
     features, classifier = _split(model)
     dropout = any(n.name == "nn.SpatialDropout" for n in model.walk())
     factory = blocks.BottleneckFactory(dropout=dropout)
@@ -49,12 +49,23 @@ def _check_shapes(trace, input_shape):
         raise LuaError(where, f"{exc}, for a {format_shape(input_shape)} input (--input)") from None
 
 
+def _other_count(path, nClasses, opt):
+    """The model the file builds for ``nClasses``, or None where it refuses that count (a file
+    may accept 1000 classes only)."""
+    try:
+        return trace_lua(path, nClasses=nClasses, opt=opt).model
+    except LuaError:
+        return None
+
+
 def _with_class_count(model, other, nClasses):
     """A copy of ``model`` with ``"$nClasses"`` for every argument that follows the class count:
     ``other``, the same file traced for nClasses + 1, has nClasses + 1 exactly there (a Linear
     outside a classifier part, a network-in-network's last convolution, an auxiliary head). A
-    file that builds another structure for another count keeps its numbers."""
+    file that builds another structure for another count, or refuses it, keeps its numbers."""
     model = copy.deepcopy(model)
+    if other is None:
+        return model
     mine, theirs = list(model.walk()), list(other.walk())
     if [n.name for n in mine] != [n.name for n in theirs]:
         return model
