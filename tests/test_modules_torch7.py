@@ -160,3 +160,18 @@ def test_dropout_versions():
     torch.manual_seed(0)
     y = run("nn.Dropout", [0.2, False, False, True], x)[0]  # stochasticInference drops in eval too
     assert set(y.unique().tolist()) == {0.0, 1.25}
+
+
+def test_view_with_minus_one_follows_torch7_batchsize():
+    """View.lua's batchsize(): with a -1 and no setNumInputDims it finds no batch and views the
+    whole batched tensor as the sizes, so (B, 16, 3, 3) through View(-1, 144) is (B, 144) and
+    View(-1) is one vector of B*144 (samples mixed: refused); with setNumInputDims(3) a -1 is per
+    sample."""
+    x = torch.arange(2 * 16 * 3 * 3, dtype=torch.float32).view(2, 16, 3, 3)
+    y = run("nn.View", [-1, 144], x)[0]
+    assert torch.equal(y, x.view(-1, 144))  # Torch7's input:view(-1, 144) of the whole batch
+    y = run("nn.View", [-1], x, modifiers=[("setNumInputDims", 3)])[0]
+    assert torch.equal(y, x.view(2, 144))
+    for sizes in ([-1], [144, -1], [-1, 72]):
+        with pytest.raises(ShapeError, match="views the whole batch"):
+            infer(Node("nn.View", sizes), (16, 3, 3))

@@ -232,8 +232,23 @@ def _view_check(a, node):
         raise ArgumentError(f"{node.name}: at most one size may be -1, got {sizes}")
 
 
+def _view_sizes(a, node, shape=None):
+    """The per-sample sizes of a View. Torch7's ``View.batchsize()`` finds no batch when a size
+    is -1 and ``setNumInputDims`` was not called: it views the whole batched tensor as ``sizes``,
+    so the batch survives only as a leading -1 over sizes that make one sample
+    (``nn.View(-1, 144)``); any other -1 there mixes samples, which is refused."""
+    sizes = list(a["sizes"])
+    if -1 not in sizes or node.has_modifier("setNumInputDims"):
+        return sizes
+    if shape is not None and (sizes[0] != -1 or math.prod(sizes[1:]) != math.prod(shape)):
+        raise ShapeError(f"{node.name}({', '.join(map(str, sizes))}) without setNumInputDims views the whole batch "
+                         f"in Torch7, so samples of {format_shape(shape)} would be mixed; a leading -1 with "
+                         f"sizes of one sample keeps the batch, or add :setNumInputDims({len(shape)})")
+    return sizes[1:]
+
+
 def _view_shape(a, node, shape, infer_child):
-    sizes, total = list(a["sizes"]), math.prod(shape)
+    sizes, total = _view_sizes(a, node, shape), math.prod(shape)
     if -1 in sizes:
         sizes[sizes.index(-1)] = total // -math.prod(sizes)
     if math.prod(sizes) != total:
@@ -253,7 +268,7 @@ register("nn.JoinTable", [Param("dimension", "int"), Param("nInputDims", "int", 
          check=lambda a, n: at_least(a, n, 1, "nInputDims"))
 register("nn.CAddTable", [Param("inplace", "any", False)], build=lambda a, n: layers.CAddTable(),
          shape=_cadd_shape, tensors=no_tensors, macs=no_macs)
-register("nn.View", [Param("sizes", "ints", field=False)], build=lambda a, n: layers.View(*a["sizes"]),
+register("nn.View", [Param("sizes", "ints", field=False)], build=lambda a, n: layers.View(*_view_sizes(a, n)),
          shape=_view_shape, tensors=no_tensors, macs=no_macs, modifiers=("setNumInputDims",),
          check=_view_check,
          from_fields=lambda f: {"sizes": [int(v) for v in f["size"]]})
