@@ -88,6 +88,9 @@ def test_squeeze_and_transpose():
     assert y.shape == (2, 4, 3) and y[1, 3, 2].item() == x[1, 2, 3].item()
     y = run("nn.Transpose", [[1, 2]], x, modifiers=[("setNumInputDims", 2)])[0]
     assert y.shape == (2, 4, 3)
+    # Transpose.lua: offset = input:nDimension() - numInputDims = 4 - 2 for (2, 3, 4, 5)
+    x = torch.arange(120.0).reshape(2, 3, 4, 5)
+    assert torch.equal(run("nn.Transpose", [[1, 2]], x, modifiers=[("setNumInputDims", 2)])[0], x.transpose(2, 3))
     with pytest.raises(ShapeError, match="batch"):
         infer(Node("nn.Transpose", [[1, 2]]), (3, 4))
 

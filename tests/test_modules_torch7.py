@@ -106,6 +106,8 @@ def test_normalize_p_norm_with_eps():
     assert y[0].tolist() == pytest.approx([3 / math.sqrt(25 + 1e-10), -4 / math.sqrt(25 + 1e-10)])
     y = run("nn.Normalize", [1, 0.5], x)[0]
     assert y[1].tolist() == pytest.approx([1 / 2.5, 1 / 2.5])  # (|1| + |1| + eps) ^ 1
+    y = run("nn.Normalize", [2, 0.5], x)[0]
+    assert y[1].tolist() == pytest.approx([1 / math.sqrt(2.5)] * 2)  # Normalize.lua: (sum |x|^p + eps)^(1/p)
     with pytest.raises(ShapeError, match="1-D"):
         infer(Node("nn.Normalize", [2]), (3, 4, 4))
 

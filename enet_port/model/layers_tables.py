@@ -189,15 +189,15 @@ class Squeeze(nn.Module):
 
 
 class Transpose(nn.Module):
-    """``nn.Transpose({a, b}, ...)``: the swaps in order; dims move up by one when
-    ``setNumInputDims(n)`` was called and the input has more than n dimensions."""
+    """``nn.Transpose({a, b}, ...)``: the swaps in order; with ``setNumInputDims(n)`` the dims
+    count from the last n (Transpose.lua's offset ``input:nDimension() - n``)."""
 
     def __init__(self, pairs, num_input_dims):
         super().__init__()
         self.pairs, self.num_input_dims = [tuple(p) for p in pairs], num_input_dims
 
     def forward(self, x):
-        shift = int(self.num_input_dims is not None and x.dim() > self.num_input_dims)
+        shift = 0 if self.num_input_dims is None else x.dim() - self.num_input_dims
         for a, b in self.pairs:
             x = x.transpose(a - 1 + shift, b - 1 + shift)
         return x.contiguous()

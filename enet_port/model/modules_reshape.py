@@ -107,7 +107,7 @@ def _num_input_dims(node):
 def _transpose_shape(a, node, shape, infer_child):
     out = list(_sample(node, shape))
     n = _num_input_dims(node)
-    shift = int(n is not None and len(shape) + 1 > n)
+    shift = 0 if n is None else len(shape) + 1 - n  # Transpose.lua: offset = nDimension - numInputDims
     for pair in a["permutations"]:
         i, j = (sample_dim(d + shift, node) for d in pair)
         if max(i, j) >= len(out):
