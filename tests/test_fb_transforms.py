@@ -114,12 +114,12 @@ def lua_random_sized_crop_geometry(h_in, w_in, rng):
     for _ in range(10):
         area = rng.uniform(0.08, 1.0) * h_in * w_in
         ratio = rng.uniform(3 / 4, 4 / 3)
-        w, h = c_round(math.sqrt(area) * ratio), c_round(math.sqrt(area) / ratio)
+        w, h = c_round(math.sqrt(area * ratio)), c_round(math.sqrt(area / ratio))
         if rng.uniform(0, 1) < 0.5:
             w, h = h, w
-        if h <= h_in and w <= w_in:
-            y1 = math.floor(rng.uniform(0, h_in - h + 0.99))
-            x1 = math.floor(rng.uniform(0, w_in - w + 0.99))
+        if h <= h_in and w <= w_in:  # torch.random(0, n): THRandom_random() % (n + 1)
+            y1 = rng.getrandbits(32) % (h_in - h + 1)
+            x1 = rng.getrandbits(32) % (w_in - w + 1)
             return x1, y1, w, h
     return None
 
@@ -140,14 +140,17 @@ def test_random_sized_crop_geometry_replays_the_lua_draws(seed):
 
 
 def test_random_sized_crop_swaps_w_and_h_when_uniform_is_below_half():
-    # area 0.5 * 100 * 100, ratio 1.2: w = round(70.71 * 1.2) = 85, h = round(70.71 / 1.2) = 59
+    # transforms.lua: area 0.5 * 100 * 100, ratio 1.2: w = round(sqrt(5000 * 1.2)) = round(77.46) = 77,
+    # h = round(sqrt(5000 / 1.2)) = round(64.55) = 65
     steps = [("uniform", (0.5 - 0.08) / 0.92), ("uniform", (1.2 - 0.75) / (4 / 3 - 0.75))]
-    out = fb.random_sized_crop(coords(100, 100), 16, Script(*steps, ("random", 0.3), ("uniform", 0.0), ("uniform", 0.0)))
-    assert out[0, 0, -1].item() == pytest.approx(58, abs=1e-3) and out[1, -1, 0].item() == pytest.approx(84, abs=1e-3)
-    out = fb.random_sized_crop(coords(100, 100), 16, Script(*steps, ("random", 0.7), ("uniform", 0.999), ("uniform", 0.0)))
-    assert out[0, 0, -1].item() == pytest.approx(84, abs=1e-3)
-    # y1 = floor(U(0, 100 - 59 + 0.99)) at u = 0.999
-    assert out[1, 0, 0].item() == pytest.approx(math.floor(0.999 * (100 - 59 + 0.99)), abs=1e-3)
+    out = fb.random_sized_crop(coords(100, 100), 16, Script(*steps, ("random", 0.3), ("getrandbits", 0),
+                                                            ("getrandbits", 0)))
+    assert out[0, 0, -1].item() == pytest.approx(64, abs=1e-3) and out[1, -1, 0].item() == pytest.approx(76, abs=1e-3)
+    out = fb.random_sized_crop(coords(100, 100), 16, Script(*steps, ("random", 0.7), ("getrandbits", 1000),
+                                                            ("getrandbits", 0)))
+    assert out[0, 0, -1].item() == pytest.approx(76, abs=1e-3)
+    # y1 = torch.random(0, 100 - 65): THRandom_random() % 36 = 1000 % 36
+    assert out[1, 0, 0].item() == pytest.approx(1000 % 36, abs=1e-3)
 
 
 def test_random_sized_crop_falls_back_after_ten_misses():
@@ -214,7 +217,7 @@ def test_flip_when_uniform_below_half_and_normalise_constants():
 
 def test_train_draws_in_lua_order_and_test_is_scale_then_centre_crop():
     image = Image.new("RGB", (40, 30), (128, 64, 32))
-    rng = Script(("uniform", 0.5), ("uniform", 0.5), ("random", 0.9), ("uniform", 0.5), ("uniform", 0.5),
+    rng = Script(("uniform", 0.5), ("uniform", 0.5), ("random", 0.9), ("getrandbits", 3), ("getrandbits", 3),
                  ("getrandbits", 0), ("getrandbits", 0), ("uniform", 0.5), ("uniform", 0.5), ("uniform", 0.5),
                  ("gauss", 0.0), ("gauss", 0.0), ("gauss", 0.0), ("random", 0.9))
     out = fb.FbTransform(36, 24).train(image, rng, "x.jpg")

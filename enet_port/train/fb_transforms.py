@@ -10,7 +10,8 @@ extrapolated linearly, float arithmetic, unclamped).
 
 Lua draws from one Torch generator; here each image gets its own ``random.Random`` (as in
 :mod:`donkey`), consumed in the Lua order: ``torch.uniform(a, b)`` is ``rng.uniform(a, b)``
-(both ``a + (b - a) * u``), ``torch.randperm(n)`` is TH's swap loop on
+(both ``a + (b - a) * u``), ``torch.random(a, b)`` is ``rng.getrandbits(32) % (b + 1 - a) + a``
+as TH computes it, ``torch.randperm(n)`` is TH's swap loop on
 ``THRandom_random() % (n - i)`` with ``rng.getrandbits(32)``, ``Tensor:normal(0, s)`` is
 ``rng.gauss(0, s)`` (both Box-Muller on two uniforms, the sine value kept for the next call).
 """
@@ -39,6 +40,11 @@ def torch_round(x):
     """``torch.round`` of a number: C ``round``, halves away from zero (Python rounds to even)."""
     whole = math.floor(abs(x))
     return int(math.copysign(whole + (abs(x) - whole >= 0.5), x))
+
+
+def torch_random(a, b, rng):
+    """``torch.random(a, b)``: TH's ``THRandom_random() % (b + 1 - a) + a``, a to b inclusive."""
+    return rng.getrandbits(32) % (b + 1 - a) + a
 
 
 def _cubic_rows(img, dst_len):
@@ -102,19 +108,20 @@ def center_crop(img, size):
 
 
 def random_sized_crop(img, size, rng):
-    """Up to 10 tries of 8%-100% of the area with aspect factor 3/4-4/3 (w and h swapped with
-    probability 1/2), scaled to size x size; then Scale + CenterCrop."""
+    """Up to 10 tries of 8%-100% of the area with aspect ratio 3/4-4/3 (w = round(sqrt(area *
+    ratio)), h = round(sqrt(area / ratio)), swapped with probability 1/2, offsets
+    ``torch.random(0, H - h)``), scaled to size x size; then Scale + CenterCrop."""
     h_in, w_in = img.shape[1:]
     for _ in range(10):
         target_area = rng.uniform(0.08, 1.0) * (h_in * w_in)
         aspect = rng.uniform(3 / 4, 4 / 3)
-        w = torch_round(math.sqrt(target_area) * aspect)
-        h = torch_round(math.sqrt(target_area) / aspect)
+        w = torch_round(math.sqrt(target_area * aspect))
+        h = torch_round(math.sqrt(target_area / aspect))
         if rng.random() < 0.5:
             w, h = h, w
         if h <= h_in and w <= w_in:
-            y1 = math.floor(rng.uniform(0, h_in - h + 0.99))
-            x1 = math.floor(rng.uniform(0, w_in - w + 0.99))
+            y1 = torch_random(0, h_in - h, rng)
+            x1 = torch_random(0, w_in - w, rng)
             return scale_bicubic(crop(img, x1, y1, x1 + w, y1 + h), size, size)
     return center_crop(scale(img, size), size)
 
