@@ -2,6 +2,7 @@
 Torch7 writer (tests/t7writer.py) and bad files."""
 import json
 import re
+import struct
 import sys
 from pathlib import Path
 
@@ -254,6 +255,20 @@ def _unknown_tensor_file():
 
 
 BAD[4] = ("unknown_tensor", lambda good: _unknown_tensor_file(), r"unknown Torch7 type torch.QuantTensor")
+
+
+def _tensor_past_its_storage_file():
+    """A 2-element tensor whose size field says 3 (File.lua writes: class name, int nDimension,
+    long sizes, long strides, long offset, storage)."""
+    data = bytearray(dumps(_module("nn.Identity", output=Tensor(np.zeros(2)))))
+    at = data.index(b"torch.FloatTensor") + len(b"torch.FloatTensor") + 4
+    assert struct.unpack("<q", data[at:at + 8]) == (2,)
+    data[at:at + 8] = struct.pack("<q", 3)
+    return bytes(data)
+
+
+BAD += [("trailing", lambda good: good + b"\x00" * 4, r"data after the stored object"),
+        ("past_storage", lambda good: _tensor_past_its_storage_file(), r"FloatTensor of size \[3\] does not fit")]
 
 
 @pytest.mark.parametrize("make,pattern", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
