@@ -148,6 +148,9 @@ def test_rank_slices_cover_each_global_batch_in_order(size):
     assert sorted(sum(parts, [])) == keys
     covered = sorted(i for r in range(size) for i in rank_range(VAL_IMAGES, World(r, size)))
     assert covered == list(range(VAL_IMAGES))
+    # contiguous runs, the first n % size one longer: 29 images on 3 processes are 10, 10, 9
+    assert [list(rank_range(29, World(r, 3))) for r in range(3)] == \
+        [list(range(0, 10)), list(range(10, 20)), list(range(20, 29))]
 
 
 def test_padded_batches_and_batch_that_does_not_divide(data, tmp_path):
