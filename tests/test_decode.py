@@ -30,8 +30,8 @@ def float_path_train(path, size, crop, seed):
     new = (size, int(h * size / w)) if w <= h else (int(w * size / h), size)
     image = image.resize(new, Image.BILINEAR) if new != (w, h) else image
     rng = random.Random(seed)
+    y = math.ceil(rng.uniform(1e-2, new[1] - crop)) if new[1] > crop else 0  # donkey.lua: h1 first
     x = math.ceil(rng.uniform(1e-2, new[0] - crop)) if new[0] > crop else 0
-    y = math.ceil(rng.uniform(1e-2, new[1] - crop)) if new[1] > crop else 0
     out = torch.from_numpy(np.asarray(image.crop((x, y, x + crop, y + crop))).copy()).permute(2, 0, 1).float() / 255
     if rng.random() > 0.5:
         out = out.flip(2)

@@ -35,10 +35,10 @@ def coordinate_image():
 
 
 def lua_draws(seed):
-    """donkey.lua trainHook: w1 = ceil(uniform(1e-2, iW-oW)), h1 likewise, flip if uniform() > 0.5."""
+    """donkey.lua trainHook: h1 = ceil(uniform(1e-2, iH-oH)), then w1 likewise, flip if uniform() > 0.5."""
     rng = random.Random(seed)
-    x = math.ceil(rng.uniform(1e-2, W - CROP))
     y = math.ceil(rng.uniform(1e-2, H - CROP))
+    x = math.ceil(rng.uniform(1e-2, W - CROP))
     return x, y, rng.random() > 0.5
 
 

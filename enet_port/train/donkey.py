@@ -85,9 +85,9 @@ class Transform:
 
     def train_crop(self, w, h, rng, path=""):
         w, h = self._scaled(w, h, path)
-        # Lua: ceil(uniform(1e-2, W - crop)) is 1..W-crop, never 0 (and crashes when W == crop)
-        x = math.ceil(rng.uniform(1e-2, w - self.crop)) if w > self.crop else 0
+        # Lua: h1 then w1, each ceil(uniform(1e-2, W - crop)): 1..W-crop, never 0 (and crashes when W == crop)
         y = math.ceil(rng.uniform(1e-2, h - self.crop)) if h > self.crop else 0
+        x = math.ceil(rng.uniform(1e-2, w - self.crop)) if w > self.crop else 0
         return Crop(w, h, x, y, self.crop, rng.random() > 0.5)
 
     def test_crop(self, w, h, path=""):
