@@ -63,6 +63,39 @@ def test_resume_is_exact(samples, tmp_path):
     assert [json.loads(l)["epoch"] for l in open(halves / "metrics.jsonl")] == [1, 2, 3, 4]
 
 
+def test_resume_finishes_a_run_started_at_a_later_epoch(samples, tmp_path, monkeypatch):
+    # -epochNumber 3 -nEpochs 3 plans epochs 3..5 (imagenet-multiGPU.torch: epochNumber..epochNumber+nEpochs-1)
+    run, original, dies_at = tmp_path / "run", torch.save, [3, 4]
+
+    def dying_save(obj, f):  # killed while writing a checkpoint, first epoch 3's, then epoch 4's
+        if isinstance(obj, dict) and obj.get("epoch") == dies_at[0]:
+            dies_at.pop(0)
+            raise KeyboardInterrupt("killed")
+        return original(obj, f)
+
+    monkeypatch.setattr(torch, "save", dying_save)
+    first = CliRunner().invoke(main, ["train", TINY, *SMALL, "-data", str(samples), "-nClasses", "10",
+                                      "-epochNumber", "3", "-nEpochs", "3", "-epochSize", "2", "-nDonkeys", "0",
+                                      "-cache", str(tmp_path), "--run-dir", str(run)])
+    assert first.exit_code != 0 and not (run / "latest.json").exists()
+    again = CliRunner().invoke(main, ["train", TINY, "--resume", str(run)])  # no checkpoint: starts as at first
+    assert again.exit_code != 0 and "epochs 3..5" in again.stdout and checkpoints.latest(run)[0] == 3
+    monkeypatch.setattr(torch, "save", original)
+    resumed = train("--resume", str(run))
+    assert "epochs 4..5" in resumed.stdout
+    assert [json.loads(l)["epoch"] for l in open(run / "metrics.jsonl")] == [3, 4, 5]
+    assert checkpoints.latest(run)[0] == 5 and (run / "model_5.pt").is_file()
+    done = train("--resume", str(run))
+    assert "already trained to epoch 5; -epochNumber 3 -nEpochs 3 ends at epoch 5" in done.stdout
+    longer = train("--resume", str(run), "-nEpochs", "4")  # counted from the run's epoch 3: up to epoch 6
+    assert "epochs 6..6" in longer.stdout
+    assert [json.loads(l)["epoch"] for l in open(run / "metrics.jsonl")] == [3, 4, 5, 6]
+    same = train("--resume", str(run), "-epochNumber", "3")  # the same start (torchrun relaunches repeat it)
+    assert "already trained to epoch 6" in same.stdout
+    moved = CliRunner().invoke(main, ["train", TINY, "--resume", str(run), "-epochNumber", "1"])
+    assert moved.exit_code == 2 and "the run started at -epochNumber 3; --resume keeps that start" in moved.stderr
+
+
 def bad_files(folder):
     buffer = io.BytesIO()
     Image.new("RGB", (64, 64), (9, 9, 9)).save(buffer, "JPEG")

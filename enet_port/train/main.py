@@ -76,7 +76,8 @@ def _run(spec_path, opt, explicit, world, echo, quiet):
     with RunLock(run_dir) if world.is_main else contextlib.nullcontext():
         first, last, optim_state, start = starting_state(opt, model, run_dir, writer=world.is_main)
         if first > last:
-            echo(f"{run_dir}: already trained to epoch {first - 1} (-nEpochs {last})")
+            echo(f"{run_dir}: already trained to epoch {first - 1}; -epochNumber {opt.epochNumber} "
+                 f"-nEpochs {opt.nEpochs} ends at epoch {last}")
             return run_dir
         opt = dataclasses.replace(opt, run_dir=str(run_dir))
         if world.is_main:

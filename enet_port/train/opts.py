@@ -52,7 +52,8 @@ OPTIONS = [
     Option("imageSize", 256, click.IntRange(1), "Shorter image side after scaling.", RUN),
     Option("cropSize", 224, click.IntRange(1), "Side of the square crop fed to the network.", RUN),
     Option("nClasses", 1000, click.IntRange(1), "Number of classes; must equal the number of class folders.", RUN),
-    Option("nEpochs", 55, click.IntRange(1), "Epochs to run from -epochNumber (with --resume: the last epoch).",
+    Option("nEpochs", 55, click.IntRange(1), "Epochs to run from -epochNumber (with --resume: from the run's "
+           "-epochNumber; default: the run's own).",
            (TRAIN, SCHEDULE)),
     Option("epochSize", None, click.IntRange(1), "Batches per epoch (default: one pass over the training set)."),
     Option("epochNumber", 1, click.IntRange(1), "Number of the first epoch (Lua: manual epoch number for restarts).",
@@ -66,7 +67,8 @@ OPTIONS = [
     Option("optimState", None, FILE, "optimState_N.pt to start from (its LR, WD and momentum win)."),
     Option("rngState", None, FILE, "optimState_N.pt whose RNG state to restore."),
     Option("conf", False, bool, "Write the test confusion matrix every epoch.", RUN),
-    Option("resume", None, click.Path(file_okay=False), "Continue RUN_DIR from its last complete epoch up to -nEpochs.",
+    Option("resume", None, click.Path(file_okay=False), "Continue RUN_DIR from its last complete epoch up to "
+           "its -epochNumber + -nEpochs - 1.",
            lua=False),
     Option("reset-classifier", False, bool, "With -retrain: replace the last nn.Linear by a fresh one for -nClasses "
            "(fine-tuning, as fb.resnet.torch's -resetClassifier).", lua=False),

@@ -113,10 +113,15 @@ def read_saved_options(run_dir):
 
 
 def resume_options(opt, explicit):
-    """The resumed run's saved options, overridden by what this command line gives."""
+    """The resumed run's saved options, overridden by what this command line gives.
+
+    A run's ``-epochNumber`` is fixed: ``-nEpochs`` counts from it, on resume too."""
     run_dir = Path(opt.resume)
     saved = read_saved_options(run_dir)
     merged = {o.key: saved.get(o.key, o.default) for o in OPTIONS}
+    if "epochNumber" in explicit and opt.epochNumber != merged["epochNumber"]:
+        raise DataError(str(run_dir), f"the run started at -epochNumber {merged['epochNumber']}; --resume keeps "
+                                      f"that start (-nEpochs counts from it)")
     merged.update({k: getattr(opt, k) for k in explicit})
     merged["resume"], merged["run_dir"] = str(run_dir), str(run_dir)
     return Opt(**merged)
@@ -125,27 +130,34 @@ def resume_options(opt, explicit):
 def starting_state(opt, model, run_dir, writer=True):
     """(first epoch, last epoch, optimizer state or None, (lr, wd) or None) for this launch.
 
-    ``--resume`` continues from the last complete epoch; a run killed before its first
-    checkpoint starts again at epoch 1 in the same folder. Only the ``writer`` (process 0)
-    tidies the folder; every process reads the checkpoint."""
+    The last epoch is always ``-epochNumber + -nEpochs - 1`` (imagenet-multiGPU.torch), so
+    ``--resume`` finishes the epochs the run planned, or as many as a new ``-nEpochs`` counts
+    from the run's ``-epochNumber``. It continues from the last complete epoch; a run killed
+    before its first checkpoint starts again as it first did, in the same folder. Only the
+    ``writer`` (process 0) tidies the folder; every process reads the checkpoint."""
+    last = opt.epochNumber + opt.nEpochs - 1
     if opt.resume:
         if writer:
             checkpoints.remove_partial_files(run_dir)
-        if not (Path(run_dir) / "latest.json").exists():
-            if writer:
-                logs.truncate(run_dir, 0)
-            return 1, opt.nEpochs, None, None
-        epoch, model_path, optim_path = checkpoints.latest(run_dir)
-        checkpoints.load_state_into(model, checkpoints.load_model_checkpoint(model_path), model_path)
-        state = checkpoints.load_optim_state(optim_path)
-        checkpoints.restore_rng(state["rng"], optim_path)
+        if (Path(run_dir) / "latest.json").exists():
+            return _from_checkpoint(model, run_dir, writer, last)
         if writer:
-            logs.truncate(run_dir, epoch)
-        return epoch + 1, opt.nEpochs, state["optimizer"], (state["lr"], state["wd"])
-    first, last = opt.epochNumber, opt.epochNumber + opt.nEpochs - 1
+            logs.truncate(run_dir, 0)
     if opt.rngState:
         checkpoints.restore_rng(checkpoints.load_optim_state(opt.rngState)["rng"], opt.rngState)
     if opt.optimState:
         state = checkpoints.load_optim_state(opt.optimState)
-        return first, last, state["optimizer"], (state["lr"], state["wd"])
-    return first, last, None, None
+        return opt.epochNumber, last, state["optimizer"], (state["lr"], state["wd"])
+    return opt.epochNumber, last, None, None
+
+
+def _from_checkpoint(model, run_dir, writer, last):
+    """``starting_state`` of a run folder with a complete epoch: the model, optimizer and RNG
+    as they were after it; the writer drops log rows of later epochs."""
+    epoch, model_path, optim_path = checkpoints.latest(run_dir)
+    checkpoints.load_state_into(model, checkpoints.load_model_checkpoint(model_path), model_path)
+    state = checkpoints.load_optim_state(optim_path)
+    checkpoints.restore_rng(state["rng"], optim_path)
+    if writer:
+        logs.truncate(run_dir, epoch)
+    return epoch + 1, last, state["optimizer"], (state["lr"], state["wd"])
