@@ -5,9 +5,12 @@ class of every pixel, colour it) and the top-5 print of imagenet-multiGPU.torch'
 model is a Torch7 ``.t7``/``.net`` file, a spec with its weights (``model.json`` + ``model.pt``,
 what ``import-t7`` writes) or a run folder (its spec, last ``model_N.pt``, class names and test
 transform). Images are fed as the ENet authors fed them: resized to the model's input size
-(``--size``) with PIL's BICUBIC filter, RGB scaled to 0..1, no mean/std; a run folder uses the
-transform it was trained with. Class indices are 0-based (Torch7 label k is index k - 1).
+(``--size``) with PIL's BICUBIC filter, RGB scaled to 0..1, no mean/std. A run folder's images
+are fed as ``enet-port test`` feeds them: read by the trainer's decoder, its pipeline's (``lua`` or
+``fb``) test transform with the run's sizes and mean/std, and the normalisation the training device
+applies (``feed.normaliser``). Class indices are 0-based (Torch7 label k is index k - 1).
 """
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,13 +24,14 @@ from .errors import DataError, EnetPortError
 from .model.build import build
 from .model.spec import load_spec
 from .t7.load import import_t7
-from .train import checkpoints, donkey
+from .train import checkpoints, decode, feed, pipeline, runfolder
+from .train.opts import OPTIONS, Opt
 
 
 @dataclass
 class Predictor:
     model: torch.nn.Module
-    transform: object  # PIL image -> (C, H, W) tensor
+    read: object  # image path -> the model's input, a batch of one
     classes: list = None  # class names, when known
 
 
@@ -41,11 +45,11 @@ def open_model(path, size=None):
         spec = load_spec(path)
         model = build(spec)
         checkpoints.load_model_into(model, _weights_beside(path))
-        return Predictor(model.eval(), _resize_transform(spec.input, size))
+        return Predictor(model.eval(), _resize_reader(spec.input, size))
     if not path.is_file():
         raise EnetPortError(str(path), "no such model file or run folder")
     imported = import_t7(path)
-    return Predictor(imported.model.eval(), _resize_transform(imported.spec["input"], size))
+    return Predictor(imported.model.eval(), _resize_reader(imported.spec["input"], size))
 
 
 def _weights_beside(spec_path):
@@ -56,41 +60,71 @@ def _weights_beside(spec_path):
 
 
 def _run_folder(run_dir):
-    try:
-        options = json.loads((run_dir / "options.json").read_text())
-    except (OSError, ValueError):
-        raise DataError(str(run_dir), "not a run folder (no readable options.json)") from None
+    opt, spec_path, meanstd = _saved_options(run_dir)
     _, model_path, _ = checkpoints.latest(run_dir)
-    crop = options["cropSize"]
-    model = build(load_spec(options["spec"]), classes=options["nClasses"], input_shape=(3, crop, crop))
+    crop = opt.cropSize
+    model = build(load_spec(spec_path), classes=opt.nClasses, input_shape=(3, crop, crop))
     checkpoints.load_model_into(model, model_path)
     classes_file = run_dir / "classes.txt"
     classes = classes_file.read_text().splitlines() if classes_file.is_file() else None
-    transform = donkey.Transform(options["imageSize"], crop, options.get("mean"), options.get("std"))
-    return Predictor(model.eval(), transform.test, classes)
+    return Predictor(model.eval(), _test_reader(opt, meanstd), classes)
 
 
-def _resize_transform(input_shape, size):
+def _saved_options(run_dir):
+    """The run's options (as ``test`` reads them: pipeline ``lua`` when none is saved), spec and
+    mean/std; a value predict needs that is missing or of the wrong kind names ``options.json``."""
+    saved = runfolder.read_saved_options(run_dir)
+    path = Path(run_dir) / "options.json"
+    for key in ("imageSize", "cropSize", "nClasses"):
+        if type(saved.get(key)) is not int or saved[key] < 1:
+            raise DataError(str(path), f"damaged options file ({key} is {saved.get(key)!r}, not a count)")
+    if not isinstance(saved.get("spec"), str):
+        raise DataError(str(path), f"damaged options file (spec is {saved.get('spec')!r}, not a file name)")
+    if saved.get("pipeline") not in (None, "lua", "fb"):
+        raise DataError(str(path), f"damaged options file (pipeline is {saved['pipeline']!r}, not lua or fb)")
+    meanstd = saved.get("mean"), saved.get("std")
+    if not all(isinstance(v, list) and len(v) == 3 and all(type(c) in (int, float) for c in v) for v in meanstd):
+        raise DataError(str(path), "damaged options file (mean and std are not 3 numbers each)")
+    opt = Opt(**{o.key: saved.get(o.key, o.default) for o in OPTIONS})
+    return dataclasses.replace(opt, pipeline=opt.pipeline or "lua", exif_rotate=bool(opt.exif_rotate),
+                               gpu_decode=False), saved["spec"], meanstd
+
+
+def _test_reader(opt, meanstd):
+    """What ``enet-port test`` does to one validation image (``TestSet`` and ``DeviceFeed``)."""
+    transform = pipeline.transform(opt, meanstd)
+    normalise = feed.normaliser(transform, "cpu")
+
+    def read(image_path):
+        try:
+            x = transform.test(decode.load_uint8(image_path, opt.exif_rotate), str(image_path))[None]
+        except decode.BadImage as exc:  # its message names the file
+            raise DataError(None, str(exc)) from None
+        return normalise(x) if normalise else x
+    return read
+
+
+def _resize_reader(input_shape, size):
     channels, height, width = input_shape
     width, height = size or (width, height)
     mode = "L" if channels == 1 else "RGB"
 
-    def transform(image):
-        image = image.convert(mode).resize((width, height), Image.BICUBIC)
+    def read(image_path):
+        try:
+            with Image.open(image_path) as image:
+                image = image.convert(mode).resize((width, height), Image.BICUBIC)
+        except (OSError, ValueError) as exc:
+            raise DataError(str(image_path), f"cannot read the image ({exc})") from None
         data = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0)
-        return data[None] if channels == 1 else data.permute(2, 0, 1)
-    return transform
+        return (data[None] if channels == 1 else data.permute(2, 0, 1))[None]
+    return read
 
 
 def run(predictor, image_path):
     """The model's output for one image (batch of one)."""
-    try:
-        with Image.open(image_path) as image:
-            x = predictor.transform(image)
-    except (OSError, ValueError) as exc:
-        raise DataError(str(image_path), f"cannot read the image ({exc})") from None
+    x = predictor.read(image_path)
     param = next(predictor.model.parameters(), None)
-    x = x[None].to(param.dtype if param is not None else torch.float32)
+    x = x.to(param.dtype if param is not None else torch.float32)
     with torch.no_grad():
         return predictor.model(x)
 

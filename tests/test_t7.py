@@ -2,6 +2,7 @@
 Torch7 writer (tests/t7writer.py) and bad files."""
 import json
 import re
+import shutil
 import struct
 import sys
 from pathlib import Path
@@ -19,7 +20,10 @@ from enet_port.model.spec import expand, load_spec
 from enet_port.t7.convert import as_list, fields
 from enet_port.t7.load import import_t7, load_t7_state
 from enet_port.t7.reader import T7Error, read_t7
+from enet_port import predict
+from enet_port.train import test as test_command
 from enet_port.train.checkpoints import load_model_into
+from enet_port.train.sample_data import make_sample_dataset
 from conftest import ROOT, SPECS, SPEC_IDS
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -227,6 +231,90 @@ def test_predict_prints_a_classifier_top5(tmp_path):
     probs = [float(r[1]) for r in ranks]
     assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0001
     assert json.loads((tmp_path / "top5.json").read_text())[str(tmp_path / "one.png")][0]["index"] == int(ranks[0][2])
+
+
+# predict on a run folder of enet-port train ----------------------------------------------------
+TINY = ROOT / "tests" / "specs" / "tiny.json"
+SIZES = ["-imageSize", "36", "-cropSize", "32", "-nClasses", "10"]
+
+
+@pytest.fixture(scope="module", params=["lua", "fb"])
+def trained(request, tmp_path_factory):
+    """A one-batch run of tests/specs/tiny.json with --pipeline lua or fb: (data, run folder)."""
+    root = tmp_path_factory.mktemp(f"run-{request.param}")
+    data = make_sample_dataset(root / "data", 4, 1, size=40)
+    result = CliRunner().invoke(main, ["train", str(TINY), *SIZES, "-batchSize", "8", "-nDonkeys", "0",
+                                       "-epochSize", "1", "-nEpochs", "1", "-data", str(data), "-cache", str(root),
+                                       "--run-dir", str(root / "run"), "--pipeline", request.param])
+    assert result.exit_code == 0, result.output
+    return data, root / "run"
+
+
+def scores_of_the_test_command(run_dir, image, label, tmp_path, monkeypatch):
+    """The model's output for ``image`` in ``enet-port test`` on a val set of that one image
+    (class ``label``), caught at the model's forward in evaluate(); checked against its loss."""
+    val = tmp_path / "one" / "val" / label
+    val.mkdir(parents=True)
+    shutil.copy(image, val)
+    outputs, evaluate = [], test_command.evaluate
+
+    def evaluate_watched(model, *args, **kwargs):
+        model.register_forward_hook(lambda module, inputs, output: outputs.append(output.detach().clone()))
+        return evaluate(model, *args, **kwargs)
+    monkeypatch.setattr(test_command, "evaluate", evaluate_watched)
+    result = CliRunner().invoke(main, ["test", str(TINY), "-retrain", str(run_dir / "model_1.pt"), *SIZES,
+                                       "-data", str(tmp_path / "one"), "-cache", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    (scores,) = outputs
+    index = (run_dir / "classes.txt").read_text().splitlines().index(label)
+    assert json.loads(result.stdout)["test_loss"] == pytest.approx(-scores[0, index].item(), rel=1e-6)
+    return scores
+
+
+def test_predict_on_a_run_folder_gives_the_test_commands_scores(trained, tmp_path, monkeypatch):
+    data, run_dir = trained
+    image = sorted((data / "val").glob("*/*.JPEG"))[3]
+    expected = scores_of_the_test_command(run_dir, image, image.parent.name, tmp_path, monkeypatch)
+    got = predict.run(predict.open_model(run_dir), image)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    result = CliRunner().invoke(main, ["predict", str(run_dir), str(image), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    probs, indices = torch.softmax(expected[0].double(), 0).topk(5)
+    rows = json.loads((tmp_path / "top5.json").read_text())[str(image)]
+    assert [r["index"] for r in rows] == indices.tolist()
+    assert [r["p"] for r in rows] == pytest.approx(probs.tolist(), rel=1e-4)
+
+
+@pytest.mark.parametrize("content,pattern", [
+    ('{"spec": "x"}', "options.json: damaged options file (imageSize is None, not a count)"),
+    ("[1]", "options.json: damaged options file"),
+    ("{not json", "options.json: damaged options file"),
+    (None, "damaged options file (mean and std are not 3 numbers each)"),
+    ("missing", "run: not a run folder (no options.json)"),
+])
+def test_predict_on_a_damaged_run_folder_gives_one_line(trained, tmp_path, content, pattern):
+    data, run_dir = trained
+    folder = shutil.copytree(run_dir, tmp_path / "run")
+    if content == "missing":
+        (folder / "options.json").unlink()
+    elif content is None:  # valid JSON, a mean of the wrong kind
+        options = json.loads((folder / "options.json").read_text())
+        (folder / "options.json").write_text(json.dumps({**options, "mean": "0.5"}))
+    else:
+        (folder / "options.json").write_text(content)
+    result = CliRunner().invoke(main, ["predict", str(folder), str(next((data / "val").glob("*/*.JPEG"))),
+                                       "-o", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and pattern in result.stderr, result.stderr
+    assert "Traceback" not in result.output and not (tmp_path / "top5.json").exists()
+
+
+def test_predict_on_a_run_folder_names_an_unreadable_image(trained, tmp_path):
+    _, run_dir = trained
+    bad = tmp_path / "bad.JPEG"
+    bad.write_bytes(b"not an image")
+    result = CliRunner().invoke(main, ["predict", str(run_dir), str(bad), "-o", str(tmp_path)])
+    assert result.exit_code == 2 and result.stderr.startswith(f"enet-port: {bad}: ") and len(result.stderr.splitlines()) == 1
 
 
 # bad files: one line, exit 2, nothing written ------------------------------------------------
