@@ -138,3 +138,15 @@ def test_a_class_count_the_file_fixes_stays_a_number(tmp_path, edit):
     assert code == 0, output
     assert [next(iter(e.values())) for e in json.loads(out.read_text())["features"]][2:5] == \
         [[8, 1000, 1, 1], [4, 4, 1, 1], [1000]]
+
+
+def test_a_latin1_lua_file_and_its_sibling_trace_as_torch7_reads_bytes(tmp_path):
+    """Lua reads bytes: a comment with a Latin-1 'é' (0xE9, not UTF-8) runs in Torch7, in the
+    model file and in a file it loads with paths.dofile."""
+    (tmp_path / "block.lua").write_bytes(b"-- auteur: Ren\xe9\nreturn nn.Linear(8, 4)\n")
+    lua = tmp_path / "latin.lua"
+    lua.write_bytes(b"-- \xe9crit par Ren\xe9\nrequire 'nn'\nfunction createModel()\n"
+                    b"   return nn.Sequential():add(nn.View(8)):add(paths.dofile('block.lua'))\nend\n")
+    code, output = run("import-lua", lua, "--input", "8x1x1", "-o", tmp_path / "m.json")
+    assert code == 0, output
+    assert [next(iter(e)) for e in json.loads((tmp_path / "m.json").read_text())["features"]] == ["nn.View", "nn.Linear"]

@@ -128,10 +128,16 @@ def _read_regular(target, name, most):
         return None, f"cannot read '{name}': {exc.strerror}"
     if len(data) > most:
         return None, f"'{name}' is larger than {most >> 20} MiB"
+    return lua_text(data), target
+
+
+def lua_text(data):
+    """A Lua file's bytes as text: UTF-8, else Latin-1 (Lua reads bytes, so an old file with an
+    accented name in a comment runs in Torch7; every byte maps, and the lines stay where they are)."""
     try:
-        return data.decode("utf-8"), target
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        return None, f"'{name}' is not UTF-8 text"
+        return data.decode("latin-1")
 
 
 def _located(path, message):

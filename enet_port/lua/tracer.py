@@ -17,6 +17,7 @@ from ..errors import LuaError
 from ..model import registry
 from ..model.tree import Node, Origin
 from .answer import MAX_PRINTED, check_model, check_schedule
+from .child import lua_text
 from .isolate import run_child
 
 TRANSPARENT = {"nn.DataParallelTable"}  # multi-GPU wrappers: the model is their child
@@ -98,8 +99,8 @@ def _read_source(path):
             data = file.read(most + 1)
         if len(data) > most:
             raise LuaError(path, f"larger than {most >> 20} MiB ({limits.hint(limits.LUA_SOURCE_MB)})")
-        return data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        return lua_text(data)
+    except OSError as exc:
         raise LuaError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
 
 
