@@ -124,6 +124,8 @@ BAD_GRAPHS = [
     ("cycle", bad(lambda g: g["nodes"][1].__setitem__("inputs", ["r1"])),
      rf"{NODES}\[1\].inputs\[0\]: node 'r1' is not defined before this node \(a cycle"),
     ("self_loop", bad(lambda g: g["nodes"][2].__setitem__("inputs", ["r1"])), rf"{NODES}\[2\].inputs\[0\]: .*cycle"),
+    ("same_input_twice", bad(lambda g: g["nodes"][4].__setitem__("inputs", ["x", "x"])),
+     rf"{NODES}\[4\].inputs\[1\]: node 'x' is an input twice"),
     ("unused_node", bad(lambda g: g["nodes"].insert(3, {"name": "dead", "nn.Tanh": [], "inputs": ["r1"]})),
      rf"{NODES}\[3\]: node 'dead' does not lead to any output"),
     ("missing_output", bad(lambda g: g.pop("outputs")),

@@ -123,7 +123,9 @@ def test_clone_without_fields_copies(tmp_path):
     ("local Plain = torch.class('nn.Plain', 'nn.Module')\nreturn nn.Sequential():add(nn.Plain())",
      r":2: the tracer does not support the custom module nn.Plain"),
     ("local x = nn.Identity()()\nlocal r = nn.ReLU()\nlocal a, b = r(x), r(x)\nreturn nn.gModule({x}, {a, b})",
-     r":3: the tracer does not support calling one module on two graph nodes")])
+     r":3: the tracer does not support calling one module on two graph nodes"),
+    ("local x = nn.Identity()()\nlocal s = nn.CAddTable()({x, x})\nreturn nn.gModule({x}, {s})",
+     r":2: nngraph: Don't pass the same input twice \(nn.CAddTable, items 1 and 2\)")])
 def test_unsupported_is_said_with_the_line(tmp_path, code, message):
     path = tmp_path / ("a" * 80) / "model.lua"  # a long path keeps file:line
     path.parent.mkdir()

@@ -21,6 +21,9 @@ local function parents_of(name, input)
   local parents = {}
   for i, p in ipairs(input) do
     if not is_node(p) then user_error("nngraph: " .. name .. " is called on a table whose item " .. i .. " is not a graph node") end
+    for j = 1, i - 1 do  -- nngraph's node.lua asserts it
+      if parents[j] == p then user_error("nngraph: Don't pass the same input twice (" .. name .. ", items " .. j .. " and " .. i .. ")") end
+    end
     parents[i] = p
   end
   return parents

@@ -79,6 +79,8 @@ def _graph_node(expander, item, names, position, json_path, depth):
         if names[name] >= position:
             raise expander.error(where, f"node '{name}' is not defined before this node "
                                         f"(a cycle: nngraph nodes can only read earlier nodes)")
+        if names[name] in node.inputs:  # nngraph's node.lua asserts it
+            raise expander.error(where, f"node '{name}' is an input twice (nngraph: \"Don't pass the same input twice.\")")
         node.inputs.append(names[name])
     return node
 
