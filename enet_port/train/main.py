@@ -82,7 +82,7 @@ def _run(spec_path, opt, explicit, world, echo, quiet):
         opt = dataclasses.replace(opt, run_dir=str(run_dir))
         if world.is_main:
             write_run_files(run_dir, opt, spec, recipe, index, meanstd)
-            logs.log_bad_images(run_dir, index.get("skipped", []) if first == 1 else [])
+            logs.log_bad_images(run_dir, index.get("skipped", []) if first == opt.epochNumber else [])  # once a run
         rows = schedules.plan(recipe, opt.nEpochs, opt.LR, opt.weightDecay, first, last, start,
                               keep_momentum=opt.keep_momentum)
         warn_about_schedule(rows, recipe, echo)
