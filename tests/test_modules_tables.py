@@ -112,4 +112,5 @@ def test_depth_concat_centres_smaller_outputs_in_zeros():
     assert y[0, 2].tolist() == [[7, 8, 9, 10, 0], [12, 13, 14, 15, 0], [17, 18, 19, 20, 0],
                                 [22, 23, 24, 25, 0], [0, 0, 0, 0, 0]]
     with pytest.raises(ShapeError, match="cannot join"):
-        infer(Node("nn.DepthConcat", [2], children=[Node("nn.Identity", []), Node("nn.View", [-1])]), (1, 5, 5))
+        infer(Node("nn.DepthConcat", [2], children=[Node("nn.Identity", []), Node("nn.View", [-1], modifiers=[("setNumInputDims", 3)])]),
+              (1, 5, 5))
