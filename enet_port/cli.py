@@ -124,7 +124,9 @@ def trace_command(luafile, n_classes, lua_opts, input_shape):
 @click.option("--input", "input_shape", callback=parse_shape, default="3x224x224", show_default=True,
               help="CxHxW input size the spec records (e.g. 3x32x32 for a CIFAR model).")
 def import_lua(luafile, n_classes, lua_opts, recipe, output, input_shape):
-    """Write a spec for the model LUAFILE builds."""
+    """Write a spec for the model LUAFILE builds. The file runs twice, the second time for
+    nClasses + 1, so that every argument that follows the class count is written $nClasses
+    (each run has its own time limit)."""
     from .atomic import atomic_write_text
     from .lua.importer import dumps, import_lua as run_import, init_calls
     from .lua.tracer import parse_opt
