@@ -25,6 +25,6 @@ setup(
         "torchfile==0.1.0",
         "simplejpeg>=1.8",
     ],
-    extras_require={"test": ["pytest"]},
+    extras_require={"test": ["pytest>=9.0,<10"]},
     entry_points={"console_scripts": ["enet-port=enet_port.cli:main"]},
 )
