@@ -24,7 +24,8 @@ from .errors import DataError, EnetPortError
 from .model.build import build
 from .model.spec import load_spec
 from .t7.load import import_t7
-from .train import checkpoints, decode, feed, pipeline, runfolder
+from .data import decode, feed, pipeline
+from .train import checkpoints, runfolder
 from .train.opts import OPTIONS, Opt
 
 

@@ -36,7 +36,7 @@ def synthetic_items():
 
 
 def worker(items, groups, share, seed, out):
-    from enet_port.train.donkey import draw
+    from enet_port.data.donkey import draw
     rng, total = random.Random(seed), 0
     for _ in range(share):
         path, label = items[draw(groups, rng)]
@@ -47,8 +47,8 @@ def worker(items, groups, share, seed, out):
 
 
 def measure(layout):
-    from enet_port.train.dataset import by_class
-    from enet_port.train.filelist import FileList
+    from enet_port.data.dataset import by_class
+    from enet_port.data.filelist import FileList
     items = synthetic_items()
     if layout == "arrays":
         items = FileList.from_items(items)

@@ -25,7 +25,7 @@ WORK=${WORK:-$(mktemp -d)}
 import sys
 from pathlib import Path
 from PIL import Image
-from enet_port.train.sample_data import make_sample_dataset
+from enet_port.data.sample_data import make_sample_dataset
 root = make_sample_dataset(Path(sys.argv[1]), train_per_class=40, val_per_class=1, size=500)
 for path in root.glob("*/*/*.JPEG"):
     Image.open(path).resize((500, 375), Image.BICUBIC).save(path, "JPEG", quality=90)

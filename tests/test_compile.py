@@ -11,7 +11,7 @@ from enet_port.model.build import build
 from enet_port.model.spec import load_spec
 from enet_port.train import checkpoints
 from enet_port.train.bench import graph_breaks
-from enet_port.train.sample_data import make_sample_dataset
+from enet_port.data.sample_data import make_sample_dataset
 from conftest import ROOT
 
 SPECS = ["tests/specs/torch7_layers.json", "tests/specs/tiny.json"]  # v7, v12, resnet18: scripts/graph_breaks.py
@@ -85,7 +85,7 @@ def test_bench_reports_loaders_real_jpegs_and_compiled_figures(tmp_path, monkeyp
 def test_loader_figures_leave_pinning_to_the_main_process(tmp_path, monkeypatch):
     """Per core, a donkey decodes and augments; pinning is the main process's work in training
     (and the torchvision loader pins nothing), so the donkeys' figure must not include it."""
-    from enet_port.train import bench_data, donkey
+    from enet_port.data import bench_data, donkey
     pinned, original = [], donkey.loader
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(donkey, "loader", lambda *a, **kw: pinned.append(original(*a, **kw).pin_memory) or

@@ -7,8 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from enet_port.train import dataset as data
-from enet_port.train import decode, donkey
+from enet_port.data import dataset as data
+from enet_port.data import decode, donkey
 from enet_port.errors import DataError
 
 

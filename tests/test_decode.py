@@ -14,7 +14,7 @@ import simplejpeg
 import torch
 from PIL import Image
 
-from enet_port.train import decode, donkey, feed
+from enet_port.data import decode, donkey, feed
 from enet_port.train.train import Device
 from conftest import ROOT
 

@@ -20,8 +20,8 @@ from conftest import ROOT
 from enet_port.cli import main
 from enet_port.train import checkpoints
 from enet_port.train.distributed import DistributedError, World
-from enet_port.train.sample_data import make_sample_dataset
-from enet_port.train.shards import RankSlice, padded, rank_range
+from enet_port.data.sample_data import make_sample_dataset
+from enet_port.data.shards import RankSlice, padded, rank_range
 
 SPEC = str(ROOT / "tests" / "specs" / "tiny_bn.json")
 RUN = ["-nClasses", "10", "-imageSize", "36", "-cropSize", "32", "-batchSize", "8", "-epochSize", "2",

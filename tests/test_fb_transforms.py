@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from enet_port.train import fb_transforms as fb
+from enet_port.data import fb_transforms as fb
 
 # imagenet.lua
 LUA_MEAN, LUA_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -230,7 +230,7 @@ def test_train_draws_in_lua_order_and_test_is_scale_then_centre_crop():
 
 
 def test_tiny_images_are_bad_images():
-    from enet_port.train.donkey import BadImage
+    from enet_port.data.donkey import BadImage
     with pytest.raises(BadImage, match="tiny.png"):
         fb.FbTransform().train(Image.new("RGB", (3, 3)), random.Random(0), "tiny.png")
 

@@ -3,8 +3,8 @@ import os
 
 import pytest
 
-from enet_port.train.dataset import by_class
-from enet_port.train.filelist import FileList
+from enet_port.data.dataset import by_class
+from enet_port.data.filelist import FileList
 
 
 def test_filelist_reads_back_items_and_groups_like_lists():

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from enet_port.cli import main
 from enet_port.train.runfolder import RunLock
-from enet_port.train.sample_data import make_sample_dataset
+from enet_port.data.sample_data import make_sample_dataset
 from conftest import ROOT
 
 TINY = ROOT / "tests" / "specs" / "tiny.json"

@@ -1,12 +1,13 @@
-"""The layers of the package: the model half imports neither the Lua nor the trainer half, and
-nothing imports a layer above it (the CLI is on top)."""
+"""The layers of the package: the model half imports neither the Lua nor the trainer half, the
+data path imports nothing of the training loop, and nothing imports a layer above it (the CLI is
+on top)."""
 import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "enet_port"
 # what each part may import, besides itself and the shared floor (errors, atomic, limits)
-ALLOWED = {"model": set(), "lua": {"model"}, "t7": {"model"}, "train": {"model", "t7"},
-           "predict": {"model", "t7", "train"}}
+ALLOWED = {"model": set(), "lua": {"model"}, "t7": {"model"}, "data": set(),
+           "train": {"model", "t7", "data"}, "predict": {"model", "t7", "data", "train"}}
 FLOOR = {"errors", "atomic", "limits"}
 
 
@@ -37,3 +38,25 @@ def test_no_part_imports_a_layer_above_it():
         for path in files:
             bad = imported_parts(path) - allowed - FLOOR - {part}
             assert not bad, f"{path.relative_to(PACKAGE)} imports {sorted(bad)}"
+
+
+def cli_imports(path):
+    """The modules of ``enet_port/cli/`` that ``path`` imports (``""`` for the package itself)."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            out.update([node.module] if node.module else [a.name for a in node.names])
+        elif isinstance(node, ast.ImportFrom) and node.module in ("enet_port.cli", "enet_port"):
+            out.add("")
+    return out
+
+
+def test_cli_modules_import_no_circle():
+    """Commands are registered in ``cli/__init__.py`` alone; a command module imports only the
+    shared helpers, never the group (the old ``cli.py`` <-> ``cli_train.py`` circle)."""
+    cli = PACKAGE / "cli"
+    modules = {p.stem: cli_imports(p) for p in cli.glob("*.py") if p.stem != "__init__"}
+    assert {"common", "models", "train", "t7"} <= set(modules)
+    for name, imported in modules.items():
+        assert imported <= {"common"} - {name}, f"cli/{name}.py imports {sorted(imported)}"
+    assert cli_imports(PACKAGE / "cli" / "common.py") == set()

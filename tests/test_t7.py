@@ -23,7 +23,7 @@ from enet_port.t7.reader import T7Error, read_t7
 from enet_port import predict
 from enet_port.train import test as test_command
 from enet_port.train.checkpoints import load_model_into
-from enet_port.train.sample_data import make_sample_dataset
+from enet_port.data.sample_data import make_sample_dataset
 from conftest import ROOT, SPECS, SPEC_IDS
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -440,7 +440,7 @@ def test_full_convolution_is_torch7s():
 def test_train_retrain_from_a_torch7_file_with_another_class_count(tmp_path):
     """fb.resnet.torch-style fine-tuning from a Lua-trained file: the features' weights come
     from the .t7, the last Linear is replaced for -nClasses."""
-    from enet_port.train.sample_data import make_sample_dataset
+    from enet_port.data.sample_data import make_sample_dataset
     tiny = ROOT / "tests" / "specs" / "tiny.json"
     torch.manual_seed(3)
     lua_model = build(tiny, classes=7)

@@ -11,7 +11,7 @@ from PIL import Image
 
 from enet_port.train import checkpoints
 from enet_port.cli import main
-from enet_port.train.sample_data import make_sample_dataset
+from enet_port.data.sample_data import make_sample_dataset
 from conftest import ROOT
 
 TINY = str(ROOT / "tests" / "specs" / "tiny.json")

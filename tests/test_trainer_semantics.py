@@ -16,8 +16,9 @@ from PIL import Image
 
 from enet_port.cli import main
 from enet_port.model.build import build
-from enet_port.train import checkpoints, donkey
-from enet_port.train.sample_data import make_sample_dataset
+from enet_port.train import checkpoints
+from enet_port.data import donkey
+from enet_port.data.sample_data import make_sample_dataset
 from enet_port.train.test import evaluate
 from enet_port.train.train import Device, train_batch
 from conftest import ROOT

@@ -19,7 +19,7 @@ from ..model.spec import load_spec
 
 def bench_model(spec_path, batch_size, steps, dev, warmup=2, compile=False, real=None):
     """``dev``: a :class:`~enet_port.train.train.Device` (device, --amp, --channels-last).
-    ``real``: batches of real JPEGs (:class:`enet_port.train.bench_data.RealJpegs`), for the
+    ``real``: batches of real JPEGs (:class:`enet_port.data.bench_data.RealJpegs`), for the
     training speed they allow beside the synthetic one; ``compile``: the compiled figures too."""
     spec = load_spec(spec_path)
     torch.manual_seed(0)

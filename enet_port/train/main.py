@@ -12,7 +12,8 @@ from pathlib import Path
 
 import torch
 
-from . import checkpoints, dataset, distributed, donkey, feed, logs, opts, pipeline, schedules, shards
+from . import checkpoints, distributed, logs, opts, schedules
+from ..data import dataset, donkey, feed, pipeline, shards
 from .runfolder import RunLock, elastic_resume, new_run_dir, resume_options, starting_state, write_run_files
 from .session import device_type, model_image_size, pick_device, prepare_data, prepare_model
 from .test import evaluate

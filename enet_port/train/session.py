@@ -9,8 +9,9 @@ from pathlib import Path
 
 import torch
 
-from . import checkpoints, dataset, pipeline
-from .sample_data import make_sample_dataset
+from . import checkpoints
+from ..data import dataset, pipeline
+from ..data.sample_data import make_sample_dataset
 from .distributed import World, wrap
 from .train import Device
 from ..errors import DataError, SpecError

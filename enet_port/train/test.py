@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from . import checkpoints, dataset, donkey, feed, logs, pipeline
+from . import checkpoints, logs
+from ..data import dataset, donkey, feed, pipeline
 from .distributed import World
 from .session import model_image_size, pick_device, prepare_model, sample_root
 from ..model.spec import load_spec

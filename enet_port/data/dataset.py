@@ -89,7 +89,7 @@ def scan_val(root, classes=None):
 def load_index(data, cache):
     """The index of ``data``, from ``cache/index.json`` when it was made for the same folder and
     no class folder changed since (Lua reused the cache on the path alone); its file lists as
-    :class:`~enet_port.train.filelist.FileList` arrays."""
+    :class:`~enet_port.data.filelist.FileList` arrays."""
     data = str(Path(data).resolve())
     path = Path(cache) / "index.json"
     stamp = folder_stamp(data)

@@ -4,12 +4,12 @@ Lua counterpart: ``torch.load('model.t7')`` and a forward pass in a Lua script.
 """
 import click
 
-from .cli import main, parse_shape, sizes_parser
+from .common import parse_shape, sizes_parser
 
 parse_size = sizes_parser("WxH", "640x320")  # (width, height)
 
 
-@main.command("import-t7")
+@click.command("import-t7")
 @click.argument("t7file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Write the spec here (e.g. model.json) and the weights beside it (model.pt).")
@@ -19,8 +19,8 @@ parse_size = sizes_parser("WxH", "640x320")  # (width, height)
               help="Training recipe to name in the spec (see `enet-port schedule`).")
 def import_t7(t7file, output, input_shape, recipe):
     """Write the spec and weights of a Lua-Torch7 model file (.t7/.net, torch.save binary)."""
-    from .t7.load import write_import
-    from .train.schedules import make_rule, ScheduleError
+    from ..t7.load import write_import
+    from ..train.schedules import make_rule, ScheduleError
     try:
         make_rule(recipe, 0.0, 1)
     except ScheduleError as exc:
@@ -29,7 +29,7 @@ def import_t7(t7file, output, input_shape, recipe):
     click.echo(f"wrote {spec_path} and {weights_path}")
 
 
-@main.command()
+@click.command()
 @click.argument("model", type=click.Path())
 @click.argument("images", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--size", callback=parse_size, help="WxH to resize images to (default: the model's input size; "
@@ -39,5 +39,5 @@ def import_t7(t7file, output, input_shape, recipe):
 def predict(model, images, size, output):
     """Top-5 classes (classifier) or colour and label PNGs (segmentation) of IMAGES under MODEL
     (a .t7/.net file, a spec with its .pt weights, or a run folder)."""
-    from .predict import predict as run_predict
+    from ..predict import predict as run_predict
     run_predict(model, images, size, output, echo=click.echo)

@@ -7,22 +7,21 @@ import json
 
 import click
 
-from .cli import main
-from .train import opts
+from ..train import opts
 
 
 def _resolve(ctx, values):
     return opts.resolve(values, opts.explicit_keys(ctx), ctx.command.name)
 
 
-@main.command(context_settings={"show_default": True})
+@click.command(context_settings={"show_default": True})
 @click.argument("spec", type=click.Path(dir_okay=False))
 @opts.click_options(opts.TRAIN)
 @click.pass_context
 def train(ctx, spec, **values):
     """Train SPEC as imagenet-multiGPU.torch's main.lua would (no -data: a short demo run)."""
-    from .train.distributed import env_rank, under_torchrun
-    from .train.main import launch, run_training
+    from ..train.distributed import env_rank, under_torchrun
+    from ..train.main import launch, run_training
     opt = _resolve(ctx, values)
     if opt.nGPU > 1 and not under_torchrun():
         ctx.exit(launch(spec, opt, opts.explicit_keys(ctx)))
@@ -33,14 +32,14 @@ def train(ctx, spec, **values):
         click.echo(f"run folder: {run_dir}")
 
 
-@main.command(context_settings={"show_default": True})
+@click.command(context_settings={"show_default": True})
 @click.argument("spec", type=click.Path(dir_okay=False))
 @opts.click_options(opts.TEST)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 @click.pass_context
 def test(ctx, spec, as_json, **values):
     """Evaluate the checkpoint -retrain model_N.pt of SPEC on DATA/val."""
-    from .train.test import run_test
+    from ..train.test import run_test
     if not values.get("retrain"):
         raise click.UsageError("-retrain model_N.pt is required")
     result = run_test(spec, _resolve(ctx, values), echo=(lambda s: None) if as_json else click.echo)
@@ -49,15 +48,15 @@ def test(ctx, spec, as_json, **values):
         click.echo(json.dumps(result))
 
 
-@main.command()
+@click.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @opts.click_options(opts.SCHEDULE)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {epoch, lr, wd, new_regime}.")
 @click.pass_context
 def schedule(ctx, spec, as_json, **values):
     """The LR, WD and new-regime flag of every epoch, as training will use them."""
-    from .model.spec import load_spec
-    from .train.schedules import LUA_FILES, RECIPE_DEFAULTS, plan
+    from ..model.spec import load_spec
+    from ..train.schedules import LUA_FILES, RECIPE_DEFAULTS, plan
     opt = _resolve(ctx, values)
     recipe = opt.recipe or load_spec(spec).recipe
     opt = opts.with_recipe(opt, recipe, opts.explicit_keys(ctx), opts.SCHEDULE)
@@ -78,17 +77,17 @@ def schedule(ctx, spec, as_json, **values):
                    "(train.lua does the same); give -LR to set it")
 
 
-@main.command()
+@click.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
 @click.option("-o", "--output", default="curves.png", show_default=True, type=click.Path(dir_okay=False),
               help="Image to write.")
 def plot(run_dirs, output):
     """Top-1 train/test error and LR against epoch for one or more RUN_DIRS."""
-    from .train.plot import plot_runs
+    from ..train.plot import plot_runs
     click.echo(plot_runs(run_dirs, output))
 
 
-@main.command()
+@click.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @opts.click_options(opts.BENCH)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -96,10 +95,10 @@ def plot(run_dirs, output):
 def bench(ctx, spec, as_json, **values):
     """Training/inference images per second and peak memory of SPEC; with -data, the donkeys and the
     standard torchvision loader per core, and training on real JPEGs beside synthetic tensors."""
-    from .train.bench import bench_model
-    from .model.spec import load_spec
-    from .train.bench_data import RealJpegs, bench_loaders
-    from .train.session import pick_device
+    from ..train.bench import bench_model
+    from ..model.spec import load_spec
+    from ..data.bench_data import RealJpegs, bench_loaders
+    from ..train.session import pick_device
     opt = _resolve(ctx, values)
     dev = pick_device(opt)
     crop = load_spec(spec).input[-1]

@@ -68,7 +68,7 @@ class Crop:
 
 class Transform:
     """uint8 in, uint8 out: the division by 255 and ``(x - mean) / std`` happen on the training
-    device (:class:`~enet_port.train.feed.Normalise`), to the same values as in Lua's float path.
+    device (:class:`~enet_port.data.feed.Normalise`), to the same values as in Lua's float path.
     The draws depend on the image size alone, so that a JPEG decoded on the GPU
     (``--gpu-decode``) gets its :class:`Crop` from the donkey, before it is decoded."""
     output = "uint8"

@@ -1,52 +1,16 @@
-"""The ``enet-port`` command: thin click wrappers around importable functions.
+"""The model commands: ``summary``, ``diff``, ``trace``, ``import-lua``.
 
-Lua counterpart: the ``th main.lua ...`` entry points. Every user error surfaces as one line on
-stderr (``file: place: message``) and exit code 2; ``diff`` exits 1 when models differ.
+Lua counterpart: reading a model file with ``th`` and printing ``model`` (``trace``), by hand
+for the rest.
 """
 import json
 import sys
 
 import click
 
-from .errors import EnetPortError
+from .common import parse_shape
 
-
-class _Group(click.Group):
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except EnetPortError as exc:
-            click.echo(f"enet-port: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-
-def sizes_parser(names, example):
-    """A click callback: ``"3x224x224"`` -> (3, 224, 224) for ``names`` "CxHxW"."""
-    count = len(names.split("x"))
-
-    def parse(ctx, param, value):
-        if value is None:
-            return None
-        try:
-            sizes = tuple(int(v) for v in value.lower().split("x"))
-        except ValueError:
-            sizes = ()
-        if len(sizes) != count or min(sizes) < 1:
-            raise click.BadParameter(f"'{value}' is not {names} with positive sizes, e.g. {example}")
-        return sizes
-    return parse
-
-
-parse_shape = sizes_parser("CxHxW", "3x224x224")
-
-
-@click.group(cls=_Group)
-@click.version_option(package_name="enet-port")
-def main():
-    """Port, inspect and train the Torch7 ENet ImageNet models in PyTorch."""
-
-
-@main.command()
+@click.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--input", "input_shape", callback=parse_shape, help="CxHxW input size (default: the spec's).")
 @click.option("--classes", type=click.IntRange(1), help="Number of classes (default: the spec's).")
@@ -56,9 +20,9 @@ def main():
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def summary(spec, input_shape, classes, features_only, depth, as_json):
     """Per-entry output shape, parameters and multiply-accumulates of SPEC."""
-    from .model.spec import load_spec
-    from .model.summary import format_table, summarize
-    from .train.schedules import check_spec_recipe
+    from ..model.spec import load_spec
+    from ..model.summary import format_table, summarize
+    from ..train.schedules import check_spec_recipe
     result = summarize(check_spec_recipe(load_spec(spec)), input_shape, classes, features_only, depth)
     click.echo(json.dumps(result) if as_json else format_table(result))
 
@@ -72,15 +36,15 @@ def lua_options(command):
                         help="Value of the nClasses global (and of the spec's $nClasses).")(command)
 
 
-@main.command()
+@click.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.argument("luafile", type=click.Path(dir_okay=False))
 @lua_options
 def diff(spec, luafile, n_classes, lua_opts):
     """Compare SPEC with the model LUAFILE builds: exit 0 identical, 1 different, 2 error."""
-    from .lua.diff import compare, count_modules, format_differences
-    from .lua.tracer import parse_opt, trace_lua
-    from .model.spec import expand, load_spec
+    from ..lua.diff import compare, count_modules, format_differences
+    from ..lua.tracer import parse_opt, trace_lua
+    from ..model.spec import expand, load_spec
     spec_tree = expand(load_spec(spec), classes=n_classes)
     lua_tree = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts)).model
     differences = compare(spec_tree, lua_tree)
@@ -93,16 +57,16 @@ def diff(spec, luafile, n_classes, lua_opts):
     sys.exit(1)
 
 
-@main.command("trace")
+@click.command("trace")
 @click.argument("luafile", type=click.Path(dir_okay=False))
 @lua_options
 @click.option("--input", "input_shape", callback=parse_shape, default="3x224x224", show_default=True,
               help="CxHxW input size for the shapes.")
 def trace_command(luafile, n_classes, lua_opts, input_shape):
     """Every module LUAFILE builds, with its Lua line, output shape and parameters (Torch7 rules)."""
-    from .lua.tracer import parse_opt, torch7_table, trace_lua
-    from .model.shapes import format_shape
-    from .model.tree import lua_call
+    from ..lua.tracer import parse_opt, torch7_table, trace_lua
+    from ..model.shapes import format_shape
+    from ..model.tree import lua_call
     trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts))
     rows, problem = torch7_table(trace, input_shape)
     for row in rows:
@@ -115,7 +79,7 @@ def trace_command(luafile, n_classes, lua_opts, input_shape):
         click.echo(f"unknown Torch7 module {name} at {where}", err=True)
 
 
-@main.command("import-lua")
+@click.command("import-lua")
 @click.argument("luafile", type=click.Path(dir_okay=False))
 @lua_options
 @click.option("--recipe", default="regimes-55", show_default=True,
@@ -127,10 +91,10 @@ def import_lua(luafile, n_classes, lua_opts, recipe, output, input_shape):
     """Write a spec for the model LUAFILE builds. The file runs twice, the second time for
     nClasses + 1, so that every argument that follows the class count is written $nClasses
     (each run has its own time limit)."""
-    from .atomic import atomic_write_text
-    from .lua.importer import dumps, import_lua as run_import, init_calls
-    from .lua.tracer import parse_opt
-    from .train.schedules import make_rule, ScheduleError
+    from ..atomic import atomic_write_text
+    from ..lua.importer import dumps, import_lua as run_import, init_calls
+    from ..lua.tracer import parse_opt
+    from ..train.schedules import make_rule, ScheduleError
     try:
         make_rule(recipe, 0.0, 1)
     except ScheduleError as exc:
@@ -145,6 +109,3 @@ def import_lua(luafile, n_classes, lua_opts, recipe, output, input_shape):
         atomic_write_text(output, text)
     else:
         click.echo(text, nl=False)
-
-
-from . import cli_t7, cli_train  # noqa: E402,F401  (register import-t7, predict; train, test, schedule, plot, bench)

@@ -1,0 +1,36 @@
+"""What every command module shares: the group class that turns an :class:`EnetPortError` into
+one line and its exit code, and the size parsers."""
+import sys
+
+import click
+
+from ..errors import EnetPortError
+
+
+class CommandGroup(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except EnetPortError as exc:
+            click.echo(f"enet-port: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+def sizes_parser(names, example):
+    """A click callback: ``"3x224x224"`` -> (3, 224, 224) for ``names`` "CxHxW"."""
+    count = len(names.split("x"))
+
+    def parse(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            sizes = tuple(int(v) for v in value.lower().split("x"))
+        except ValueError:
+            sizes = ()
+        if len(sizes) != count or min(sizes) < 1:
+            raise click.BadParameter(f"'{value}' is not {names} with positive sizes, e.g. {example}")
+        return sizes
+    return parse
+
+
+parse_shape = sizes_parser("CxHxW", "3x224x224")
