@@ -2,8 +2,30 @@
 
 The CLI prints ``str(error)`` alone (no traceback) and exits with ``error.exit_code``.
 Lua counterpart: none; Torch7 scripts died with ``error()`` and a stack trace, which is what
-this module exists to avoid.
+this module exists to avoid. Every message is passed through :func:`escape`, so that a file name,
+a Lua error message or a module name holding control bytes cannot drive the terminal.
 """
+import unicodedata
+
+# control characters, format characters (bidi overrides), undecodable bytes (surrogate escapes),
+# and line and paragraph separators: shown as escapes, never written to the terminal as they are
+HIDDEN = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+
+
+def escape(text):
+    """``text`` with every control, format and undecodable character written as ``\\xNN`` or
+    ``\\uNNNN`` (a byte ``os.fsdecode`` could not decode, ``\\udcNN``, as the byte ``\\xNN``)."""
+    text = str(text)
+    if text.isprintable() and text.isascii():
+        return text
+    return "".join(_escaped(ch) if unicodedata.category(ch) in HIDDEN else ch for ch in text)
+
+
+def _escaped(ch):
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 class EnetPortError(Exception):
@@ -14,7 +36,7 @@ class EnetPortError(Exception):
     def __init__(self, where, message):
         self.where = where
         self.message = message
-        super().__init__(f"{where}: {message}" if where else message)
+        super().__init__(escape(f"{where}: {message}" if where else message))
 
 
 class SpecError(EnetPortError):

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from . import userpaths
 from .atomic import atomic_write, atomic_write_text
 from .errors import DataError, EnetPortError
 from .model.build import build
@@ -42,15 +43,34 @@ def open_model(path, size=None):
     path = Path(path)
     if path.is_dir():
         return _run_folder(path)
+    _check_target_size(size)
     if path.suffix == ".json":
         spec = load_spec(path)
         model = build(spec)
         checkpoints.load_model_into(model, _weights_beside(path))
         return Predictor(model.eval(), _resize_reader(spec.input, size))
-    if not path.is_file():
-        raise EnetPortError(str(path), "no such model file or run folder")
+    try:
+        userpaths.check_regular(path)
+    except FileNotFoundError:
+        raise EnetPortError(str(path), "no such model file or run folder") from None
     imported = import_t7(path)
     return Predictor(imported.model.eval(), _resize_reader(imported.spec["input"], size))
+
+
+def _check_target_size(size):
+    """``--size`` under the limits an image file has (:mod:`enet_port.data.decode`): PIL's
+    decompression-bomb pixel count and the aspect ratio, before anything is allocated."""
+    if size is None:
+        return
+    width, height = size
+    most = 2 * Image.MAX_IMAGE_PIXELS if Image.MAX_IMAGE_PIXELS else None
+    if most and width * height > most:
+        raise EnetPortError("--size", f"{width}x{height} = {width * height} pixels is above twice "
+                                      f"Image.MAX_IMAGE_PIXELS ({most} pixels), the limit images have")
+    try:
+        decode.check_size(size, "--size")
+    except decode.BadImage as exc:
+        raise EnetPortError(None, str(exc)) from None
 
 
 def _weights_beside(spec_path):
@@ -64,10 +84,12 @@ def _run_folder(run_dir):
     opt, spec_path, meanstd = _saved_options(run_dir)
     _, model_path, _ = checkpoints.latest(run_dir)
     crop = opt.cropSize
-    model = build(load_spec(spec_path), classes=opt.nClasses, input_shape=(3, crop, crop))
+    model = build(load_spec(_spec_of_run(run_dir, spec_path)), classes=opt.nClasses, input_shape=(3, crop, crop))
     checkpoints.load_model_into(model, model_path)
     classes_file = run_dir / "classes.txt"
-    classes = classes_file.read_text().splitlines() if classes_file.is_file() else None
+    classes = None
+    if classes_file.is_file():
+        classes = userpaths.read_bytes(classes_file).decode("utf-8", "surrogateescape").splitlines()
     return Predictor(model.eval(), _test_reader(opt, meanstd), classes)
 
 
@@ -91,6 +113,23 @@ def _saved_options(run_dir):
                                gpu_decode=False), saved["spec"], meanstd
 
 
+def _spec_of_run(run_dir, spec):
+    """The saved spec path, which is relative to the folder training ran in when given so: that
+    folder is the run folder's absolute path less its saved relative ``run_dir`` (the trainer
+    names the run folder from the same working folder), else the current one."""
+    spec = Path(spec)
+    if spec.is_absolute() or spec.exists():
+        return spec
+    saved_run_dir = Path(runfolder.read_saved_options(run_dir).get("run_dir") or "")
+    here = Path(run_dir).resolve()
+    if saved_run_dir.parts and not saved_run_dir.is_absolute() and \
+            here.parts[-len(saved_run_dir.parts):] == Path(*saved_run_dir.parts).parts:
+        candidate = Path(*here.parts[:-len(saved_run_dir.parts)]) / spec
+        if candidate.exists():
+            return candidate
+    return spec
+
+
 def _test_reader(opt, meanstd):
     """What ``enet-port test`` does to one validation image (``TestSet`` and ``DeviceFeed``)."""
     transform = pipeline.transform(opt, meanstd)
@@ -111,11 +150,11 @@ def _resize_reader(input_shape, size):
     mode = "L" if channels == 1 else "RGB"
 
     def read(image_path):
-        try:
-            with Image.open(image_path) as image:
-                image = image.convert(mode).resize((width, height), Image.BICUBIC)
-        except (OSError, ValueError) as exc:
-            raise DataError(str(image_path), f"cannot read the image ({exc})") from None
+        try:  # the trainer's decoder: its size limits, its 16-bit rule, its refusals
+            pixels = decode.load_uint8(image_path).permute(1, 2, 0).numpy()
+        except decode.BadImage as exc:  # its message names the file
+            raise DataError(None, str(exc)) from None
+        image = Image.fromarray(pixels, "RGB").convert(mode).resize((width, height), Image.BICUBIC)
         data = torch.from_numpy(np.asarray(image, dtype=np.float32) / 255.0)
         return (data[None] if channels == 1 else data.permute(2, 0, 1))[None]
     return read
@@ -152,18 +191,21 @@ def palette(n):
     return colours
 
 
+def segmentation_paths(out_dir, stem, n_classes):
+    """Where the colour label PNG and the label indices (uint8 PNG, or .npy past 256 classes) go."""
+    out_dir = Path(out_dir)
+    return out_dir / f"{stem}_color.png", out_dir / f"{stem}_labels{'.png' if n_classes <= 256 else '.npy'}"
+
+
 def write_segmentation(output, out_dir, stem):
     """The colour label PNG and the label indices (uint8 PNG, or .npy past 256 classes)."""
     n_classes = output.shape[1]
     labels = output[0].argmax(0).cpu().numpy()
-    out_dir = Path(out_dir)
-    colour_path = out_dir / f"{stem}_color.png"
+    colour_path, label_path = segmentation_paths(out_dir, stem, n_classes)
     _write_png(colour_path, Image.fromarray(palette(n_classes)[labels]))
     if n_classes <= 256:
-        label_path = out_dir / f"{stem}_labels.png"
         _write_png(label_path, Image.fromarray(labels.astype(np.uint8), mode="L"))
     else:
-        label_path = out_dir / f"{stem}_labels.npy"
         atomic_write(label_path, lambda f: np.save(f, labels.astype(np.int64)))
     return colour_path, label_path, labels
 
@@ -176,9 +218,13 @@ def predict(model_path, images, size=None, out_dir=".", echo=print):
     """``enet-port predict``: print the top-5 of a classifier (and write top5.json to
     ``out_dir``), or write a segmentation's label images; returns the results."""
     predictor = open_model(model_path, size)
-    results = {}
+    results, inputs, written = {}, {f"the input {p}": p for p in images}, {}
     for image_path in images:
         output = run(predictor, image_path)
+        if output.dim() == 4:  # two images of one name, or an output over an input: refused
+            paths = segmentation_paths(out_dir, Path(image_path).stem, output.shape[1])
+            written.update(zip((f"the colours of {image_path}", f"the labels of {image_path}"), paths))
+            userpaths.check_outputs(written, inputs)
         if output.dim() == 2:
             results[str(image_path)] = rows = top5(output, predictor.classes)
             echo(str(image_path))
@@ -192,6 +238,7 @@ def predict(model_path, images, size=None, out_dir=".", echo=print):
             raise EnetPortError(str(model_path), f"output of shape {tuple(output.shape)} is neither a "
                                                  "classifier's (N, classes) nor a segmentation's (N, C, H, W)")
     if results and all(isinstance(r, list) for r in results.values()):
+        userpaths.check_outputs({"top5.json": Path(out_dir) / "top5.json"}, inputs)
         atomic_write_text(Path(out_dir) / "top5.json", json.dumps(
             {k: [{"p": p, "index": i, "name": n} for p, i, n in v] for k, v in results.items()}, indent=1))
     return results

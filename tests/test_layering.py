@@ -5,10 +5,10 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "enet_port"
-# what each part may import, besides itself and the shared floor (errors, atomic, limits)
+# what each part may import, besides itself and the shared floor (errors, atomic, limits, userpaths)
 ALLOWED = {"model": set(), "lua": {"model"}, "t7": {"model"}, "data": set(),
            "train": {"model", "t7", "data"}, "predict": {"model", "t7", "data", "train"}}
-FLOOR = {"errors", "atomic", "limits"}
+FLOOR = {"errors", "atomic", "limits", "userpaths"}
 
 
 def imported_parts(path):

@@ -289,7 +289,7 @@ def test_predict_on_a_run_folder_gives_the_test_commands_scores(trained, tmp_pat
     ('{"spec": "x"}', "options.json: damaged options file (imageSize is None, not a count)"),
     ("[1]", "options.json: damaged options file"),
     ("{not json", "options.json: damaged options file"),
-    (None, "damaged options file (mean and std are not 3 numbers each)"),
+    (None, "damaged options file (mean is '0.5', not 3 finite numbers)"),
     ("missing", "run: not a run folder (no options.json)"),
 ])
 def test_predict_on_a_damaged_run_folder_gives_one_line(trained, tmp_path, content, pattern):

@@ -1,10 +1,10 @@
 """What every command module shares: the group class that turns an :class:`EnetPortError` into
-one line and its exit code, and the size parsers."""
+one line and its exit code, the echo that escapes what it prints, and the size parsers."""
 import sys
 
 import click
 
-from ..errors import EnetPortError
+from ..errors import EnetPortError, escape
 
 
 class CommandGroup(click.Group):
@@ -14,6 +14,15 @@ class CommandGroup(click.Group):
         except EnetPortError as exc:
             click.echo(f"enet-port: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except click.ClickException as exc:  # click quotes file names as they are
+            exc.message = escape(exc.message)
+            raise
+
+
+def echo(text="", err=False, nl=True):
+    """``click.echo`` of ``text`` with control bytes escaped line by line (class names, module
+    names, file names and Lua output are the user's input, never terminal commands)."""
+    click.echo("\n".join(escape(line) for line in str(text).split("\n")), err=err, nl=nl)
 
 
 def sizes_parser(names, example):

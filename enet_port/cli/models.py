@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .common import parse_shape
+from .common import echo, parse_shape
 
 @click.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
@@ -24,7 +24,7 @@ def summary(spec, input_shape, classes, features_only, depth, as_json):
     from ..model.summary import format_table, summarize
     from ..train.schedules import check_spec_recipe
     result = summarize(check_spec_recipe(load_spec(spec)), input_shape, classes, features_only, depth)
-    click.echo(json.dumps(result) if as_json else format_table(result))
+    echo(json.dumps(result) if as_json else format_table(result))
 
 
 def lua_options(command):
@@ -49,11 +49,11 @@ def diff(spec, luafile, n_classes, lua_opts):
     lua_tree = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts)).model
     differences = compare(spec_tree, lua_tree)
     if not differences:
-        click.echo(f"identical: {spec} and {luafile} ({count_modules(lua_tree)} modules)")
+        echo(f"identical: {spec} and {luafile} ({count_modules(lua_tree)} modules)")
         return
     for line in format_differences(differences):
-        click.echo(line)
-    click.echo(f"{len(differences)} difference(s) between {spec} and {luafile}")
+        echo(line)
+    echo(f"{len(differences)} difference(s) between {spec} and {luafile}")
     sys.exit(1)
 
 
@@ -72,11 +72,11 @@ def trace_command(luafile, n_classes, lua_opts, input_shape):
     for row in rows:
         node, shape = row["module"], row["output_shape"]
         shown = format_shape(shape) if shape is not None else "?"
-        click.echo(f"{'  ' * row['depth']}{lua_call(node)}  ->  {shown}  params {row['params']}  [{node.where}]")
+        echo(f"{'  ' * row['depth']}{lua_call(node)}  ->  {shown}  params {row['params']}  [{node.where}]")
     total = sum(r["params"] or 0 for r in rows)
-    click.echo(f"total parameters: {total:,}" + (f" (shapes stop: {problem})" if problem else ""))
+    echo(f"total parameters: {total:,}" + (f" (shapes stop: {problem})" if problem else ""))
     for name, where in trace.unknown:
-        click.echo(f"unknown Torch7 module {name} at {where}", err=True)
+        echo(f"unknown Torch7 module {name} at {where}", err=True)
 
 
 @click.command("import-lua")
@@ -95,17 +95,20 @@ def import_lua(luafile, n_classes, lua_opts, recipe, output, input_shape):
     from ..lua.importer import dumps, import_lua as run_import, init_calls
     from ..lua.tracer import parse_opt
     from ..train.schedules import make_rule, ScheduleError
+    from ..userpaths import check_outputs
     try:
         make_rule(recipe, 0.0, 1)
     except ScheduleError as exc:
         raise click.BadParameter(str(exc), param_hint="--recipe") from None
+    if output:
+        check_outputs({"the spec": output}, {"the Lua file": luafile})
     spec, trace = run_import(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), recipe=recipe,
                              input_shape=input_shape)
     if init_calls(trace):
-        click.echo(f"note: {luafile} sets the weights of {init_calls(trace)} modules after building them; "
+        echo(f"note: {luafile} sets the weights of {init_calls(trace)} modules after building them; "
                    "the spec keeps the structure (biases removed included), not those values", err=True)
     text = dumps(spec)
     if output:
         atomic_write_text(output, text)
     else:
-        click.echo(text, nl=False)
+        echo(text, nl=False)

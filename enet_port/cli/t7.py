@@ -4,7 +4,7 @@ Lua counterpart: ``torch.load('model.t7')`` and a forward pass in a Lua script.
 """
 import click
 
-from .common import parse_shape, sizes_parser
+from .common import echo, parse_shape, sizes_parser
 
 parse_size = sizes_parser("WxH", "640x320")  # (width, height)
 
@@ -26,7 +26,7 @@ def import_t7(t7file, output, input_shape, recipe):
     except ScheduleError as exc:
         raise click.BadParameter(str(exc), param_hint="--recipe") from None
     spec_path, weights_path = write_import(t7file, output, input_shape, recipe)
-    click.echo(f"wrote {spec_path} and {weights_path}")
+    echo(f"wrote {spec_path} and {weights_path}")
 
 
 @click.command()
@@ -40,4 +40,4 @@ def predict(model, images, size, output):
     """Top-5 classes (classifier) or colour and label PNGs (segmentation) of IMAGES under MODEL
     (a .t7/.net file, a spec with its .pt weights, or a run folder)."""
     from ..predict import predict as run_predict
-    run_predict(model, images, size, output, echo=click.echo)
+    run_predict(model, images, size, output, echo=echo)

@@ -8,6 +8,7 @@ import json
 import click
 
 from ..train import opts
+from .common import echo
 
 
 def _resolve(ctx, values):
@@ -26,10 +27,10 @@ def train(ctx, spec, **values):
     if opt.nGPU > 1 and not under_torchrun():
         ctx.exit(launch(spec, opt, opts.explicit_keys(ctx)))
     if opt.data is None and not opt.resume and env_rank() == 0:
-        click.echo("no -data given: training on the built-in sample dataset (10 classes) for a short run", err=True)
-    run_dir = run_training(spec, opt, opts.explicit_keys(ctx), echo=click.echo)
+        echo("no -data given: training on the built-in sample dataset (10 classes) for a short run", err=True)
+    run_dir = run_training(spec, opt, opts.explicit_keys(ctx), echo=echo)
     if env_rank() == 0:
-        click.echo(f"run folder: {run_dir}")
+        echo(f"run folder: {run_dir}")
 
 
 @click.command(context_settings={"show_default": True})
@@ -42,10 +43,10 @@ def test(ctx, spec, as_json, **values):
     from ..train.test import run_test
     if not values.get("retrain"):
         raise click.UsageError("-retrain model_N.pt is required")
-    result = run_test(spec, _resolve(ctx, values), echo=(lambda s: None) if as_json else click.echo)
+    result = run_test(spec, _resolve(ctx, values), echo=(lambda s: None) if as_json else echo)
     result.pop("confusion")
     if as_json:
-        click.echo(json.dumps(result))
+        echo(json.dumps(result))
 
 
 @click.command()
@@ -63,17 +64,17 @@ def schedule(ctx, spec, as_json, **values):
     rows = plan(recipe, opt.nEpochs, LR=opt.LR, weightDecay=opt.weightDecay, epochNumber=opt.epochNumber,
                 keep_momentum=opt.keep_momentum)
     if as_json:
-        click.echo(json.dumps([r.as_dict() for r in rows]))
+        echo(json.dumps([r.as_dict() for r in rows]))
         return
-    click.echo(f"recipe {recipe} (Lua: {LUA_FILES[recipe]})")
+    echo(f"recipe {recipe} (Lua: {LUA_FILES[recipe]})")
     if recipe in RECIPE_DEFAULTS:
-        click.echo("recipe defaults: " + " ".join(f"{opts.BY_KEY[k].flag} {v}" for k, v in RECIPE_DEFAULTS[recipe].items()))
-    click.echo(f"{'epoch':>5}  {'LR':>12}  {'WD':>8}  new regime")
+        echo("recipe defaults: " + " ".join(f"{opts.BY_KEY[k].flag} {v}" for k, v in RECIPE_DEFAULTS[recipe].items()))
+    echo(f"{'epoch':>5}  {'LR':>12}  {'WD':>8}  new regime")
     for r in rows:
         flag = ("yes, momentum reset" if r.momentum_reset else "yes") if r.new_regime else ""
-        click.echo(f"{r.epoch:>5}  {r.lr:>12.6g}  {r.wd:>8.2g}  {flag}")
+        echo(f"{r.epoch:>5}  {r.lr:>12.6g}  {r.wd:>8.2g}  {flag}")
     if rows and rows[0].lr == 0.0:
-        click.echo(f"note: epoch {rows[0].epoch} has LR 0: the recipe starts no regime there and -LR is 0 "
+        echo(f"note: epoch {rows[0].epoch} has LR 0: the recipe starts no regime there and -LR is 0 "
                    "(train.lua does the same); give -LR to set it")
 
 
@@ -84,7 +85,7 @@ def schedule(ctx, spec, as_json, **values):
 def plot(run_dirs, output):
     """Top-1 train/test error and LR against epoch for one or more RUN_DIRS."""
     from ..train.plot import plot_runs
-    click.echo(plot_runs(run_dirs, output))
+    echo(plot_runs(run_dirs, output))
 
 
 @click.command()
@@ -107,7 +108,7 @@ def bench(ctx, spec, as_json, **values):
     if opt.data:
         result.update(bench_loaders(opt.data, opt.cache, crop, opt.batchSize, min(opt.batchSize * opt.steps, 640)))
     if as_json:
-        click.echo(json.dumps(result))
+        echo(json.dumps(result))
     else:
         for key, value in result.items():
-            click.echo(f"{key:>24}: {value:.1f}" if isinstance(value, float) else f"{key:>24}: {value}")
+            echo(f"{key:>24}: {value:.1f}" if isinstance(value, float) else f"{key:>24}: {value}")

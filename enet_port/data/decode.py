@@ -22,6 +22,8 @@ import torch
 from PIL import Image, ImageFile, ImageOps
 from torchvision.io import ImageReadMode, decode_jpeg
 
+from .. import userpaths
+
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is a bad file, not a grey one
 MAX_ASPECT = 50
 FAST_MODES = ("RGB", "L")
@@ -91,8 +93,10 @@ def _fast_jpeg_size(data, path):
 
 
 def _read(path):
-    with open(path, "rb") as f:
-        return f.read()
+    try:
+        return userpaths.read_bytes(path)
+    except userpaths.NotRegularFile as exc:
+        raise BadImage(str(exc)) from None
 
 
 def check_size(size, path):

@@ -12,7 +12,7 @@ spec's tree.
 """
 from dataclasses import dataclass, field
 
-from .. import limits
+from .. import limits, userpaths
 from ..errors import LuaError
 from ..model import registry
 from ..model.tree import Node, Origin
@@ -95,8 +95,7 @@ def _request(job, path, nClasses, opt, nGPU, seconds, max_memory, epochs=0):
 def _read_source(path):
     most = int(limits.value(limits.LUA_SOURCE_MB) * (1 << 20))
     try:
-        with open(path, "rb") as file:
-            data = file.read(most + 1)
+        data = userpaths.read_bytes(path, most)
         if len(data) > most:
             raise LuaError(path, f"larger than {most >> 20} MiB ({limits.hint(limits.LUA_SOURCE_MB)})")
         return lua_text(data)

@@ -40,6 +40,11 @@ def infer(node, shape, record=None, inputs=None):
     except ShapeError as exc:
         exc.node = exc.node or node
         raise
+    except TypeError:  # a rule for one tensor given a table: Torch7 fails in updateOutput
+        if not isinstance(shape, list):
+            raise
+        raise ShapeError(f"{node.name} takes a tensor, gets a table of {len(shape)} "
+                         f"(e.g. several graph outputs or a ConcatTable before it)") from None
     check_size(out, node)
     if record is not None:
         record[slot] = (node, out)

@@ -52,7 +52,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import limits
+from .. import limits, userpaths
 from ..errors import SpecError
 from . import blocks, inits, registry, spec_graph
 from .shapes import ShapeError, infer, param_count
@@ -99,9 +99,14 @@ def load_spec(path):
     """Read and validate the top level of a spec file."""
     path = str(path)
     try:
-        text = Path(path).read_text()
+        raw = userpaths.read_bytes(path)
     except OSError as exc:
         raise SpecError(path, "", f"cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(path, f"byte {exc.start}", f"not UTF-8 text (a spec is JSON, which is UTF-8): "
+                                                   f"{raw[exc.start:exc.start + 1]!r} (a Latin-1 file? save it as UTF-8)") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

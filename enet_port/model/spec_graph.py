@@ -74,8 +74,7 @@ def _graph_node(expander, item, names, position, json_path, depth):
     node = nodes[0]
     for i, name in enumerate(parents):
         where = f"{json_path}.inputs[{i}]"
-        if name not in names:
-            raise expander.error(where, f"unknown node '{name}'")
+        _check_reference(expander, name, names, where)
         if names[name] >= position:
             raise expander.error(where, f"node '{name}' is not defined before this node "
                                         f"(a cycle: nngraph nodes can only read earlier nodes)")
@@ -88,12 +87,20 @@ def _graph_node(expander, item, names, position, json_path, depth):
 def _positions(expander, refs, names, json_path):
     out = []
     for i, name in enumerate(refs):
-        if name not in names:
-            raise expander.error(f"{json_path}[{i}]", f"unknown node '{name}'")
+        _check_reference(expander, name, names, f"{json_path}[{i}]")
         out.append(names[name])
     if len(set(out)) != len(out):
         raise expander.error(json_path, "a node is listed twice")
     return out
+
+
+def _check_reference(expander, name, names, where):
+    """A reference to a node is its name, a string (nngraph's Lua tables of nodes are lists of
+    names here, never nested lists or objects)."""
+    if not isinstance(name, str):
+        raise expander.error(where, f"must be a node name (a string), not {type(name).__name__} {name!r:.60}")
+    if name not in names:
+        raise expander.error(where, f"unknown node '{name}'")
 
 
 def _check_wiring(expander, children, inputs, outputs, items, json_path):

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import userpaths
 from ..atomic import atomic_write, atomic_write_text
 from ..errors import SpecError
 from ..model import registry
@@ -34,6 +35,7 @@ class Imported:
 def import_t7(path, input_shape=None, recipe="regimes-55", dtype=torch.float32):
     """The spec (a dict) and the built model, weights loaded, of a Torch7 file."""
     path = str(path)
+    _check_file(path)
     converted = convert(read_t7(path), path)
     tree = spec_tree(converted.tree, path)
     shape, out = _pick_input(tree, converted, input_shape, path)
@@ -54,6 +56,7 @@ def load_t7_state(path, model):
     """Copy the weights of a Torch7 file into ``model`` (built from a spec of the same structure,
     e.g. the one ``import-t7`` wrote): the ``-retrain FILE.t7`` hook."""
     path = str(path)
+    _check_file(path)
     converted = convert(read_t7(path), path)
     copy_tensors(model, spec_tree(converted.tree, path), converted.tensors)
     return model
@@ -62,13 +65,22 @@ def load_t7_state(path, model):
 def write_import(path, output, input_shape=None, recipe="regimes-55"):
     """``import-t7 FILE -o OUT.json``: the spec at OUT.json and the weights at OUT.pt (the
     ``{"model": state_dict}`` that ``-retrain`` loads). Returns the two paths."""
-    imported = import_t7(path, input_shape, recipe)
     spec_path, weights_path = Path(output), Path(output).with_suffix(".pt")
+    userpaths.check_outputs({"the spec": spec_path, "the weights": weights_path}, {"the input": path})
+    imported = import_t7(path, input_shape, recipe)
     state = {k: v.detach().clone() for k, v in imported.model.state_dict().items()}
     atomic_write(weights_path, lambda f: torch.save({"model": state, "source": str(path),
                                                      "train": imported.train}, f))
     atomic_write_text(spec_path, dumps(imported.spec))
     return spec_path, weights_path
+
+
+def _check_file(path):
+    """A FIFO or device would block the reader: refused before it opens the file."""
+    try:
+        userpaths.check_regular(path)
+    except OSError:
+        pass  # missing or unreadable: the reader says so in its own words
 
 
 def spec_tree(root, path):

@@ -9,13 +9,17 @@ read with ``weights_only=True``.
 """
 import json
 import numbers
+import signal
+import threading
 import warnings
 from pathlib import Path
 
 import torch
 
+from .. import userpaths
 from ..atomic import atomic_write, atomic_write_text
 from ..errors import EnetPortError
+from .validate import check_pointer
 
 
 class CheckpointError(EnetPortError):
@@ -28,7 +32,20 @@ def unwrap(model):
 
 
 def save(run_dir, epoch, model, optimizer, lr, wd, options, spec_path, classes, best=False):
-    run_dir = Path(run_dir)
+    """The epoch's files, then the pointer; a write that fails (a full disk, ``ulimit -f``, a
+    folder made read-only) is one line: every file is written atomically and the pointer last,
+    so the run folder still holds the last complete epoch, whole."""
+    if hasattr(signal, "SIGXFSZ") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past ulimit -f: an error to report, not a kill
+    try:
+        _save_epoch(Path(run_dir), epoch, model, optimizer, lr, wd, options, spec_path, classes, best)
+    except OSError as exc:
+        raise CheckpointError(str(run_dir), f"could not write the epoch {epoch} checkpoint "
+                                            f"({exc.strerror or exc}); nothing lost: latest.json still names "
+                                            f"the last complete epoch, whose files are whole") from None
+
+
+def _save_epoch(run_dir, epoch, model, optimizer, lr, wd, options, spec_path, classes, best):
     state = {k: v.detach().cpu() for k, v in unwrap(model).state_dict().items()}
     model_file = {"model": state, "epoch": epoch, "spec": str(spec_path), "options": options, "classes": classes}
     _save(run_dir / f"model_{epoch}.pt", model_file)
@@ -52,7 +69,10 @@ def load(path):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch warns before failing on foreign pickles
-            return torch.load(path, map_location="cpu", weights_only=True)
+            with userpaths.open_regular(path) as file:
+                return torch.load(file, map_location="cpu", weights_only=True)
+    except userpaths.NotRegularFile:
+        raise
     except FileNotFoundError:
         raise CheckpointError(str(path), "no such checkpoint") from None
     except Exception as exc:  # torch raises many kinds for a damaged file
@@ -66,10 +86,11 @@ def latest(run_dir):
     if not pointer.is_file():
         raise CheckpointError(str(run_dir), "no latest.json: no complete epoch to resume from")
     try:
-        data = json.loads(pointer.read_text())
-        return int(data["epoch"]), run_dir / data["model"], run_dir / data["optimState"]
-    except (ValueError, KeyError, TypeError):
+        data = json.loads(userpaths.read_bytes(pointer))
+    except (ValueError, OSError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise CheckpointError(str(pointer), "damaged pointer file") from None
+    epoch, model_name, optim_name = check_pointer(data, pointer)
+    return epoch, run_dir / model_name, run_dir / optim_name
 
 
 def remove_partial_files(run_dir):

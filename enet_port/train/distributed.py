@@ -17,6 +17,7 @@ import torch
 import torch.distributed as dist
 
 from ..errors import EnetPortError
+from .validate import env_count
 
 
 class DistributedError(EnetPortError):
@@ -29,12 +30,12 @@ def under_torchrun():
 
 def env_rank():
     """This process's rank as torchrun set it (0 outside torchrun)."""
-    return int(os.environ.get("RANK", "0") or 0)
+    return env_count("RANK", 0, default=0)
 
 
 def restart_count():
     """How many times torchrun restarted the workers (``--max-restarts``)."""
-    return int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") or 0)
+    return env_count("TORCHELASTIC_RESTART_COUNT", 0, default=0)
 
 
 def launch(argv, n_procs):
@@ -131,11 +132,15 @@ class World:
 
 def start(opt, device_type):
     """Join torchrun's group (gloo on CPU, nccl on CUDA); a single process when not under torchrun."""
-    if not under_torchrun() or int(os.environ["WORLD_SIZE"]) == 1:
+    if not under_torchrun():
         return World(timeout_s=opt.dist_timeout)
-    local_rank = int(os.environ["LOCAL_RANK"])
+    size, rank, local_rank = env_count("WORLD_SIZE", 1), env_count("RANK"), env_count("LOCAL_RANK")
+    if rank >= size:
+        raise DistributedError("RANK", f"is {rank}, not below WORLD_SIZE {size}")
+    if size == 1:
+        return World(timeout_s=opt.dist_timeout)
     device = f"cuda:{opt.GPU - 1 + local_rank}" if device_type == "cuda" else "cpu"
-    world = World(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), local_rank, opt.dist_timeout, device)
+    world = World(rank, size, local_rank, opt.dist_timeout, device)
     if device_type == "cuda":
         torch.cuda.set_device(device)  # nccl's collectives and gather_object use the current GPU
     if not dist.is_initialized():

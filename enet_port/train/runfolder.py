@@ -17,6 +17,8 @@ import torch
 
 from . import checkpoints, logs
 from .opts import BY_KEY, OPTIONS, Opt
+from .validate import check_saved_options, check_writable
+from .. import userpaths
 from ..atomic import atomic_write_text
 from ..errors import DataError
 
@@ -27,6 +29,7 @@ def new_run_dir(spec, opt, explicit):
     """``--run-dir``, which must not hold another run (that is ``--resume``'s), or a new folder
     under -cache named after the options that differ from the defaults, plus the date."""
     if opt.run_dir:
+        userpaths.check_folder(opt.run_dir)
         run_dir = Path(opt.run_dir)
         if (run_dir / "latest.json").exists() or (run_dir / "metrics.jsonl").exists():
             raise DataError(str(run_dir), "holds a run already: continue it with --resume, or give another --run-dir")
@@ -51,13 +54,18 @@ class RunLock:
         self.file = None
 
     def __enter__(self):
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.file = open(self.run_dir / ".lock", "a+")
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            self.file = open(self.run_dir / ".lock", "a+")
+        except OSError as exc:
+            raise DataError(str(self.run_dir), f"cannot write in the run folder ({exc.strerror or exc}); "
+                                               "nothing was changed") from None
         try:
             fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self.file.close()
             raise DataError(str(self.run_dir), "another trainer is using this run folder") from None
+        check_writable(self.run_dir, self.file)
         self.file.seek(0)
         self.file.truncate()
         self.file.write(f"{os.getpid()}\n")
@@ -104,11 +112,12 @@ def read_saved_options(run_dir):
     if not path.is_file():
         raise DataError(str(run_dir), "not a run folder (no options.json)")
     try:
-        saved = json.loads(path.read_text())
+        saved = json.loads(userpaths.read_bytes(path))
     except (OSError, json.JSONDecodeError, UnicodeDecodeError):
         saved = None
     if not isinstance(saved, dict):
         raise DataError(str(path), "damaged options file")
+    check_saved_options(saved, path)
     return saved
 
 
