@@ -7,8 +7,9 @@ a Lua error message or a module name holding control bytes cannot drive the term
 """
 import unicodedata
 
-# control characters, format characters (bidi overrides), undecodable bytes (surrogate escapes),
-# and line and paragraph separators: shown as escapes, never written to the terminal as they are
+# control characters (but the tab, which trainer summaries use as Lua's did), format characters
+# (bidi overrides), undecodable bytes (surrogate escapes), line and paragraph separators: shown as
+# escapes, never written to the terminal as they are
 HIDDEN = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
 
@@ -16,9 +17,9 @@ def escape(text):
     """``text`` with every control, format and undecodable character written as ``\\xNN`` or
     ``\\uNNNN`` (a byte ``os.fsdecode`` could not decode, ``\\udcNN``, as the byte ``\\xNN``)."""
     text = str(text)
-    if text.isprintable() and text.isascii():
+    if text.isascii() and text.replace("\t", " ").isprintable():
         return text
-    return "".join(_escaped(ch) if unicodedata.category(ch) in HIDDEN else ch for ch in text)
+    return "".join(_escaped(ch) if ch != "\t" and unicodedata.category(ch) in HIDDEN else ch for ch in text)
 
 
 def _escaped(ch):

@@ -93,7 +93,8 @@ def test_a_dangling_link_is_named_as_one(tmp_path):
 
 # one escaping rule for everything quoted -------------------------------------------------------
 def test_escape_shows_control_format_and_undecodable_characters():
-    assert escape("a\x1b[2Jb\x07\n\t\x9b\u202e\udcff") == "a\\x1b[2Jb\\x07\\x0a\\x09\\x9b\\u202e\\xff"
+    assert escape("a\x1b[2Jb\x07\n\r\x9b\u202e\udcff") == "a\\x1b[2Jb\\x07\\x0a\\x0d\\x9b\\u202e\\xff"
+    assert escape("epoch\t1") == "epoch\t1"  # a tab moves the cursor right only: trainer summaries keep it
     assert escape("café 中文 C:\\x") == "café 中文 C:\\x"  # printable text and backslashes as they are
     assert escape(escape("\x1b")) == "\\x1b"
 

@@ -39,10 +39,25 @@ def save(run_dir, epoch, model, optimizer, lr, wd, options, spec_path, classes, 
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past ulimit -f: an error to report, not a kill
     try:
         _save_epoch(Path(run_dir), epoch, model, optimizer, lr, wd, options, spec_path, classes, best)
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:
+        cause = _os_error(exc)
+        if cause is None:
+            raise
         raise CheckpointError(str(run_dir), f"could not write the epoch {epoch} checkpoint "
-                                            f"({exc.strerror or exc}); nothing lost: latest.json still names "
+                                            f"({cause.strerror or cause}); nothing lost: latest.json still names "
                                             f"the last complete epoch, whose files are whole") from None
+
+
+def _os_error(exc):
+    """The OSError behind ``exc`` (torch.save's zip writer turns a failed write into a
+    RuntimeError), or None."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, OSError):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _save_epoch(run_dir, epoch, model, optimizer, lr, wd, options, spec_path, classes, best):
