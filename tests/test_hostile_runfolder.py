@@ -163,6 +163,14 @@ def test_a_fifo_named_by_latest_json_is_refused(run, tmp_path):
              f"{folder / 'model_1.pt'}: {FIFO_MESSAGE}")
 
 
+def test_a_fifo_among_the_run_folders_logs_is_refused(run, tmp_path):
+    folder = copy_of(run[1], tmp_path)
+    (folder / "train.log").unlink()
+    os.mkfifo(folder / "train.log")
+    one_line(invoke(["train", TINY, "--resume", folder, "-nEpochs", "2"], [folder / "train.log"]),
+             f"{folder / 'train.log'}: {FIFO_MESSAGE}")
+
+
 def test_predict_shows_class_names_escaped(run, tmp_path, monkeypatch):
     folder = copy_of(run[1], tmp_path)
     monkeypatch.chdir(tmp_path)  # where the run's relative spec is

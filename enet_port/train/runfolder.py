@@ -17,7 +17,7 @@ import torch
 
 from . import checkpoints, logs
 from .opts import BY_KEY, OPTIONS, Opt
-from .validate import check_saved_options, check_writable
+from .validate import check_run_files, check_saved_options, check_writable
 from .. import userpaths
 from ..atomic import atomic_write_text
 from ..errors import DataError
@@ -54,6 +54,7 @@ class RunLock:
         self.file = None
 
     def __enter__(self):
+        check_run_files(self.run_dir)
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             self.file = open(self.run_dir / ".lock", "a+")

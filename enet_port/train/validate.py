@@ -13,6 +13,7 @@ import tempfile
 
 import click
 
+from .. import userpaths
 from ..errors import DataError, EnetPortError
 from .opts import BY_KEY
 from .schedules import RECIPES
@@ -112,3 +113,17 @@ def check_writable(run_dir, lock_file):
         lock_file.close()
         raise DataError(str(run_dir), f"cannot write in the run folder ({exc.strerror or exc}); "
                                       "nothing was changed") from None
+
+
+# the files a trainer reads or appends to in its run folder (checkpoints go through the opener)
+RUN_FILES = (".lock", "options.json", "classes.txt", "latest.json", "metrics.jsonl", "train.log", "test.log",
+             "bad_images.log")
+
+
+def check_run_files(run_dir):
+    """A FIFO or device under one of the run folder's own names would block the append that
+    opens it: refused, with every other non-regular file, before the run starts."""
+    for name in RUN_FILES:
+        path = os.path.join(run_dir, name)
+        if os.path.lexists(path):
+            userpaths.check_regular(path)
