@@ -50,7 +50,6 @@ import json
 import math
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from .. import limits, userpaths
 from ..errors import SpecError
