@@ -27,6 +27,7 @@ from .t7.load import import_t7
 from .data import decode, feed, pipeline
 from .train import checkpoints, runfolder
 from .train.opts import OPTIONS, Opt
+from .train.resume import run_spec
 
 
 @dataclass
@@ -81,6 +82,7 @@ def _saved_options(run_dir):
             raise DataError(str(path), f"damaged options file ({key} is {saved.get(key)!r}, not a count)")
     if not isinstance(saved.get("spec"), str):
         raise DataError(str(path), f"damaged options file (spec is {saved.get('spec')!r}, not a file name)")
+    spec = run_spec(run_dir)  # the spec it trained: options.json's file, or the run's copy after it changed
     if saved.get("pipeline") not in (None, "lua", "fb"):
         raise DataError(str(path), f"damaged options file (pipeline is {saved['pipeline']!r}, not lua or fb)")
     meanstd = saved.get("mean"), saved.get("std")
@@ -88,7 +90,7 @@ def _saved_options(run_dir):
         raise DataError(str(path), "damaged options file (mean and std are not 3 numbers each)")
     opt = Opt(**{o.key: saved.get(o.key, o.default) for o in OPTIONS})
     return dataclasses.replace(opt, pipeline=opt.pipeline or "lua", exif_rotate=bool(opt.exif_rotate),
-                               gpu_decode=False), saved["spec"], meanstd
+                               gpu_decode=False), spec, meanstd
 
 
 def _test_reader(opt, meanstd):

@@ -15,14 +15,24 @@ def _resolve(ctx, values):
 
 
 @click.command(context_settings={"show_default": True})
-@click.argument("spec", type=click.Path(dir_okay=False))
+@click.argument("spec", required=False, type=click.Path(dir_okay=False))
 @opts.click_options(opts.TRAIN)
 @click.pass_context
 def train(ctx, spec, **values):
-    """Train SPEC as imagenet-multiGPU.torch's main.lua would (no -data: a short demo run)."""
+    """Train SPEC as imagenet-multiGPU.torch's main.lua would (no -data: a short demo run).
+
+    `train --resume RUN` continues a run with its own spec and options; an option given again
+    with another value is refused unless --override asks for the change."""
     from ..train.distributed import env_rank, under_torchrun
     from ..train.main import launch, run_training
+    from ..train.resume import run_spec
     opt = _resolve(ctx, values)
+    if opt.override and not opt.resume:
+        raise click.UsageError("--override changes a resumed run: give it with --resume RUN")
+    if spec is None and not opt.resume:
+        raise click.UsageError("missing SPEC (only --resume RUN may leave it out: the run knows its spec)")
+    if opt.resume:
+        spec = run_spec(opt.resume, spec)
     if opt.nGPU > 1 and not under_torchrun():
         ctx.exit(launch(spec, opt, opts.explicit_keys(ctx)))
     if opt.data is None and not opt.resume and env_rank() == 0:

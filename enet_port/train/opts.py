@@ -70,6 +70,10 @@ OPTIONS = [
     Option("resume", None, click.Path(file_okay=False), "Continue RUN_DIR from its last complete epoch up to "
            "its -epochNumber + -nEpochs - 1.",
            lua=False),
+    Option("override", False, bool, "With --resume: change the options given on this command line from the "
+           "next epoch on (recorded in options.json's \"overrides\" and in metrics.jsonl), e.g. --resume RUN "
+           "--override -LR 0.005. Without it a resumed run keeps the options it was started with, and one "
+           "given with another value is refused.", lua=False),
     Option("reset-classifier", False, bool, "With -retrain: replace the last nn.Linear by a fresh one for -nClasses "
            "(fine-tuning, as fb.resnet.torch's -resetClassifier).", lua=False),
     Option("device", "auto", click.Choice(["auto", "cpu", "cuda"]), "Where to run.", DATA, lua=False),

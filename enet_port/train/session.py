@@ -103,15 +103,16 @@ def check_classes(spec, opt):
                                                      f"-nClasses is {opt.nClasses}: {why}")
 
 
-def prepare_model(spec, opt, dev, state=None, world=World()):
+def prepare_model(spec, opt, dev, state=None, world=World(), can_reset=True):
     """createModel, then -retrain's weights (``state``: a loaded model_N.pt, else the file is
-    read here), on the device; with several processes, in DistributedDataParallel."""
+    read here), on the device; with several processes, in DistributedDataParallel.
+    ``can_reset``: the command takes --reset-classifier (train does, test does not)."""
     torch.manual_seed(opt.manualSeed)
     check_classes(spec, opt)
     model = build(spec, classes=opt.nClasses, input_shape=(3, opt.cropSize, opt.cropSize))
     if opt.retrain:
         state = state or load_retrain(opt.retrain, opt.cropSize)
-        checkpoints.load_state_into(model, state, opt.retrain, opt.reset_classifier)
+        checkpoints.load_state_into(model, state, opt.retrain, opt.reset_classifier, can_reset)
     model.to(dev.device)
     if dev.channels_last:
         model.to(memory_format=torch.channels_last)

@@ -74,7 +74,7 @@ def run_test(spec_path, opt, echo=print):
     classes = saved.get("classes") or checkpoints.classes_beside(opt.retrain)
     items, classes = dataset.scan_val(opt.data or sample_root(opt), classes)
     dev = pick_device(opt)
-    model = prepare_model(spec_path, opt, dev, state=saved)
+    model = prepare_model(spec_path, opt, dev, state=saved, can_reset=False)
     opt = dataclasses.replace(opt, pipeline=opt.pipeline or trained.get("pipeline") or "lua")
     opt = model_image_size(load_spec(spec_path), opt, (), echo)
     transform = pipeline.transform(opt, (trained["mean"], trained["std"]))
