@@ -52,7 +52,8 @@ def test(ctx, spec, as_json, **values):
     from ..train.test import run_test
     if not values.get("retrain"):
         raise click.UsageError("-retrain model_N.pt is required")
-    result = run_test(spec, _resolve(ctx, values), echo=(lambda s: None) if as_json else click.echo)
+    result = run_test(spec, _resolve(ctx, values), echo=(lambda s: None) if as_json else click.echo,
+                      explicit=opts.explicit_keys(ctx))
     result.pop("confusion")
     if as_json:
         click.echo(json.dumps(result))

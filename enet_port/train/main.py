@@ -16,7 +16,7 @@ import torch
 from . import checkpoints, distributed, logs, opts, resume, schedules
 from ..data import dataset, donkey, feed, pipeline, shards
 from .runfolder import RunLock, elastic_resume, new_run_dir, starting_state, write_run_files
-from .session import device_type, model_image_size, pick_device, prepare_data, prepare_model
+from .session import device_type, model_image_size, pick_device, prepare_data, prepare_model, spec_input_size
 from .test import evaluate
 from .train import make_optimizer, set_lr_wd, train_epoch
 from ..errors import EnetPortError
@@ -77,7 +77,7 @@ def _run(spec_path, opt, explicit, world, echo, quiet):
         opt, changes = resume.resume_options(opt, explicit)
     recipe = opt.recipe or spec.recipe
     if not opt.resume:
-        opt = opts.with_recipe(opt, recipe, explicit)
+        opt = spec_input_size(spec, opts.with_recipe(opt, recipe, explicit), explicit)
     opt = model_image_size(spec, opt, explicit, echo)
     dev = pick_device(opt, world)  # first: a refused --gpu-decode stops before any data work
     with world.main_first():
@@ -161,12 +161,14 @@ class EpochLoop:
             set_lr_wd(self.optimizer, row.lr, row.wd)
         train = train_epoch(self.model, self.train_batches(row.epoch), self.optimizer, self.scaler, row.epoch,
                             self.dev, opt.batchChunks, self.planned, self.epoch_size, self.run_dir, self.quiet,
-                            self.world, self.stand_in)
-        self.echo(logs.train_summary(row.epoch, train["train_seconds"], train["train_loss"], train["train_top1"]))
+                            self.world, self.stand_in, opt.print_freq)
+        self.echo(logs.train_summary(row.epoch, train["train_seconds"], train["train_loss"], train["train_top1"],
+                                     train["train_top5"]))
         self.world.broadcast_buffers(self.model)
         test = evaluate(checkpoints.unwrap(self.model), self.test_batches, len(self.index["classes"]), self.dev,
                         self.run_dir, self.quiet, self.world)
-        self.echo(logs.test_summary(row.epoch, test["test_seconds"], test["test_loss"], test["test_top1"]))
+        self.echo(logs.test_summary(row.epoch, test["test_seconds"], test["test_loss"], test["test_top1"],
+                                    test["test_top5"]))
         if not self.world.is_main:
             return
         self.record(row, train, test)

@@ -41,7 +41,8 @@ PATH, FILE = click.Path(), click.Path(dir_okay=False)
 OPTIONS = [
     Option("cache", "./imagenet/checkpoint/", PATH, "Folder for the index and mean/std caches and the run folders.", DATA),
     Option("data", None, PATH, "ImageNet-layout folder (train/<class>/*, val/<class>/*). "
-           "Unset: a small built-in sample dataset and a short run.", DATA, aliases=("--data",)),
+           "Unset: train and test use a small built-in sample dataset (a short run); bench times synthetic "
+           "tensors only.", DATA, aliases=("--data",)),
     Option("manualSeed", 2, int, "Seed of the run: model init, sampling, augmentation, dropout.", RUN),
     Option("GPU", 1, click.IntRange(1), "First GPU to use (1-based, as in Lua).", RUN),
     Option("nGPU", 1, click.IntRange(1), "Number of GPUs, one process each (more than one: torchrun "
@@ -49,8 +50,10 @@ OPTIONS = [
     Option("backend", "cudnn", click.Choice(["cudnn", "cunn", "nn"]), "cudnn turns on cudnn.benchmark.",
            (*RUN, BENCH)),
     Option("nDonkeys", 2, click.IntRange(0), "Data-loading worker processes (0: the main process).", DATA),
-    Option("imageSize", 256, click.IntRange(1), "Shorter image side after scaling.", RUN),
-    Option("cropSize", 224, click.IntRange(1), "Side of the square crop fed to the network.", RUN),
+    Option("imageSize", 256, click.IntRange(1), "Shorter image side after scaling (unset, with a spec whose "
+           "\"input\" is not 224x224: 256/224 of its side, rounded; 37 for 32).", RUN),
+    Option("cropSize", 224, click.IntRange(1), "Side of the square crop fed to the network (unset: the side "
+           "of the spec's \"input\", e.g. 32 for [3, 32, 32]; 224 for the built-in specs).", RUN),
     Option("nClasses", 1000, click.IntRange(1), "Number of classes; must equal the number of class folders.", RUN),
     Option("nEpochs", 55, click.IntRange(1), "Epochs to run from -epochNumber (with --resume: from the run's "
            "-epochNumber; default: the run's own).",
@@ -96,6 +99,8 @@ OPTIONS = [
            lua=False),
     Option("gpu-decode", False, bool, "Decode JPEGs on the GPU (nvJPEG via torchvision.io), in batches: for when "
            "the CPU cores are the bottleneck. CUDA only.", DATA, lua=False),
+    Option("print-freq", 1, click.IntRange(1), "In a log file or pipe: print train.lua's per-batch line every N "
+           "batches (and the epoch's last); on a terminal a progress bar per epoch stays instead.", lua=False),
     Option("steps", 5, click.IntRange(1), "Timed steps after 2 warm-up steps.", (BENCH,), lua=False),
 ]
 BY_KEY = {o.key: o for o in OPTIONS}

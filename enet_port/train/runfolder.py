@@ -20,7 +20,10 @@ from .opts import BY_KEY
 from ..atomic import atomic_write_text
 from ..errors import DataError
 
-RUN_NAME_SKIP = {"data", "cache", "retrain", "optimState", "rngState", "resume", "run_dir", "seed"}
+# Lua's cmd:string left out data, cache, retrain and optimState; how a run is launched (processes,
+# GPUs, loader workers) leaves the name too, so `-nGPU 2` names its folder as one process does
+RUN_NAME_SKIP = {"data", "cache", "retrain", "optimState", "rngState", "resume", "run_dir", "seed", "nGPU", "GPU",
+                 "nDonkeys", "device", "dist_timeout", "compile", "override", "conf"}
 
 
 def new_run_dir(spec, opt, explicit):

@@ -48,6 +48,17 @@ def use_backend(backend, device):
     torch.backends.cudnn.benchmark = device.type == "cuda" and backend == "cudnn"
 
 
+def spec_input_size(spec, opt, explicit):
+    """A spec whose ``"input"`` is not the default 3x224x224 (an imported CIFAR model's 3x32x32)
+    sets -cropSize to its side, and -imageSize to the same ratio as imagenet-multiGPU.torch's
+    256 to 224 (rounded), unless given. Non-square inputs keep the options."""
+    _, height, width = spec.input
+    if height != width or "cropSize" in explicit or height == opt.cropSize:
+        return opt
+    image_size = opt.imageSize if "imageSize" in explicit else round(height * 256 / 224)
+    return dataclasses.replace(opt, cropSize=height, imageSize=image_size)
+
+
 def model_image_size(spec, opt, explicit, echo):
     """main.lua: a model that sets ``imageSize`` overrides ``-imageSize``."""
     if spec.image_size is None or spec.image_size == opt.imageSize:
