@@ -89,13 +89,19 @@ def schedule(ctx, spec, as_json, **values):
 
 
 @click.command()
-@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.argument("paths", nargs=-1, required=True, metavar="RUN_DIR... | --schedule SPEC...",
+                type=click.Path(exists=True))
 @click.option("-o", "--output", default="curves.png", show_default=True, type=click.Path(dir_okay=False),
               help="Image to write.")
-def plot(run_dirs, output):
-    """Top-1 train/test error and LR against epoch for one or more RUN_DIRS."""
-    from ..train.plot import plot_runs
-    click.echo(plot_runs(run_dirs, output))
+@click.option("--schedule", is_flag=True, help="Draw the LR and WD rules of the SPECs side by side, as "
+              "`enet-port schedule SPEC` lists them (e.g. specs/v2.json specs/v3.json specs/v6.json specs/v7.json).")
+@click.option("--epochs", default=55, show_default=True, type=click.IntRange(1),
+              help="With --schedule: the epochs drawn (-nEpochs of `schedule`).")
+def plot(paths, output, schedule, epochs):
+    """Top-1 train/test error and LR against epoch for one or more RUN_DIRs; with --schedule, the
+    LR rules of SPECs."""
+    from ..train.plot import plot_runs, plot_schedules
+    click.echo(plot_schedules(paths, epochs, output) if schedule else plot_runs(paths, output))
 
 
 @click.command()
