@@ -19,12 +19,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .atomic import atomic_write, atomic_write_text
+from .atomic import atomic_write_text
 from .errors import DataError, EnetPortError
 from .model.build import build
 from .model.spec import load_spec
 from .t7.load import import_t7
-from .data import decode, feed, pipeline
+from .data import decode, feed, palettes, pipeline, seg_images
 from .train import checkpoints, runfolder
 from .train.opts import OPTIONS, Opt
 from .train.resume import run_spec
@@ -141,55 +141,67 @@ def top5(output, classes=None):
             for v, i in zip(values, indices)]
 
 
-def palette(n):
-    """n distinct colours: the bits of the class index spread over R, G and B, high bits first."""
-    colours = np.zeros((max(n, 1), 3), dtype=np.uint8)
-    for index in range(n):
-        value, c = [0, 0, 0], index
-        for bit in range(7, -1, -1):
-            for channel in range(3):
-                value[channel] |= ((c >> channel) & 1) << bit
-            c >>= 3
-        colours[index] = value
-    return colours
-
-
-def write_segmentation(output, out_dir, stem):
-    """The colour label PNG and the label indices (uint8 PNG, or .npy past 256 classes)."""
+def write_segmentation(output, out_dir, stem, names=None, image_path=None):
+    """The colour label PNG (the dataset's palette when ``names`` are a Cityscapes or CamVid
+    model's classes), the label indices (uint8 PNG, or .npy past 256 classes), a legend and,
+    given the input ``image_path``, the colours over it."""
     n_classes = output.shape[1]
     labels = output[0].argmax(0).cpu().numpy()
+    names = names or [f"class {i}" for i in range(n_classes)]
+    _, colours = palettes.palette_for(names)
     out_dir = Path(out_dir)
-    colour_path = out_dir / f"{stem}_color.png"
-    _write_png(colour_path, Image.fromarray(palette(n_classes)[labels]))
-    if n_classes <= 256:
-        label_path = out_dir / f"{stem}_labels.png"
-        _write_png(label_path, Image.fromarray(labels.astype(np.uint8), mode="L"))
-    else:
-        label_path = out_dir / f"{stem}_labels.npy"
-        atomic_write(label_path, lambda f: np.save(f, labels.astype(np.int64)))
-    return colour_path, label_path, labels
+    colour = seg_images.colour_image(labels, colours)
+    paths = {"color": out_dir / f"{stem}_color.png", "legend": out_dir / f"{stem}_legend.png"}
+    seg_images.write_png(paths["color"], colour)
+    paths["labels"] = seg_images.write_labels(out_dir / stem, labels, n_classes)
+    seg_images.write_png(paths["legend"], seg_images.legend_image(names, colours))
+    if image_path is not None:
+        paths["overlay"] = out_dir / f"{stem}_overlay.png"
+        seg_images.write_png(paths["overlay"], seg_images.overlay_image(image_path, colour))
+    return paths, labels
 
 
-def _write_png(path, image):
-    atomic_write(path, lambda f: image.save(f, format="PNG"))
+def segmentation_names(classes, n_classes, known=None):
+    """The class names of a segmentation model: ``classes`` (a dataset ENet was trained on, or a
+    file with one name a line), else the model's own (``known``), else None."""
+    if classes is None:
+        return known if known and len(known) == n_classes else None
+    if classes in palettes.CLASS_LISTS:
+        names = palettes.class_names(classes, n_classes)
+        if names is None:
+            full = len(palettes.CLASS_LISTS[classes])
+            raise EnetPortError("--classes", f"{classes}: ENet-training's models have {full} classes ({full - 1} "
+                                             f"without the first, unlabelled one); this model has {n_classes}")
+        return names
+    try:
+        names = [line.strip() for line in Path(classes).read_text().splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EnetPortError(str(classes), f"cannot read class names ({type(exc).__name__}); give a file with one "
+                                          f"name a line, or {' or '.join(palettes.CLASS_LISTS)}") from None
+    if len(names) != n_classes:
+        raise EnetPortError(str(classes), f"{len(names)} class names, the model has {n_classes} classes")
+    return names
 
 
-def predict(model_path, images, size=None, out_dir=".", echo=print):
+def predict(model_path, images, size=None, out_dir=".", echo=print, classes=None):
     """``enet-port predict``: print the top-5 of a classifier (and write top5.json to
-    ``out_dir``), or write a segmentation's label images; returns the results."""
+    ``out_dir``), or write a segmentation's label images, legend and overlay; returns the
+    results. ``classes``: the class names (:func:`segmentation_names`)."""
     predictor = open_model(model_path, size)
     results = {}
     for image_path in images:
         output = run(predictor, image_path)
+        names = segmentation_names(classes, output.shape[1], predictor.classes) if output.dim() in (2, 4) else None
         if output.dim() == 2:
-            results[str(image_path)] = rows = top5(output, predictor.classes)
+            results[str(image_path)] = rows = top5(output, names)
             echo(str(image_path))
             for rank, (p, index, name) in enumerate(rows, 1):
                 echo(f"  {rank}. {p:.4f}  {name} (index {index})")
         elif output.dim() == 4:
-            colour, labels_path, labels = write_segmentation(output, out_dir, Path(image_path).stem)
-            results[str(image_path)] = {"color": str(colour), "labels": str(labels_path)}
-            echo(f"{image_path}: {labels.shape[1]}x{labels.shape[0]} labels -> {colour}, {labels_path}")
+            paths, labels = write_segmentation(output, out_dir, Path(image_path).stem, names, image_path)
+            results[str(image_path)] = {k: str(v) for k, v in paths.items()}
+            echo(f"{image_path}: {labels.shape[1]}x{labels.shape[0]} labels -> "
+                 + ", ".join(str(paths[k]) for k in ("color", "labels", "legend", "overlay")))
         else:
             raise EnetPortError(str(model_path), f"output of shape {tuple(output.shape)} is neither a "
                                                  "classifier's (N, classes) nor a segmentation's (N, C, H, W)")
