@@ -118,5 +118,6 @@ def test_ctrl_c_prints_the_resume_command_and_leaves_no_lock(data, tmp_path):
     finally:
         proc.kill()
     assert proc.returncode == 130, err
-    assert err.strip().splitlines()[-1] == f"enet-port: {run_dir}: interrupted; continue with: enet-port train --resume {run_dir}"
+    hint = f"enet-port: {run_dir}: interrupted; continue with: enet-port train --resume {run_dir}"
+    assert err.strip().splitlines()[-1] == hint
     assert not (run_dir / ".lock").exists()

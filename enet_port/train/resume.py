@@ -10,6 +10,8 @@ epoch it took effect in (``options.json``'s ``overrides``, ``metrics.jsonl`` and
 import json
 from pathlib import Path
 
+import click
+
 from .opts import BY_KEY, OPTIONS, Opt
 from .runfolder import RELAUNCH_FREE, read_saved_options
 from ..errors import DataError
@@ -57,20 +59,20 @@ def resume_options(opt, explicit):
             raise DataError(str(run_dir), why.format(old=changes[key][0], new=changes[key][1]))
     if changes and not opt.override:
         listed = ", ".join(f"{BY_KEY[k].flag} {new} (the run has {old})" for k, (old, new) in changes.items())
-        raise DataError(str(run_dir), f"a resumed run keeps its options: {listed}; leave it out, or add --override "
-                                      f"to change it from the next epoch on")
+        raise DataError(str(run_dir), f"a resumed run keeps its options: {listed}; leave the option out, or add "
+                                      f"--override to change it from the next epoch on")
     merged.update({k: getattr(opt, k) for k in explicit & RELAUNCH_FREE})
     merged.update({k: new for k, (old, new) in changes.items()})
     if "seed" in changes:
         merged["manualSeed"] = opt.manualSeed
-    merged["resume"], merged["run_dir"] = str(run_dir), str(run_dir)
+    merged["resume"], merged["run_dir"], merged["override"] = str(run_dir), str(run_dir), opt.override
     return Opt(**merged), changes
 
 
 def _same(key, old, new):
     if old == new or json.loads(json.dumps(old)) == json.loads(json.dumps(new)):
         return True
-    paths = isinstance(old, str) and isinstance(new, str) and BY_KEY[key].type is not str
+    paths = isinstance(old, str) and isinstance(new, str) and isinstance(BY_KEY[key].type, click.Path)
     return paths and Path(old).expanduser().resolve() == Path(new).expanduser().resolve()
 
 
