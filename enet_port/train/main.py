@@ -96,7 +96,7 @@ def _run(spec_path, opt, explicit, world, echo, quiet):
             echo(resume.describe(changes, first))
         if world.is_main:
             overrides = resume.override_history(run_dir, changes, first) if opt.resume else []
-            write_run_files(run_dir, opt, spec, recipe, index, meanstd, overrides)
+            write_run_files(run_dir, opt, spec, recipe, index, meanstd, overrides=overrides)
             logs.log_bad_images(run_dir, index.get("skipped", []) if first == opt.epochNumber else [])  # once a run
         rows = schedules.plan(recipe, opt.nEpochs, opt.LR, opt.weightDecay, first, last, start,
                               keep_momentum=opt.keep_momentum)

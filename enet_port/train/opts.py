@@ -71,7 +71,8 @@ OPTIONS = [
     Option("rngState", None, FILE, "optimState_N.pt whose RNG state to restore."),
     Option("conf", False, bool, "Write the test confusion matrix every epoch.", RUN),
     Option("resume", None, click.Path(file_okay=False), "Continue RUN_DIR from its last complete epoch up to "
-           "its -epochNumber + -nEpochs - 1.",
+           "its -epochNumber + -nEpochs - 1, with the run's own spec (SPEC may be left out) and options (see "
+           "--override).",
            lua=False),
     Option("override", False, bool, "With --resume: change the options given on this command line from the "
            "next epoch on (recorded in options.json's \"overrides\" and in metrics.jsonl), e.g. --resume RUN "
