@@ -23,7 +23,7 @@ from ..errors import DataError
 # Lua's cmd:string left out data, cache, retrain and optimState; how a run is launched (processes,
 # GPUs, loader workers) leaves the name too, so `-nGPU 2` names its folder as one process does
 RUN_NAME_SKIP = {"data", "cache", "retrain", "optimState", "rngState", "resume", "run_dir", "seed", "nGPU", "GPU",
-                 "nDonkeys", "device", "dist_timeout", "compile", "override", "conf"}
+                 "nDonkeys", "device", "dist_timeout", "compile", "override", "conf", "print_freq"}
 
 
 def new_run_dir(spec, opt, explicit):
@@ -97,7 +97,7 @@ def write_run_files(run_dir, opt, spec, recipe, index, meanstd, overrides=()):
 
 # options that may change between the launches of one run: how a launch runs, not what it computes
 RELAUNCH_FREE = {"nEpochs", "nGPU", "nDonkeys", "resume", "run_dir", "dist_timeout", "GPU", "device", "override",
-                 "compile", "conf"}
+                 "compile", "conf", "print_freq"}
 
 
 def elastic_resume(opt, explicit, spec_path, restarted):
