@@ -20,14 +20,15 @@ import torch
 from PIL import Image
 
 from . import userpaths
-from .atomic import atomic_write, atomic_write_text
+from .atomic import atomic_write_text
 from .errors import DataError, EnetPortError
 from .model.build import build
 from .model.spec import load_spec
 from .t7.load import import_t7
-from .data import decode, feed, pipeline
+from .data import decode, feed, palettes, pipeline, seg_images
 from .train import checkpoints, runfolder
 from .train.opts import OPTIONS, Opt
+from .train.resume import run_spec
 
 
 @dataclass
@@ -84,7 +85,7 @@ def _run_folder(run_dir):
     opt, spec_path, meanstd = _saved_options(run_dir)
     _, model_path, _ = checkpoints.latest(run_dir)
     crop = opt.cropSize
-    model = build(load_spec(_spec_of_run(run_dir, spec_path)), classes=opt.nClasses, input_shape=(3, crop, crop))
+    model = build(load_spec(spec_path), classes=opt.nClasses, input_shape=(3, crop, crop))
     checkpoints.load_model_into(model, model_path)
     classes_file = run_dir / "classes.txt"
     classes = None
@@ -103,6 +104,7 @@ def _saved_options(run_dir):
             raise DataError(str(path), f"damaged options file ({key} is {saved.get(key)!r}, not a count)")
     if not isinstance(saved.get("spec"), str):
         raise DataError(str(path), f"damaged options file (spec is {saved.get('spec')!r}, not a file name)")
+    spec = run_spec(run_dir)  # the spec it trained: options.json's file, or the run's copy after it changed
     if saved.get("pipeline") not in (None, "lua", "fb"):
         raise DataError(str(path), f"damaged options file (pipeline is {saved['pipeline']!r}, not lua or fb)")
     meanstd = saved.get("mean"), saved.get("std")
@@ -110,24 +112,7 @@ def _saved_options(run_dir):
         raise DataError(str(path), "damaged options file (mean and std are not 3 numbers each)")
     opt = Opt(**{o.key: saved.get(o.key, o.default) for o in OPTIONS})
     return dataclasses.replace(opt, pipeline=opt.pipeline or "lua", exif_rotate=bool(opt.exif_rotate),
-                               gpu_decode=False), saved["spec"], meanstd
-
-
-def _spec_of_run(run_dir, spec):
-    """The saved spec path, which is relative to the folder training ran in when given so: that
-    folder is the run folder's absolute path less its saved relative ``run_dir`` (the trainer
-    names the run folder from the same working folder), else the current one."""
-    spec = Path(spec)
-    if spec.is_absolute() or spec.exists():
-        return spec
-    saved_run_dir = Path(runfolder.read_saved_options(run_dir).get("run_dir") or "")
-    here = Path(run_dir).resolve()
-    if saved_run_dir.parts and not saved_run_dir.is_absolute() and \
-            here.parts[-len(saved_run_dir.parts):] == Path(*saved_run_dir.parts).parts:
-        candidate = Path(*here.parts[:-len(saved_run_dir.parts)]) / spec
-        if candidate.exists():
-            return candidate
-    return spec
+                               gpu_decode=False), spec, meanstd
 
 
 def _test_reader(opt, meanstd):
@@ -178,62 +163,83 @@ def top5(output, classes=None):
             for v, i in zip(values, indices)]
 
 
-def palette(n):
-    """n distinct colours: the bits of the class index spread over R, G and B, high bits first."""
-    colours = np.zeros((max(n, 1), 3), dtype=np.uint8)
-    for index in range(n):
-        value, c = [0, 0, 0], index
-        for bit in range(7, -1, -1):
-            for channel in range(3):
-                value[channel] |= ((c >> channel) & 1) << bit
-            c >>= 3
-        colours[index] = value
-    return colours
+WHAT = {"color": "colours", "labels": "labels", "legend": "legend", "overlay": "overlay"}
 
 
 def segmentation_paths(out_dir, stem, n_classes):
-    """Where the colour label PNG and the label indices (uint8 PNG, or .npy past 256 classes) go."""
+    """Where the colour PNG, the label indices (uint8 PNG, or .npy past 256 classes), the legend
+    and the overlay of one image go."""
     out_dir = Path(out_dir)
-    return out_dir / f"{stem}_color.png", out_dir / f"{stem}_labels{'.png' if n_classes <= 256 else '.npy'}"
+    return {"color": out_dir / f"{stem}_color.png",
+            "labels": out_dir / f"{stem}_labels{'.png' if n_classes <= 256 else '.npy'}",
+            "legend": out_dir / f"{stem}_legend.png", "overlay": out_dir / f"{stem}_overlay.png"}
 
 
-def write_segmentation(output, out_dir, stem):
-    """The colour label PNG and the label indices (uint8 PNG, or .npy past 256 classes)."""
+def write_segmentation(output, out_dir, stem, names=None, image_path=None):
+    """The colour label PNG (the dataset's palette when ``names`` are a Cityscapes or CamVid
+    model's classes), the label indices (uint8 PNG, or .npy past 256 classes), a legend and,
+    given the input ``image_path``, the colours over it."""
     n_classes = output.shape[1]
     labels = output[0].argmax(0).cpu().numpy()
-    colour_path, label_path = segmentation_paths(out_dir, stem, n_classes)
-    _write_png(colour_path, Image.fromarray(palette(n_classes)[labels]))
-    if n_classes <= 256:
-        _write_png(label_path, Image.fromarray(labels.astype(np.uint8), mode="L"))
-    else:
-        atomic_write(label_path, lambda f: np.save(f, labels.astype(np.int64)))
-    return colour_path, label_path, labels
+    names = names or [f"class {i}" for i in range(n_classes)]
+    _, colours = palettes.palette_for(names)
+    out_dir = Path(out_dir)
+    colour = seg_images.colour_image(labels, colours)
+    paths = {"color": out_dir / f"{stem}_color.png", "legend": out_dir / f"{stem}_legend.png"}
+    seg_images.write_png(paths["color"], colour)
+    paths["labels"] = seg_images.write_labels(out_dir / stem, labels, n_classes)
+    seg_images.write_png(paths["legend"], seg_images.legend_image(names, colours))
+    if image_path is not None:
+        paths["overlay"] = out_dir / f"{stem}_overlay.png"
+        seg_images.write_png(paths["overlay"], seg_images.overlay_image(image_path, colour))
+    return paths, labels
 
 
-def _write_png(path, image):
-    atomic_write(path, lambda f: image.save(f, format="PNG"))
+def segmentation_names(classes, n_classes, known=None):
+    """The class names of a segmentation model: ``classes`` (a dataset ENet was trained on, or a
+    file with one name a line), else the model's own (``known``), else None."""
+    if classes is None:
+        return known if known and len(known) == n_classes else None
+    if classes in palettes.CLASS_LISTS:
+        names = palettes.class_names(classes, n_classes)
+        if names is None:
+            full = len(palettes.CLASS_LISTS[classes])
+            raise EnetPortError("--classes", f"{classes}: ENet-training's models have {full} classes ({full - 1} "
+                                             f"without the first, unlabelled one); this model has {n_classes}")
+        return names
+    try:
+        names = [line.strip() for line in Path(classes).read_text().splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EnetPortError(str(classes), f"cannot read class names ({type(exc).__name__}); give a file with one "
+                                          f"name a line, or {' or '.join(palettes.CLASS_LISTS)}") from None
+    if len(names) != n_classes:
+        raise EnetPortError(str(classes), f"{len(names)} class names, the model has {n_classes} classes")
+    return names
 
 
-def predict(model_path, images, size=None, out_dir=".", echo=print):
+def predict(model_path, images, size=None, out_dir=".", echo=print, classes=None):
     """``enet-port predict``: print the top-5 of a classifier (and write top5.json to
-    ``out_dir``), or write a segmentation's label images; returns the results."""
+    ``out_dir``), or write a segmentation's label images, legend and overlay; returns the
+    results. ``classes``: the class names (:func:`segmentation_names`)."""
     predictor = open_model(model_path, size)
     results, inputs, written = {}, {f"the input {p}": p for p in images}, {}
     for image_path in images:
         output = run(predictor, image_path)
         if output.dim() == 4:  # two images of one name, or an output over an input: refused
             paths = segmentation_paths(out_dir, Path(image_path).stem, output.shape[1])
-            written.update(zip((f"the colours of {image_path}", f"the labels of {image_path}"), paths))
+            written.update((f"the {WHAT[kind]} of {image_path}", path) for kind, path in paths.items())
             userpaths.check_outputs(written, inputs)
+        names = segmentation_names(classes, output.shape[1], predictor.classes) if output.dim() in (2, 4) else None
         if output.dim() == 2:
-            results[str(image_path)] = rows = top5(output, predictor.classes)
+            results[str(image_path)] = rows = top5(output, names)
             echo(str(image_path))
             for rank, (p, index, name) in enumerate(rows, 1):
                 echo(f"  {rank}. {p:.4f}  {name} (index {index})")
         elif output.dim() == 4:
-            colour, labels_path, labels = write_segmentation(output, out_dir, Path(image_path).stem)
-            results[str(image_path)] = {"color": str(colour), "labels": str(labels_path)}
-            echo(f"{image_path}: {labels.shape[1]}x{labels.shape[0]} labels -> {colour}, {labels_path}")
+            paths, labels = write_segmentation(output, out_dir, Path(image_path).stem, names, image_path)
+            results[str(image_path)] = {k: str(v) for k, v in paths.items()}
+            echo(f"{image_path}: {labels.shape[1]}x{labels.shape[0]} labels -> "
+                 + ", ".join(str(paths[k]) for k in ("color", "labels", "legend", "overlay")))
         else:
             raise EnetPortError(str(model_path), f"output of shape {tuple(output.shape)} is neither a "
                                                  "classifier's (N, classes) nor a segmentation's (N, C, H, W)")

@@ -450,7 +450,7 @@ def test_train_retrain_from_a_torch7_file_with_another_class_count(tmp_path):
             "-batchSize", "8", "-nEpochs", "1", "-epochSize", "1", "-nDonkeys", "0", "-LR", "0",
             "-cache", str(tmp_path), "-retrain", str(path)]
     refused = CliRunner().invoke(main, args + ["--run-dir", str(tmp_path / "a")])
-    assert refused.exit_code == 2 and "lua_trained.t7: does not fit this model" in refused.stderr
+    assert refused.exit_code == 2 and "lua_trained.t7 has 7 classes, this run -nClasses 10: pass -nClasses 7, or --reset-classifier" in refused.stderr
     done = CliRunner().invoke(main, args + ["--reset-classifier", "--run-dir", str(tmp_path / "b")])
     assert done.exit_code == 0, done.output
     saved = torch.load(tmp_path / "b" / "model_1.pt", weights_only=True)["model"]

@@ -36,8 +36,13 @@ def import_t7(t7file, output, input_shape, recipe):
                                                   "a run folder uses its own test transform).")
 @click.option("-o", "--output", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Folder for label images (segmentation) or top5.json (classifier).")
-def predict(model, images, size, output):
-    """Top-5 classes (classifier) or colour and label PNGs (segmentation) of IMAGES under MODEL
-    (a .t7/.net file, a spec with its .pt weights, or a run folder)."""
+@click.option("--classes", help="The model's class names: cityscapes or camvid (ENet-training's lists, coloured "
+                                "with the dataset's own palette), or a file with one name a line. Default: a run "
+                                "folder's classes.txt; else 'class k' in generic colours.")
+def predict(model, images, size, output, classes):
+    """Top-5 classes (classifier) of IMAGES under MODEL (a .t7/.net file, a spec with its .pt
+    weights, or a run folder), or for a segmentation: IMAGE_color.png (the dataset's colours when
+    the class names are Cityscapes' or CamVid's), IMAGE_labels.png (0-based class indices),
+    IMAGE_legend.png and IMAGE_overlay.png (the colours over the image)."""
     from ..predict import predict as run_predict
-    run_predict(model, images, size, output, echo=echo)
+    run_predict(model, images, size, output, echo=echo, classes=classes)

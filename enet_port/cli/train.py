@@ -16,14 +16,24 @@ def _resolve(ctx, values):
 
 
 @click.command(context_settings={"show_default": True})
-@click.argument("spec", type=click.Path(dir_okay=False))
+@click.argument("spec", required=False, type=click.Path(dir_okay=False))
 @opts.click_options(opts.TRAIN)
 @click.pass_context
 def train(ctx, spec, **values):
-    """Train SPEC as imagenet-multiGPU.torch's main.lua would (no -data: a short demo run)."""
+    """Train SPEC as imagenet-multiGPU.torch's main.lua would (no -data: a short demo run).
+
+    `train --resume RUN` continues a run with its own spec and options; an option given again
+    with another value is refused unless --override asks for the change."""
     from ..train.distributed import env_rank, under_torchrun
     from ..train.main import launch, run_training
+    from ..train.resume import run_spec
     opt = _resolve(ctx, values)
+    if opt.override and not opt.resume:
+        raise click.UsageError("--override changes a resumed run: give it with --resume RUN")
+    if spec is None and not opt.resume:
+        raise click.UsageError("missing SPEC (only --resume RUN may leave it out: the run knows its spec)")
+    if opt.resume:
+        spec = run_spec(opt.resume, spec)
     if opt.nGPU > 1 and not under_torchrun():
         ctx.exit(launch(spec, opt, opts.explicit_keys(ctx)))
     if opt.data is None and not opt.resume and env_rank() == 0:
@@ -43,7 +53,8 @@ def test(ctx, spec, as_json, **values):
     from ..train.test import run_test
     if not values.get("retrain"):
         raise click.UsageError("-retrain model_N.pt is required")
-    result = run_test(spec, _resolve(ctx, values), echo=(lambda s: None) if as_json else echo)
+    result = run_test(spec, _resolve(ctx, values), echo=(lambda s: None) if as_json else echo,
+                      explicit=opts.explicit_keys(ctx))
     result.pop("confusion")
     if as_json:
         echo(json.dumps(result))
@@ -79,13 +90,19 @@ def schedule(ctx, spec, as_json, **values):
 
 
 @click.command()
-@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.argument("paths", nargs=-1, required=True, metavar="RUN_DIR... | --schedule SPEC...",
+                type=click.Path(exists=True))
 @click.option("-o", "--output", default="curves.png", show_default=True, type=click.Path(dir_okay=False),
               help="Image to write.")
-def plot(run_dirs, output):
-    """Top-1 train/test error and LR against epoch for one or more RUN_DIRS."""
-    from ..train.plot import plot_runs
-    echo(plot_runs(run_dirs, output))
+@click.option("--schedule", is_flag=True, help="Draw the LR and WD rules of the SPECs side by side, as "
+              "`enet-port schedule SPEC` lists them (e.g. specs/v2.json specs/v3.json specs/v6.json specs/v7.json).")
+@click.option("--epochs", default=55, show_default=True, type=click.IntRange(1),
+              help="With --schedule: the epochs drawn (-nEpochs of `schedule`).")
+def plot(paths, output, schedule, epochs):
+    """Top-1 train/test error and LR against epoch for one or more RUN_DIRs; with --schedule, the
+    LR rules of SPECs."""
+    from ..train.plot import plot_runs, plot_schedules
+    echo(plot_schedules(paths, epochs, output) if schedule else plot_runs(paths, output))
 
 
 @click.command()

@@ -40,11 +40,22 @@ def deep_key(node):
 def compare(spec_tree, lua_tree):
     """All differences between two module trees, in model order; when the modules agree, also
     which modules share parameters (clones) and which are tied (an unpooling to its pooling)."""
+    spec_tree = as_returned(spec_tree, lua_tree)
     out = []
     _compare(spec_tree, lua_tree, spec_tree.where, out)
     if not out:
         out.extend(_compare_links(spec_tree, lua_tree))
     return out
+
+
+def as_returned(spec_tree, lua_tree):
+    """The spec's tree as the Lua file returns it: a spec holds its model in ``features`` (an
+    nn.Sequential), so a file that returns one bare module (an ``nn.gModule``, as nngraph files
+    do) is that Sequential's only child; Torch7 computes the same either way."""
+    only_child = spec_tree.name == "nn.Sequential" and len(spec_tree.children) == 1
+    if only_child and lua_tree.name != "nn.Sequential" and not spec_tree.modifiers:
+        return spec_tree.children[0]
+    return spec_tree
 
 
 def links(tree):

@@ -123,10 +123,14 @@ def load_model_checkpoint(path):
     return data
 
 
-def load_state_into(model, data, path, reset_classifier=False):
+def load_state_into(model, data, path, reset_classifier=False, can_reset=True):
     """Copy a loaded model_N.pt's weights into ``model``; with ``reset_classifier`` the last
-    nn.Linear keeps its fresh weights (fb.resnet.torch ``-resetClassifier``)."""
+    nn.Linear keeps its fresh weights (fb.resnet.torch ``-resetClassifier``). A checkpoint of
+    another class count says which ``-nClasses`` fits (``can_reset``: and that fine-tuning is
+    ``--reset-classifier``)."""
     state = dict(data["model"])
+    if not reset_classifier:
+        _check_class_count(unwrap(model), state, path, can_reset)
     if reset_classifier:
         name = _last_linear(unwrap(model), path)
         state = {k: v for k, v in state.items() if not k.startswith(name + ".")}
@@ -135,6 +139,20 @@ def load_state_into(model, data, path, reset_classifier=False):
         unwrap(model).load_state_dict(state)
     except RuntimeError as exc:
         raise CheckpointError(str(path), f"does not fit this model: {_mismatch(exc)}") from None
+
+
+def _check_class_count(model, state, path, can_reset):
+    """The last nn.Linear's output count is the class count (PyTorch's own error is a raw
+    ``size mismatch`` between two torch.Size)."""
+    names = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
+    saved = state.get(f"{names[-1]}.weight") if names else None
+    if saved is None or saved.dim() != 2:
+        return
+    ours = model.get_submodule(names[-1]).weight.shape
+    if saved.shape[1] == ours[1] and saved.shape[0] != ours[0]:
+        hint = f"pass -nClasses {saved.shape[0]}" + (", or --reset-classifier to fine-tune" if can_reset else "")
+        raise CheckpointError("", f"{path} has {saved.shape[0]} classes, this run -nClasses {ours[0]}: "
+                                  f"{hint}")
 
 
 def _last_linear(model, path):

@@ -26,14 +26,18 @@ class OptimLogger:
             f.write("".join(f"{values[k]:11.4e}\t" for k in self.keys) + "\n")
 
 
-def train_summary(epoch, seconds, loss, top1):
+def train_summary(epoch, seconds, loss, top1, top5=None):
+    """train.lua's summary line, with fb.resnet.torch's top-5 after top-1 when given."""
     return (f"Epoch: [{epoch}][TRAINING SUMMARY] Total Time(s): {seconds:.2f}\t"
-            f"average loss (per batch): {loss:.2f} \t accuracy(%):\t top-1 {top1:.2f}\t")
+            f"average loss (per batch): {loss:.2f} \t accuracy(%):\t top-1 {top1:.2f}\t"
+            + ("" if top5 is None else f" top-5 {top5:.2f}\t"))
 
 
-def test_summary(epoch, seconds, loss, top1):
+def test_summary(epoch, seconds, loss, top1, top5=None):
+    """test.lua's summary line, with fb.resnet.torch's top-5 after top-1 when given."""
     return (f"Epoch: [{epoch}][TESTING SUMMARY] Total Time(s): {seconds:.2f} \t"
-            f"average loss (per batch): {loss:.2f} \t accuracy [Center](%):\t top-1 {top1:.2f}\t ")
+            f"average loss (per batch): {loss:.2f} \t accuracy [Center](%):\t top-1 {top1:.2f}\t "
+            + ("" if top5 is None else f"top-5 {top5:.2f}\t "))
 
 
 def append_metrics(run_dir, row):

@@ -7,18 +7,25 @@ the test so that it always has its epoch's logs; ``--resume`` continues a run fo
 """
 import contextlib
 import dataclasses
+import shlex
 import sys
 from pathlib import Path
 
 import torch
 
-from . import checkpoints, distributed, logs, opts, schedules
+from . import checkpoints, distributed, logs, opts, resume, schedules
 from ..data import dataset, donkey, feed, pipeline, shards
-from .runfolder import RunLock, elastic_resume, new_run_dir, resume_options, starting_state, write_run_files
-from .session import device_type, model_image_size, pick_device, prepare_data, prepare_model
+from .runfolder import RunLock, elastic_resume, new_run_dir, starting_state, write_run_files
+from .session import device_type, model_image_size, pick_device, prepare_data, prepare_model, spec_input_size
 from .test import evaluate
 from .train import make_optimizer, set_lr_wd, train_epoch
+from ..errors import EnetPortError
 from ..model.spec import load_spec
+
+
+class Interrupted(EnetPortError):
+    """Ctrl-C during a run: the one line says how to continue it."""
+    exit_code = 130
 
 
 def warn_about_schedule(rows, recipe, echo):
@@ -34,6 +41,8 @@ def launch(spec_path, opt, explicit):
         raise distributed.DistributedError("-nGPU", f"GPUs {opt.GPU}..{opt.GPU + opt.nGPU - 1} asked for, "
                                                     f"{torch.cuda.device_count()} present")
     distributed.World(0, opt.nGPU).batch_share(opt.batchSize)
+    if opt.resume:  # refused here once, not by every process
+        resume.resume_options(opt, explicit)
     argv = sys.argv[1:]
     if not (opt.resume or opt.run_dir):
         argv += ["--run-dir", str(new_run_dir(load_spec(spec_path), opt, explicit))]
@@ -63,26 +72,31 @@ def _run(spec_path, opt, explicit, world, echo, quiet):
                                                             "and every restart must use the same run folder")
         world.batch_share(opt.batchSize)
         opt = elastic_resume(opt, explicit, str(spec.path), distributed.restart_count() > 0)
+    changes = {}
     if opt.resume:
-        opt = resume_options(opt, explicit)
+        opt, changes = resume.resume_options(opt, explicit)
     recipe = opt.recipe or spec.recipe
     if not opt.resume:
-        opt = opts.with_recipe(opt, recipe, explicit)
+        opt = spec_input_size(spec, opts.with_recipe(opt, recipe, explicit), explicit)
     opt = model_image_size(spec, opt, explicit, echo)
     dev = pick_device(opt, world)  # first: a refused --gpu-decode stops before any data work
     with world.main_first():
         index, meanstd = prepare_data(opt)
     model = prepare_model(spec, opt, dev, world=world)
     run_dir = Path(opt.run_dir) if opt.resume else new_run_dir(spec, opt, explicit)
-    with RunLock(run_dir) if world.is_main else contextlib.nullcontext():
+    with RunLock(run_dir) if world.is_main else contextlib.nullcontext(), _continue_hint(run_dir):
         first, last, optim_state, start = starting_state(opt, model, run_dir, writer=world.is_main)
         if first > last:
             echo(f"{run_dir}: already trained to epoch {first - 1}; -epochNumber {opt.epochNumber} "
                  f"-nEpochs {opt.nEpochs} ends at epoch {last}")
             return run_dir
         opt = dataclasses.replace(opt, run_dir=str(run_dir))
+        start = resume.overridden_start(start, changes)
+        if changes:
+            echo(resume.describe(changes, first))
         if world.is_main:
-            write_run_files(run_dir, opt, spec, recipe, index, meanstd)
+            overrides = resume.override_history(run_dir, changes, first) if opt.resume else []
+            write_run_files(run_dir, opt, spec, recipe, index, meanstd, overrides=overrides)
             logs.log_bad_images(run_dir, index.get("skipped", []) if first == opt.epochNumber else [])  # once a run
         rows = schedules.plan(recipe, opt.nEpochs, opt.LR, opt.weightDecay, first, last, start,
                               keep_momentum=opt.keep_momentum)
@@ -91,12 +105,26 @@ def _run(spec_path, opt, explicit, world, echo, quiet):
                                    schedules.uses_nesterov(recipe))
         if optim_state is not None:
             checkpoints.load_optimizer_state(optimizer, optim_state, opt.optimState or run_dir)
+            if changes:
+                resume.apply_to_optimizer(optimizer, start, changes)
         where = f"{world.size} processes on {dev.device.type}" if world.size > 1 else str(dev.device)
         echo(f"training {spec.path} ({recipe}) on {where}, epochs {first}..{last}, run folder {run_dir}")
         loop = EpochLoop(spec, model, optimizer, index, meanstd, opt, dev, recipe, echo, quiet, world)
+        if changes:
+            loop.notes = {"overrides": {opts.BY_KEY[k].flag: [old, new] for k, (old, new) in changes.items()}}
         for row in rows:
             loop.run_epoch(row)
     return run_dir
+
+
+@contextlib.contextmanager
+def _continue_hint(run_dir):
+    """Ctrl-C: say how to continue (the lock is released on the way out)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(str(run_dir), "interrupted; continue with: enet-port train --resume "
+                                        f"{shlex.quote(str(run_dir))}") from None
 
 
 class EpochLoop:
@@ -122,6 +150,7 @@ class EpochLoop:
             self.planned = min(self.planned, len(index["train"]))
         self.scaler = torch.amp.GradScaler("cuda", enabled=opt.amp == "fp16" and dev.device.type == "cuda")
         self.best_top1 = max((r["test_top1"] for r in logs.read_metrics(self.run_dir)), default=None)
+        self.notes = {}  # extra fields of the next metrics.jsonl row (the overrides that took effect)
 
     def run_epoch(self, row):
         opt = self.opt
@@ -132,12 +161,14 @@ class EpochLoop:
             set_lr_wd(self.optimizer, row.lr, row.wd)
         train = train_epoch(self.model, self.train_batches(row.epoch), self.optimizer, self.scaler, row.epoch,
                             self.dev, opt.batchChunks, self.planned, self.epoch_size, self.run_dir, self.quiet,
-                            self.world, self.stand_in)
-        self.echo(logs.train_summary(row.epoch, train["train_seconds"], train["train_loss"], train["train_top1"]))
+                            self.world, self.stand_in, opt.print_freq)
+        self.echo(logs.train_summary(row.epoch, train["train_seconds"], train["train_loss"], train["train_top1"],
+                                     train["train_top5"]))
         self.world.broadcast_buffers(self.model)
         test = evaluate(checkpoints.unwrap(self.model), self.test_batches, len(self.index["classes"]), self.dev,
                         self.run_dir, self.quiet, self.world)
-        self.echo(logs.test_summary(row.epoch, test["test_seconds"], test["test_loss"], test["test_top1"]))
+        self.echo(logs.test_summary(row.epoch, test["test_seconds"], test["test_loss"], test["test_top1"],
+                                    test["test_top5"]))
         if not self.world.is_main:
             return
         self.record(row, train, test)
@@ -170,7 +201,8 @@ class EpochLoop:
         confusion = test.pop("confusion")
         if self.opt.conf:
             logs.write_confusion(self.run_dir / f"confusion_{row.epoch}.csv", self.index["classes"], confusion)
-        logs.append_metrics(self.run_dir, {**row.as_dict(), **train, **test})
+        logs.append_metrics(self.run_dir, {**row.as_dict(), **train, **test, **self.notes})
+        self.notes = {}
         if train["skipped"] or test["test_skipped"]:
             self.echo(f"epoch {row.epoch}: skipped {train['skipped'] + test['test_skipped']} unreadable "
                       f"file(s), listed in {self.run_dir / 'bad_images.log'}")

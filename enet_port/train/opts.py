@@ -41,7 +41,8 @@ PATH, FILE = click.Path(), click.Path(dir_okay=False)
 OPTIONS = [
     Option("cache", "./imagenet/checkpoint/", PATH, "Folder for the index and mean/std caches and the run folders.", DATA),
     Option("data", None, PATH, "ImageNet-layout folder (train/<class>/*, val/<class>/*). "
-           "Unset: a small built-in sample dataset and a short run.", DATA, aliases=("--data",)),
+           "Unset: train and test use a small built-in sample dataset (a short run); bench times synthetic "
+           "tensors only.", DATA, aliases=("--data",)),
     Option("manualSeed", 2, int, "Seed of the run: model init, sampling, augmentation, dropout.", RUN),
     Option("GPU", 1, click.IntRange(1), "First GPU to use (1-based, as in Lua).", RUN),
     Option("nGPU", 1, click.IntRange(1), "Number of GPUs, one process each (more than one: torchrun "
@@ -49,8 +50,10 @@ OPTIONS = [
     Option("backend", "cudnn", click.Choice(["cudnn", "cunn", "nn"]), "cudnn turns on cudnn.benchmark.",
            (*RUN, BENCH)),
     Option("nDonkeys", 2, click.IntRange(0), "Data-loading worker processes (0: the main process).", DATA),
-    Option("imageSize", 256, click.IntRange(1), "Shorter image side after scaling.", RUN),
-    Option("cropSize", 224, click.IntRange(1), "Side of the square crop fed to the network.", RUN),
+    Option("imageSize", 256, click.IntRange(1), "Shorter image side after scaling (unset, with a spec whose "
+           "\"input\" is not 224x224: 256/224 of its side, rounded; 37 for 32).", RUN),
+    Option("cropSize", 224, click.IntRange(1), "Side of the square crop fed to the network (unset: the side "
+           "of the spec's \"input\", e.g. 32 for [3, 32, 32]; 224 for the built-in specs).", RUN),
     Option("nClasses", 1000, click.IntRange(1), "Number of classes; must equal the number of class folders.", RUN),
     Option("nEpochs", 55, click.IntRange(1), "Epochs to run from -epochNumber (with --resume: from the run's "
            "-epochNumber; default: the run's own).",
@@ -68,8 +71,13 @@ OPTIONS = [
     Option("rngState", None, FILE, "optimState_N.pt whose RNG state to restore."),
     Option("conf", False, bool, "Write the test confusion matrix every epoch.", RUN),
     Option("resume", None, click.Path(file_okay=False), "Continue RUN_DIR from its last complete epoch up to "
-           "its -epochNumber + -nEpochs - 1.",
+           "its -epochNumber + -nEpochs - 1, with the run's own spec (SPEC may be left out) and options (see "
+           "--override).",
            lua=False),
+    Option("override", False, bool, "With --resume: change the options given on this command line from the "
+           "next epoch on (recorded in options.json's \"overrides\" and in metrics.jsonl), e.g. --resume RUN "
+           "--override -LR 0.005. Without it a resumed run keeps the options it was started with, and one "
+           "given with another value is refused.", lua=False),
     Option("reset-classifier", False, bool, "With -retrain: replace the last nn.Linear by a fresh one for -nClasses "
            "(fine-tuning, as fb.resnet.torch's -resetClassifier).", lua=False),
     Option("device", "auto", click.Choice(["auto", "cpu", "cuda"]), "Where to run.", DATA, lua=False),
@@ -92,6 +100,8 @@ OPTIONS = [
            lua=False),
     Option("gpu-decode", False, bool, "Decode JPEGs on the GPU (nvJPEG via torchvision.io), in batches: for when "
            "the CPU cores are the bottleneck. CUDA only.", DATA, lua=False),
+    Option("print-freq", 1, click.IntRange(1), "In a log file or pipe: print train.lua's per-batch line every N "
+           "batches (and the epoch's last); on a terminal a progress bar per epoch stays instead.", lua=False),
     Option("steps", 5, click.IntRange(1), "Timed steps after 2 warm-up steps.", (BENCH,), lua=False),
 ]
 BY_KEY = {o.key: o for o in OPTIONS}

@@ -16,13 +16,16 @@ from pathlib import Path
 import torch
 
 from . import checkpoints, logs
-from .opts import BY_KEY, OPTIONS, Opt
+from .opts import BY_KEY
 from .validate import check_run_files, check_saved_options, check_writable
 from .. import userpaths
 from ..atomic import atomic_write_text
 from ..errors import DataError
 
-RUN_NAME_SKIP = {"data", "cache", "retrain", "optimState", "rngState", "resume", "run_dir", "seed"}
+# Lua's cmd:string left out data, cache, retrain and optimState; how a run is launched (processes,
+# GPUs, loader workers) leaves the name too, so `-nGPU 2` names its folder as one process does
+RUN_NAME_SKIP = {"data", "cache", "retrain", "optimState", "rngState", "resume", "run_dir", "seed", "nGPU", "GPU",
+                 "nDonkeys", "device", "dist_timeout", "compile", "override", "conf", "print_freq"}
 
 
 def new_run_dir(spec, opt, explicit):
@@ -47,7 +50,9 @@ def new_run_dir(spec, opt, explicit):
 
 class RunLock:
     """One trainer per run folder: an exclusive lock on ``RUN_DIR/.lock`` held for the run
-    (released by the OS when the process dies, so a killed run never blocks its resume)."""
+    (released by the OS when the process dies, so a killed run never blocks its resume). The
+    file is removed on the way out, still locked; a trainer that opened it just before then
+    finds its lock on a removed file and opens the new one."""
 
     def __init__(self, run_dir):
         self.run_dir = Path(run_dir)
@@ -55,17 +60,22 @@ class RunLock:
 
     def __enter__(self):
         check_run_files(self.run_dir)
-        try:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            self.file = open(self.run_dir / ".lock", "a+")
-        except OSError as exc:
-            raise DataError(str(self.run_dir), f"cannot write in the run folder ({exc.strerror or exc}); "
-                                               "nothing was changed") from None
-        try:
-            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        path = self.run_dir / ".lock"
+        while True:  # the lock file may be removed (at exit) between our open and flock: retry
+            try:
+                self.run_dir.mkdir(parents=True, exist_ok=True)
+                self.file = open(path, "a+")
+            except OSError as exc:
+                raise DataError(str(self.run_dir), f"cannot write in the run folder ({exc.strerror or exc}); "
+                                                   "nothing was changed") from None
+            try:
+                fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.file.close()
+                raise DataError(str(self.run_dir), "another trainer is using this run folder") from None
+            if path.exists() and os.stat(path).st_ino == os.fstat(self.file.fileno()).st_ino:
+                break
             self.file.close()
-            raise DataError(str(self.run_dir), "another trainer is using this run folder") from None
         check_writable(self.run_dir, self.file)
         self.file.seek(0)
         self.file.truncate()
@@ -74,20 +84,29 @@ class RunLock:
         return self
 
     def __exit__(self, *exc):
+        (self.run_dir / ".lock").unlink(missing_ok=True)
         fcntl.flock(self.file, fcntl.LOCK_UN)
         self.file.close()
 
 
-def write_run_files(run_dir, opt, spec, recipe, index, meanstd):
-    resolved = {**dataclasses.asdict(opt), "spec": spec.path, "recipe": recipe, "data_root": index["data"],
-                "mean": meanstd[0], "std": meanstd[1],
+def write_run_files(run_dir, opt, spec, recipe, index, meanstd, overrides=()):
+    """options.json (with the ``--override`` history) and classes.txt; a copy of the spec as
+    ``spec.json``, so that ``--resume RUN`` trains the same spec after its file changed or moved."""
+    named = spec.path
+    if Path(spec.path).resolve() == (run_dir / "spec.json").resolve():  # resumed from the copy: keep the name
+        named = read_saved_options(run_dir).get("spec", named)
+    else:
+        atomic_write_text(run_dir / "spec.json", Path(spec.path).read_text())
+    resolved = {**dataclasses.asdict(opt), "spec": named, "recipe": recipe, "data_root": index["data"],
+                "mean": meanstd[0], "std": meanstd[1], "overrides": list(overrides),
                 "versions": {"python": platform.python_version(), "torch": torch.__version__}}
     atomic_write_text(run_dir / "options.json", json.dumps(resolved, indent=1, default=str) + "\n")
     atomic_write_text(run_dir / "classes.txt", "".join(f"{c}\n" for c in index["classes"]))
 
 
-# options that may change between the launches of one run
-RELAUNCH_FREE = {"nEpochs", "nGPU", "nDonkeys", "resume", "run_dir", "dist_timeout", "GPU", "device"}
+# options that may change between the launches of one run: how a launch runs, not what it computes
+RELAUNCH_FREE = {"nEpochs", "nGPU", "nDonkeys", "resume", "run_dir", "dist_timeout", "GPU", "device", "override",
+                 "compile", "conf", "print_freq"}
 
 
 def elastic_resume(opt, explicit, spec_path, restarted):
@@ -120,21 +139,6 @@ def read_saved_options(run_dir):
         raise DataError(str(path), "damaged options file")
     check_saved_options(saved, path)
     return saved
-
-
-def resume_options(opt, explicit):
-    """The resumed run's saved options, overridden by what this command line gives.
-
-    A run's ``-epochNumber`` is fixed: ``-nEpochs`` counts from it, on resume too."""
-    run_dir = Path(opt.resume)
-    saved = read_saved_options(run_dir)
-    merged = {o.key: saved.get(o.key, o.default) for o in OPTIONS}
-    if "epochNumber" in explicit and opt.epochNumber != merged["epochNumber"]:
-        raise DataError(str(run_dir), f"the run started at -epochNumber {merged['epochNumber']}; --resume keeps "
-                                      f"that start (-nEpochs counts from it)")
-    merged.update({k: getattr(opt, k) for k in explicit})
-    merged["resume"], merged["run_dir"] = str(run_dir), str(run_dir)
-    return Opt(**merged)
 
 
 def starting_state(opt, model, run_dir, writer=True):

@@ -48,6 +48,17 @@ def use_backend(backend, device):
     torch.backends.cudnn.benchmark = device.type == "cuda" and backend == "cudnn"
 
 
+def spec_input_size(spec, opt, explicit):
+    """A spec whose ``"input"`` is not the default 3x224x224 (an imported CIFAR model's 3x32x32)
+    sets -cropSize to its side, and -imageSize to the same ratio as imagenet-multiGPU.torch's
+    256 to 224 (rounded), unless given. Non-square inputs keep the options."""
+    _, height, width = spec.input
+    if height != width or "cropSize" in explicit or height == opt.cropSize:
+        return opt
+    image_size = opt.imageSize if "imageSize" in explicit else round(height * 256 / 224)
+    return dataclasses.replace(opt, cropSize=height, imageSize=image_size)
+
+
 def model_image_size(spec, opt, explicit, echo):
     """main.lua: a model that sets ``imageSize`` overrides ``-imageSize``."""
     if spec.image_size is None or spec.image_size == opt.imageSize:
@@ -103,15 +114,16 @@ def check_classes(spec, opt):
                                                      f"-nClasses is {opt.nClasses}: {why}")
 
 
-def prepare_model(spec, opt, dev, state=None, world=World()):
+def prepare_model(spec, opt, dev, state=None, world=World(), can_reset=True):
     """createModel, then -retrain's weights (``state``: a loaded model_N.pt, else the file is
-    read here), on the device; with several processes, in DistributedDataParallel."""
+    read here), on the device; with several processes, in DistributedDataParallel.
+    ``can_reset``: the command takes --reset-classifier (train does, test does not)."""
     torch.manual_seed(opt.manualSeed)
     check_classes(spec, opt)
     model = build(spec, classes=opt.nClasses, input_shape=(3, opt.cropSize, opt.cropSize))
     if opt.retrain:
         state = state or load_retrain(opt.retrain, opt.cropSize)
-        checkpoints.load_state_into(model, state, opt.retrain, opt.reset_classifier)
+        checkpoints.load_state_into(model, state, opt.retrain, opt.reset_classifier, can_reset)
     model.to(dev.device)
     if dev.channels_last:
         model.to(memory_format=torch.channels_last)

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from . import checkpoints, logs
 from ..data import dataset, donkey, feed, pipeline
 from .distributed import World
-from .session import model_image_size, pick_device, prepare_model, sample_root
+from .session import model_image_size, pick_device, prepare_model, sample_root, spec_input_size
 from ..model.spec import load_spec
 
 
@@ -60,7 +60,7 @@ def evaluate(model, batches, n_classes, dev, run_dir, quiet=False, world=World()
             "confusion": confusion}
 
 
-def run_test(spec_path, opt, echo=print):
+def run_test(spec_path, opt, echo=print, explicit=frozenset()):
     """``enet-port test``: evaluate ``-retrain model_N.pt`` on DATA/val alone, with the mean/std
     and classes it was trained with, the checkpoint read once."""
     if Path(opt.retrain).suffix.lower() in (".t7", ".net"):  # Lua's meanstdCache is not in the model file
@@ -74,12 +74,14 @@ def run_test(spec_path, opt, echo=print):
     classes = saved.get("classes") or checkpoints.classes_beside(opt.retrain)
     items, classes = dataset.scan_val(opt.data or sample_root(opt), classes)
     dev = pick_device(opt)
-    model = prepare_model(spec_path, opt, dev, state=saved)
+    opt = spec_input_size(load_spec(spec_path), opt, explicit)
+    model = prepare_model(spec_path, opt, dev, state=saved, can_reset=False)
     opt = dataclasses.replace(opt, pipeline=opt.pipeline or trained.get("pipeline") or "lua")
     opt = model_image_size(load_spec(spec_path), opt, (), echo)
     transform = pipeline.transform(opt, (trained["mean"], trained["std"]))
     batches = feed.DeviceFeed(donkey.loader(donkey.TestSet(items, transform, opt.exif_rotate, opt.gpu_decode), opt.batchSize,
                                             opt.nDonkeys), dev, feed.normaliser(transform, dev.device))
     result = evaluate(model, batches, len(classes), dev, Path(opt.retrain).parent)
-    echo(logs.test_summary(saved.get("epoch", 0), result["test_seconds"], result["test_loss"], result["test_top1"]))
+    echo(logs.test_summary(saved.get("epoch", 0), result["test_seconds"], result["test_loss"], result["test_top1"],
+                            result["test_top5"]))
     return result

@@ -10,17 +10,15 @@ Lua.
 """
 import contextlib
 import math
-import sys
 import time
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
-
 from . import logs
 from .chunks import chunk_sizes
 from .distributed import World
+from .progress import Progress
 from ..errors import DataError
 
 
@@ -53,14 +51,14 @@ def set_lr_wd(optimizer, lr, wd):
 
 def train_batch(model, x, y, optimizer, scaler, dev, chunks, total=None, world_size=1):
     """trainBatch: one SGD step on (x, y); returns (the batch's mean loss, as the sum of the
-    share-weighted chunk losses, and the number correct).
+    share-weighted chunk losses, the number correct, the number with the label in the top 5).
 
     Under DistributedDataParallel ``x`` is this process's slice of a global batch of ``total``
     images: each chunk's loss is weighted by its share of the global batch, times the process
     count because DDP averages the gradients; only the last chunk's backward synchronises."""
     optimizer.zero_grad(set_to_none=True)
     total = total or len(x)
-    batch_loss, batch_correct = 0.0, 0
+    batch_loss, batch_correct, batch_top5 = 0.0, 0, 0
     sizes = chunk_sizes(len(x), chunks)
     for i, (xc, yc) in enumerate(zip(x.split(sizes), y.split(sizes))):
         sync = i == len(sizes) - 1 or not hasattr(model, "no_sync")
@@ -71,9 +69,11 @@ def train_batch(model, x, y, optimizer, scaler, dev, chunks, total=None, world_s
             scaler.scale(loss * world_size).backward()
         batch_loss += loss.item()
         batch_correct += (out.argmax(1) == yc).sum().item()
+        top = out.detach().topk(min(5, out.shape[1]), dim=1).indices
+        batch_top5 += (top == yc[:, None]).any(1).sum().item()
     scaler.step(optimizer)
     scaler.update()
-    return batch_loss, batch_correct
+    return batch_loss, batch_correct, batch_top5
 
 
 def stand_in_step(model, optimizer, scaler, dev, stand_in, world_size):
@@ -85,20 +85,18 @@ def stand_in_step(model, optimizer, scaler, dev, stand_in, world_size):
 
 
 def train_epoch(model, batches, optimizer, scaler, epoch, dev, chunks, planned, epoch_size, run_dir,
-                quiet=False, world=World(), stand_in=None):
-    """Train over ``batches`` (``epoch_size`` batches, ``planned`` images in all: top-1's
-    denominator); returns the epoch's loss, top-1, skipped files and speed. Under DDP
-    (``world``) the figures are summed over the processes."""
+                quiet=False, world=World(), stand_in=None, print_freq=1):
+    """Train over ``batches`` (``epoch_size`` batches, ``planned`` images in all: top-1's and
+    top-5's denominator); returns the epoch's loss, top-1, top-5, skipped files and speed. Under
+    DDP (``world``) the figures are summed over the processes."""
     model.train()
     lr = optimizer.param_groups[0]["lr"]
-    loss_sum = correct = seen = n_batches = skipped = 0
+    loss_sum = correct = top5 = seen = n_batches = skipped = 0
     bad_lines = []
     start = tick = time.time()
     data_time = 0.0
-    # a progress bar on a terminal; train.lua's per-batch lines in a log file or pipe
-    lua_lines = not quiet and not sys.stderr.isatty()
-    bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", leave=False, disable=quiet or lua_lines)
-    for x, y, bad in bar:
+    progress = Progress(batches, epoch, epoch_size, quiet, print_freq, world)
+    for x, y, bad in progress:
         compute_start = time.time()
         batch_data_time = compute_start - tick
         data_time += batch_data_time
@@ -113,24 +111,23 @@ def train_epoch(model, batches, optimizer, scaler, epoch, dev, chunks, planned, 
         if x is None:
             tick = time.time()
             continue
-        batch_loss, batch_correct = train_batch(model, dev.put(x), y.to(dev.device, non_blocking=True),
-                                                optimizer, scaler, dev, chunks, total, world.size)
-        loss_sum, correct, seen, n_batches = loss_sum + batch_loss, correct + batch_correct, seen + len(x), n_batches + 1
-        shown_loss = batch_loss * total / len(x)  # this process's mean loss
-        bar.set_postfix(loss=f"{shown_loss:.3f}", top1=f"{100 * batch_correct / len(x):.1f}", LR=f"{lr:.0e}",
-                        ips=f"{seen / (time.time() - start):.0f}", data=f"{data_time / n_batches:.3f}")
-        if lua_lines:
-            print(f"Epoch: [{epoch}][{n_batches}/{epoch_size}]\tTime {time.time() - compute_start:.3f} "
-                  f"Err {shown_loss:.4f} Top1-%: {100 * batch_correct / len(x):.2f} LR {lr:.0e} "
-                  f"DataLoadingTime {batch_data_time:.3f}", flush=True)
+        batch_loss, batch_correct, batch_top5 = train_batch(model, dev.put(x), y.to(dev.device, non_blocking=True),
+                                                            optimizer, scaler, dev, chunks, total, world.size)
+        loss_sum, seen, n_batches = loss_sum + batch_loss, seen + len(x), n_batches + 1
+        correct, top5 = correct + batch_correct, top5 + batch_top5
+        shown = (batch_loss * total / len(x), 100 * batch_correct / len(x), 100 * batch_top5 / len(x))  # this process's
+        progress.batch(n_batches, shown, lr, (time.time() - compute_start, batch_data_time, data_time / n_batches,
+                                              seen / (time.time() - start)))
         tick = time.time()
+    progress.close()
     seconds = time.time() - start
     if world.size > 1:
         bad_lines = world.gather_lines(bad_lines)
         if world.is_main:
             logs.log_bad_images(run_dir, bad_lines)
-        loss_sum, correct, seen, skipped = world.sum(loss_sum, correct, seen, skipped)
+        loss_sum, correct, top5, seen, skipped = world.sum(loss_sum, correct, top5, seen, skipped)
     if n_batches == 0:
         raise DataError(str(run_dir / "bad_images.log"), f"epoch {epoch}: no training image could be read")
     return {"train_loss": loss_sum / n_batches, "train_top1": 100.0 * correct / planned,
+            "train_top5": 100.0 * top5 / planned,
             "skipped": int(skipped), "train_seconds": seconds, "images_per_s": seen / max(seconds, 1e-9)}
