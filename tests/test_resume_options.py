@@ -66,7 +66,7 @@ def test_resume_alone_keeps_the_run_s_spec_and_options(run):
     spec.write_text(spec.read_text().replace('"nn.PReLU": [8]', '"nn.ReLU": []'))  # the file changed since
     ok(invoke("train", "--resume", run_dir, "-nEpochs", "2", "-batchSize", "8", "--print-freq", "5"))  # allowed
     now = json.loads((run_dir / "options.json").read_text())
-    launch = ("nEpochs", "resume")
+    launch = ("nEpochs", "resume", "print_freq")
     assert {k: v for k, v in now.items() if k not in launch} == {k: v for k, v in saved.items() if k not in launch}
     assert now["nEpochs"] == 2 and now["overrides"] == []
     assert [json.loads(l)["lr"] for l in open(run_dir / "metrics.jsonl")] == pytest.approx([0.01, 0.01 * 0.9])
