@@ -79,7 +79,7 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
     if chunk == nil then error("paths.dofile: " .. why, 2) end
     return chunk(...)
   end
-  for _, k in ipairs({"torch", "nn", "cudnn", "cutorch", "paths", "image", "optim", "xlua", "nngraph", "inn"}) do
+  for _, k in ipairs({"torch", "nn", "cudnn", "cutorch", "paths", "image", "optim", "xlua", "nngraph", "inn", "bit"}) do
     env[k] = pkgs[k]
   end
   env.opt, env.nClasses = opt, nClasses
@@ -246,17 +246,20 @@ end
 -- (imagenet-multiGPU.torch createModel(nGPU)), lib (convnet-benchmarks: the backend table
 -- {SpatialConvolution, SpatialMaxPooling, ReLU, layout, name}, cudnn's or, with --opt lib=nn,
 -- nn's), nClasses, else opt (fb.resnet.torch and wide-residual-networks createModel(opt)).
-local function builder_argument(f, env, pkgs, user_source, source, nGPU)
+-- the name of f's first parameter, read from the line that defines it (Lua 5.1 cannot list a
+-- function's parameters); nil for a function of another file
+local function first_parameter(f, user_source, source)
   local info = debug.getinfo(f, "S")
-  local name
-  if info.source == user_source and info.linedefined > 0 then
-    local n = 0
-    for line in (source .. "\n"):gmatch("([^\n]*)\n") do
-      n = n + 1
-      if n == info.linedefined then name = line:match("function[%s%w_.:]*%(%s*([%a_][%w_]*)") break end
-    end
+  if info.source ~= user_source or info.linedefined <= 0 then return nil end
+  local n = 0
+  for line in (source .. "\n"):gmatch("([^\n]*)\n") do
+    n = n + 1
+    if n == info.linedefined then return line:match("function[%s%w_.:]*%(%s*([%a_][%w_]*)") end
   end
-  name = name or "opt"
+end
+
+local function builder_argument(f, env, pkgs, user_source, source, nGPU)
+  local name = first_parameter(f, user_source, source) or "opt"
   if name:lower():find("gpu") then return nGPU end
   if name:lower():find("class") then return env.nClasses end
   if name == "lib" or name == "libs" or name == "backend" then
@@ -267,13 +270,52 @@ local function builder_argument(f, env, pkgs, user_source, source, nGPU)
   return env.opt
 end
 
-local function find_model(env, result, call)
+-- the functions of a returned table (char-rnn's `return LSTM`, `return M` with M.build_model)
+local function builders(result)
+  local names = {}
+  if type(result) ~= "table" or getmetatable(result) ~= nil then return names end
+  for k, v in pairs(result) do
+    if type(k) == "string" and type(v) == "function" then names[#names + 1] = k end
+  end
+  table.sort(names)
+  return names
+end
+
+local function no_model(result)
+  local names = builders(result)
+  local found = #names > 0 and (": the file returns a table of functions (" .. table.concat(names, ", ") ..
+                                "); pick one with --call NAME, its arguments with --args") or ""
+  error("no model: the file neither defines createModel, returns a builder function or a model, nor sets model" .. found, 0)
+end
+
+-- --call NAME (a function of the returned table, else a global) with --args (Lua values)
+local function chosen(env, result, choice, call)
+  local f = type(result) == "table" and getmetatable(result) == nil and rawget(result, choice.name) or nil
+  if type(f) ~= "function" then f = rawget(env, choice.name) end
+  if type(f) ~= "function" then
+    local names = builders(result)
+    error("--call " .. choice.name .. ": no such function" ..
+          (#names > 0 and (" (the file returns " .. table.concat(names, ", ") .. ")") or ""), 0)
+  end
+  if choice.args == nil then return (call(f)) end
+  local args, err = loadstring("return " .. choice.args, "=--args")
+  if not args then error(err, 0) end
+  return (f(setfenv(args, env)()))
+end
+
+local function find_model(env, result, call, choice, user_source, source)
+  if choice.name then return chosen(env, result, choice, call), "call" end
   if type(env.createModel) == "function" then return (call(env.createModel)), "createModel" end
   if type(result) == "function" then return (call(result)), "return" end
   if type(result) == "table" and rawget(result, "__t7") then return result, "return" end
   if type(result) == "table" and type(rawget(result, "model")) == "table" then return result.model, "return" end
   if type(env.model) == "table" then return env.model, "model" end
-  error("no model: the file neither defines createModel, returns a builder function or a model, nor sets model", 0)
+  local takes_opt = {}
+  for _, name in ipairs(builders(result)) do
+    if first_parameter(result[name], user_source, source) == "opt" then takes_opt[#takes_opt + 1] = name end
+  end
+  if #takes_opt == 1 then return (call(result[takes_opt[1]])), "return" end
+  no_model(result)
 end
 
 -- --opt key=lua:EXPR sets opt.key to a Lua value (a table, a tensor) built in the sandbox
@@ -318,7 +360,7 @@ end
 
 -- job: "model" (trace the model the file builds) or "schedule" (call its paramsForEpoch); the
 -- result is JSON text. limits: seconds, depth, modules, printed (and the hints their errors give)
-return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, limits, print_sink, epochs, read)
+return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, limits, print_sink, epochs, read, choice)
   if source:byte(1) == 27 then error("precompiled Lua chunks are refused", 0) end
   local user_source = "@" .. chunkname
   local function record_line()
@@ -331,13 +373,34 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
     end
     return lines
   end
+  -- inside a custom module's traced method (lua/custom.lua) the lines are the method's own, then
+  -- those where the custom module was built (not those of the forward or export that traced it)
+  -- (context.lines, set by lua/custom.lua with context.depth: the user lines on the stack then)
+  local context = {depth = function() return #record_line() end}
+  local function user_lines()
+    local lines = record_line()
+    if not context.lines then return lines end
+    local inside = {}
+    for i = 1, #lines - context.base do inside[i] = lines[i] end
+    for _, line in ipairs(context.lines) do inside[#inside + 1] = line end
+    return inside
+  end
   local function user_error(message)  -- at the innermost user line, as error(message, level) would
-    local line = record_line()[1]
+    local line = user_lines()[1]
     error(chunkname .. ":" .. (line or "?") .. ": " .. message, 0)
   end
-  local pkgs = chunks.torch7(fields, record_line, user_error, chunks)
-  local trace = pkgs.trace
-  pkgs.trace = nil  -- the record stays out of the user's reach
+  chunks.context = context
+  chunks.export = function(m)
+    local out = {}
+    export(m, {path = {}, count = 0, limits = limits}, 1, out)
+    return table.concat(out)
+  end
+  local luajit = chunks.luajit()  -- before make_env copies string and math
+  string.format, math.log = luajit.format, luajit.log
+  local pkgs = chunks.torch7(fields, user_lines, user_error, chunks)
+  pkgs.bit = luajit.bit
+  local trace, resolve = pkgs.trace, pkgs.resolve
+  pkgs.trace, pkgs.resolve = nil, nil  -- the record stays out of the user's reach
   local state = {expired = false, printed = 0, limits = limits}
   local env = make_env(pkgs, opt, nClasses, print_sink, state, read)
   local chunk, err = loadstring(source, user_source)
@@ -351,7 +414,8 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
     evaluate_opt(env)
     if job == "schedule" then return run_schedule(env, chunk(), epochs) end
     local function call(f) return f(builder_argument(f, env, pkgs, user_source, source, nGPU)) end
-    local model, how = find_model(env, chunk(), call)
+    local model, how = find_model(env, chunk(), call, choice, user_source, source)
+    resolve(model)
     return export_model(model, how, trace.criteria, limits)
   end)
   debug.sethook()
