@@ -91,3 +91,14 @@ def test_the_one_builder_taking_opt_is_chosen_and_call_reaches_the_cli(tmp_path)
                                        "nn.SpatialConvolution(3, 4, 3, 3)", "--input", "3x8x8"])
     assert result.exit_code == 0, result.output
     assert "nn.SpatialConvolution(3, 4, 3, 3)  ->  4x6x6" in result.output
+
+
+
+def test_a_refusal_in_another_file_of_the_folder_names_that_files_line(tmp_path):
+    (tmp_path / "parts.lua").write_text("function createModel()\n  return nn.Sequential():add(nn.SpatialConvolution(3))\n"
+                                        "end\n")
+    path = tmp_path / "model.lua"
+    path.write_text("require 'nn'\npaths.dofile('parts.lua')\n")
+    with pytest.raises(LuaError) as info:
+        trace_lua(path)  # createModel runs after the file: no line of model.lua is on the stack
+    assert str(info.value).startswith(f"{tmp_path / 'parts.lua'}:2: nn.SpatialConvolution"), str(info.value)
