@@ -102,3 +102,15 @@ def test_a_refusal_in_another_file_of_the_folder_names_that_files_line(tmp_path)
     with pytest.raises(LuaError) as info:
         trace_lua(path)  # createModel runs after the file: no line of model.lua is on the stack
     assert str(info.value).startswith(f"{tmp_path / 'parts.lua'}:2: nn.SpatialConvolution"), str(info.value)
+
+
+def test_a_tensor_is_userdata_as_in_torch7(tmp_path):
+    path = tmp_path / "model.lua"
+    path.write_text("require 'nn'\nlocal Pick = torch.class('nn.Pick', 'nn.Module')\n"
+                    "function Pick:updateOutput(input)\n"
+                    "  if type(input) == 'table' then return input[1] end\n  return input:sigmoid()\nend\n"
+                    "print(type(torch.zeros(2)), type(nn.ReLU()), type({}))\n"
+                    "return nn.Sequential():add(nn.Pick())\n")
+    trace = trace_lua(path)
+    assert trace.printed == ["userdata\ttable\ttable"]
+    assert [c.name for c in trace.model.children[0].children] == ["nn.Sigmoid"]

@@ -37,6 +37,12 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
   env.table.unpack = unpack  -- fb.resnet.torch files call table.unpack
   env.os = {time = os.time, clock = os.clock, date = os.date}
   env.getmetatable = function(x) if type(x) ~= "string" then return getmetatable(x) end end
+  -- a Torch7 tensor is userdata (custom modules test `type(input) == 'table'` for table inputs)
+  env.type = function(x)
+    local kind = type(x)
+    if kind == "table" and rawequal(getmetatable(x), "torch.Tensor") then return "userdata" end
+    return kind
+  end
   local function guard(ok, ...)
     local err = ...
     if state.expired then error(LIMIT, 0) end
