@@ -118,8 +118,8 @@ def test_clone_without_fields_copies(tmp_path):
 @pytest.mark.parametrize("code,message", [
     ("local m = nn.Sequential()\nlocal twin = m:sharedClone()\nreturn m",
      r":2: the tracer does not support :sharedClone\(\)"),
-    ("local Mine = torch.class('nn.Mine', 'nn.Module')\nfunction Mine:updateOutput(x) return x end\n"
-     "return nn.Sequential():add(nn.Mine())", r":3: the tracer does not support the custom module nn.Mine"),
+    ("local Mine = torch.class('nn.Mine', 'nn.Module')\nfunction Mine:updateOutput(x) return x:unfold(2, 3, 1) end\n"
+     "return nn.Sequential():add(nn.Mine())", r":2: the tracer does not support :unfold\(\)"),
     ("local Plain = torch.class('nn.Plain', 'nn.Module')\nreturn nn.Sequential():add(nn.Plain())",
      r":2: the tracer does not support the custom module nn.Plain"),
     ("local x = nn.Identity()()\nlocal r = nn.ReLU()\nlocal a, b = r(x), r(x)\nreturn nn.gModule({x}, {a, b})",

@@ -41,6 +41,14 @@ CASES = {
                           ":2: nn.SpatialConvolution: argument nOutputPlane must be a finite number"),
     "huge_argument": ("local m = nn.Sequential()\nm:add(nn.SpatialConvolution(3, 1e300, 3, 3))\nreturn m",
                       ":2: nn.SpatialConvolution: argument nOutputPlane"),
+    "custom_module_loop": ("local C = torch.class('nn.Spin', 'nn.Module')\nfunction C:updateOutput(x) while true do end end\n"
+                           "return nn.Sequential():add(nn.Spin())", SPIN),  # traced after the file ran
+    "custom_module_recursion": ("local C = torch.class('nn.Again', 'nn.Module')\n"
+                                "function C:updateOutput(x) return self:updateOutput(x) end\n"
+                                "return nn.Sequential():add(nn.Again())", SPIN),  # a tail call: a loop
+    "custom_module_in_itself": ("local C = torch.class('nn.Self', 'nn.Module')\n"
+                                "function C:updateOutput(x) return nn.Module.forward(self, x) end\n"
+                                "return nn.Sequential():add(nn.Self())", "the model contains itself"),
     "bad_utf8_argument": ('local m = nn.Sequential()\nm:add(nn.SpatialConvolution("\\255", 1, 3, 3))\nreturn m',
                           ":2: nn.SpatialConvolution: argument nInputPlane must be a number"),
 }

@@ -32,6 +32,11 @@ def lua_options(command):
     command = click.option("--opt", "lua_opts", multiple=True, metavar="KEY=VALUE",
                            help="Set opt.KEY for the Lua file (repeatable), e.g. --opt depth=18; "
                                 "lua:EXPR gives a Lua value, e.g. --opt \"classes=lua:{'a','b'}\".")(command)
+    command = click.option("--call", "call_name", metavar="NAME",
+                           help="The builder to call when the file returns a table of functions "
+                                "(e.g. --call lstm; automatic when only one takes opt).")(command)
+    command = click.option("--args", "call_args", metavar="LUA",
+                           help="Arguments for --call, in Lua syntax, e.g. --args \"65, 128, 2, 0.5\".")(command)
     return click.option("--nClasses", "n_classes", type=click.IntRange(1), default=1000, show_default=True,
                         help="Value of the nClasses global (and of the spec's $nClasses).")(command)
 
@@ -40,13 +45,13 @@ def lua_options(command):
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.argument("luafile", type=click.Path(dir_okay=False))
 @lua_options
-def diff(spec, luafile, n_classes, lua_opts):
+def diff(spec, luafile, n_classes, lua_opts, call_name, call_args):
     """Compare SPEC with the model LUAFILE builds: exit 0 identical, 1 different, 2 error."""
     from ..lua.diff import compare, count_modules, format_differences
-    from ..lua.tracer import parse_opt, trace_lua
+    from ..lua.tracer import parse_call, parse_opt, trace_lua
     from ..model.spec import expand, load_spec
     spec_tree = expand(load_spec(spec), classes=n_classes)
-    lua_tree = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts)).model
+    lua_tree = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args)).model
     differences = compare(spec_tree, lua_tree)
     if not differences:
         echo(f"identical: {spec} and {luafile} ({count_modules(lua_tree)} modules)")
@@ -62,12 +67,12 @@ def diff(spec, luafile, n_classes, lua_opts):
 @lua_options
 @click.option("--input", "input_shape", callback=parse_shape, default="3x224x224", show_default=True,
               help="CxHxW input size for the shapes.")
-def trace_command(luafile, n_classes, lua_opts, input_shape):
+def trace_command(luafile, n_classes, lua_opts, call_name, call_args, input_shape):
     """Every module LUAFILE builds, with its Lua line, output shape and parameters (Torch7 rules)."""
-    from ..lua.tracer import parse_opt, torch7_table, trace_lua
+    from ..lua.tracer import parse_call, parse_opt, torch7_table, trace_lua
     from ..model.shapes import format_shape
     from ..model.tree import lua_call
-    trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts))
+    trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args))
     rows, problem = torch7_table(trace, input_shape)
     for row in rows:
         node, shape = row["module"], row["output_shape"]
@@ -87,13 +92,13 @@ def trace_command(luafile, n_classes, lua_opts, input_shape):
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the spec here (default: stdout).")
 @click.option("--input", "input_shape", callback=parse_shape, default="3x224x224", show_default=True,
               help="CxHxW input size the spec records (e.g. 3x32x32 for a CIFAR model).")
-def import_lua(luafile, n_classes, lua_opts, recipe, output, input_shape):
+def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, output, input_shape):
     """Write a spec for the model LUAFILE builds. The file runs twice, the second time for
     nClasses + 1, so that every argument that follows the class count is written $nClasses
     (each run has its own time limit)."""
     from ..atomic import atomic_write_text
     from ..lua.importer import dumps, import_lua as run_import, init_calls
-    from ..lua.tracer import parse_opt
+    from ..lua.tracer import parse_call, parse_opt
     from ..train.schedules import make_rule, ScheduleError
     from ..userpaths import check_outputs
     try:
@@ -103,7 +108,7 @@ def import_lua(luafile, n_classes, lua_opts, recipe, output, input_shape):
     if output:
         check_outputs({"the spec": output}, {"the Lua file": luafile})
     spec, trace = run_import(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), recipe=recipe,
-                             input_shape=input_shape)
+                             input_shape=input_shape, call=parse_call(call_name, call_args))
     if init_calls(trace):
         echo(f"note: {luafile} sets the weights of {init_calls(trace)} modules after building them; "
                    "the spec keeps the structure (biases removed included), not those values", err=True)

@@ -22,6 +22,7 @@ from ..errors import LuaError
 from ..model import modules, registry  # noqa: F401  (modules fills the registry)
 from ..model.shapes import param_tensors
 from ..model.tree import Node
+from .sizing import shape_callback
 
 LUA_DIR = Path(__file__).parent
 MAX_MESSAGE = 1000  # characters of a Lua error message
@@ -70,7 +71,8 @@ def _answer(request):
     runtime.globals().string.dump = None
     compile_ = runtime.globals().loadstring
     chunks = runtime.table_from({name: compile_((LUA_DIR / f"{name}.lua").read_text(), f"=enet_port/lua/{name}.lua")
-                                 for name in ("torch7", "nn", "nngraph")})
+                                 for name in ("torch7", "nn", "nngraph", "custom", "luajit", "image", "builders")})
+    chunks.shape = shape_callback(runtime)
     run = compile_((LUA_DIR / "sandbox.lua").read_text(), "=enet_port/lua/sandbox.lua")()
     opt = runtime.table_from({"nGPU": request["nGPU"], "nClasses": request["nClasses"], **request["opt"]})
     limits = runtime.table_from(request["limits"])
@@ -78,7 +80,7 @@ def _answer(request):
         # short chunk names: Lua cuts long ones ("...ls/net.lua:12:"); _located restores the path
         result = run(request["job"], request["source"], os.path.basename(path), chunks, _fields_callback(runtime), opt,
                      request["nClasses"], request["nGPU"], limits, printed.append, request["epochs"],
-                     _reader(path, request["max_source"]))
+                     _reader(path, request["max_source"]), runtime.table_from(request.get("call") or {}))
     except lua51.LuaMemoryError:
         raise LuaError(path, f"memory limit of {request['max_memory'] >> 20} MiB exceeded "
                              f"({request['memory_hint']})") from None
@@ -158,6 +160,9 @@ def _unsupported(message):
     match = re.match(r"attempt to call (method|field) '(\w+)' \(a nil value\)$", message)
     if not match:
         return message
+    if match.group(1) == "field" and match.group(2)[0].isupper():  # nn.Foo the file never defines
+        return (f"Torch7 itself would fail here ({message}): {match.group(2)} is not a module of the package "
+                f"and the file neither defines nor requires it")
     name = f":{match.group(2)}()" if match.group(1) == "method" else f"{match.group(2)}()"
     return f"the tracer does not support {name} (Lua: {message})"
 

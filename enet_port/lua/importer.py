@@ -18,15 +18,16 @@ from ..errors import LuaError
 from .tracer import trace_lua
 
 
-def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=(3, 224, 224)):
-    """The spec (a dict) for the model ``path`` builds, for inputs of ``input_shape`` (C, H, W)."""
-    trace = trace_lua(path, nClasses=nClasses, opt=opt)
+def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=(3, 224, 224), call=None):
+    """The spec (a dict) for the model ``path`` builds, for inputs of ``input_shape`` (C, H, W);
+    ``call`` picks a builder of a returned table (:func:`~enet_port.lua.tracer.parse_call`)."""
+    trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call)
     if trace.unknown:
         name, where = trace.unknown[0]
         more = f" (and {len(trace.unknown) - 1} more)" if len(trace.unknown) > 1 else ""
         raise LuaError(where, f"unknown Torch7 module {name}{more}: a spec cannot hold it")
     _check_shapes(trace, input_shape)
-    model = _with_class_count(trace.model, _other_count(path, nClasses + 1, opt), nClasses)
+    model = _with_class_count(trace.model, _other_count(path, nClasses + 1, opt, call), nClasses)
     features, classifier = _split(model)
     dropout = any(n.name == "nn.SpatialDropout" for n in model.walk())
     factory = blocks.BottleneckFactory(dropout=dropout)
@@ -49,11 +50,11 @@ def _check_shapes(trace, input_shape):
         raise LuaError(where, f"{exc}, for a {format_shape(input_shape)} input (--input)") from None
 
 
-def _other_count(path, nClasses, opt):
+def _other_count(path, nClasses, opt, call):
     """The model the file builds for ``nClasses``, or None where it refuses that count (a file
     may accept 1000 classes only)."""
     try:
-        return trace_lua(path, nClasses=nClasses, opt=opt).model
+        return trace_lua(path, nClasses=nClasses, opt=opt, call=call).model
     except LuaError:
         return None
 

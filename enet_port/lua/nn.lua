@@ -32,12 +32,25 @@ local function plain_list(v, depth)
   return out
 end
 
+-- a 1-D or 2-D stand-in tensor holding numbers (an image.gaussian kernel) as a Lua list of rows
+local function tensor_list(v)
+  if not is_tensor(v) or not v._data or #v._sizes < 1 or #v._sizes > 2 then return nil end
+  if #v._sizes == 1 then return plain_list(v._data, 1) end
+  local rows, width = {}, v._sizes[2]
+  for i = 1, v._sizes[1] do
+    local row = {}
+    for j = 1, width do row[j] = v._data[(i - 1) * width + j] end
+    rows[i] = row
+  end
+  return rows
+end
+
 local function record(m, name, ...)
   uid = uid + 1
   local n, args, tie = select("#", ...), {}, nil
   for i = 1, n do
     local v = select(i, ...)
-    if is_module(v) then tie = v.__t7.uid; v = nil else v = plain_list(v, 1) or v end
+    if is_module(v) then tie = v.__t7.uid; v = nil else v = tensor_list(v) or plain_list(v, 1) or v end
     args[i] = v
   end
   if tie then n = 0; args = {} end  -- nn.SpatialMaxUnpooling(pool): the pool is its only argument
@@ -56,22 +69,22 @@ local function record(m, name, ...)
 end
 
 -- classes ------------------------------------------------------------------------------
--- the custom classes between cls and its nearest Torch7 ancestor; refused when one of them
--- replaces the forward (the tracer cannot know what it computes)
+-- a custom class (torch.class) with its own updateOutput or forward is traced through that method
+-- (lua/custom.lua) when the model leaves the sandbox; one without is traced as its nearest
+-- Torch7 ancestor, and refused when that is nn.Module or nn.Container (nothing to compute)
 local function check_custom(cls, obj)
   local c = cls
   while c and c ~= Module and not builtin[c] do
-    for _, f in ipairs({"updateOutput", "forward"}) do
-      if rawget(c, f) ~= nil then
-        user_error("the tracer does not support the custom module " .. cls.__typename ..
-                   " (torch.class with its own " .. f .. ")")
-      end
+    if rawget(c, "updateOutput") ~= nil or rawget(c, "forward") ~= nil then
+      if rawget(obj, "__t7") == nil then record(obj, cls.__typename) end
+      obj.__t7.custom = true
+      return
     end
     c = getmetatable(c).__index
   end
   if c == nil or c.__typename == "nn.Module" or c.__typename == "nn.Container" then
     user_error("the tracer does not support the custom module " .. cls.__typename ..
-               " (torch.class of " .. (c and c.__typename or "no class") .. ": only subclasses of known modules are traced)")
+               " (torch.class of " .. (c and c.__typename or "no class") .. " without its own updateOutput)")
   end
   if rawget(obj, "__t7") == nil then record(obj, c.__typename) end  -- its __init did not call its parent's
 end
@@ -95,9 +108,45 @@ local function new_class(name, parent, is_builtin)
   return cls
 end
 
+-- torch/nn's own modules (its init.lua, 2017, and the cunn/nnx/dpnn/rnn names files reach through nn.X):
+-- any other nn.X the file neither defines nor requires is nil, as in Torch7
+local TORCH_NN = {}
+for name in ([[Module Container Concat Parallel Sequential DepthConcat Decorator Bottle WeightNorm DontCast NaN
+  Profile Linear LinearWeightNorm LinearNoBias Bilinear PartialLinear SparseLinear IndexLinear Reshape View Contiguous
+  Select Narrow Index Squeeze Unsqueeze Replicate Transpose BatchNormalization Padding GradientReversal MaskedSelect
+  Copy Min Max Mean Sum CMul Mul MulConstant CAdd Add AddConstant Constant Dropout SpatialDropout VolumetricDropout
+  WhiteNoise OneHot PrintSize ZeroGrad Collapse Convert CAddTable CDivTable CMulTable CSubTable CMaxTable CMinTable
+  CAddTensorTable Euclidean WeightedEuclidean PairwiseDistance CosineDistance DotProduct Normalize Cosine Kmeans Exp
+  Log HardTanh Clamp LogSigmoid LogSoftMax Sigmoid SoftMax SoftMin SoftPlus SoftSign Tanh TanhShrink Abs Power Square
+  Sqrt HardShrink SoftShrink Threshold Maxout ReLU ReLU6 PReLU CReLU LeakyReLU SpatialSoftMax SpatialLogSoftMax RReLU
+  ELU GatedLinearUnit LookupTable SpatialConvolution SpatialConvolutionLocal SpatialFullConvolution
+  SpatialFullConvolutionMap SpatialConvolutionMM SpatialConvolutionMap SpatialDilatedConvolution SpatialSubSampling
+  SpatialMaxPooling SpatialDilatedMaxPooling SpatialMaxUnpooling SpatialFractionalMaxPooling SpatialLPPooling
+  SpatialAveragePooling SpatialAdaptiveMaxPooling SpatialAdaptiveAveragePooling TemporalConvolution
+  TemporalSubSampling TemporalMaxPooling TemporalDynamicKMaxPooling TemporalRowConvolution
+  SpatialSubtractiveNormalization SpatialDivisiveNormalization SpatialContrastiveNormalization SpatialCrossMapLRN
+  SpatialZeroPadding SpatialReflectionPadding SpatialReplicationPadding SpatialUpSamplingNearest
+  SpatialUpSamplingBilinear SpatialBatchNormalization SpatialClassifier SpatialNormalization VolumetricConvolution
+  VolumetricFullConvolution VolumetricDilatedConvolution VolumetricMaxPooling VolumetricDilatedMaxPooling
+  VolumetricFractionalMaxPooling VolumetricAveragePooling VolumetricMaxUnpooling VolumetricReplicationPadding
+  VolumetricBatchNormalization ParallelTable ConcatTable SplitTable JoinTable SelectTable MixtureTable CriterionTable
+  FlattenTable NarrowTable MapTable Identity MM MV PixelShuffle L1Penalty SpatialAutoCropMSECriterion
+  Criterion MSECriterion SmoothL1Criterion MarginCriterion SoftMarginCriterion AbsCriterion ClassNLLCriterion
+  SpatialClassNLLCriterion ClassSimplexCriterion DistKLDivCriterion MultiCriterion L1HingeEmbeddingCriterion
+  HingeEmbeddingCriterion CosineEmbeddingCriterion MarginRankingCriterion MultiMarginCriterion
+  MultiLabelMarginCriterion MultiLabelSoftMarginCriterion L1Cost WeightedMSECriterion BCECriterion
+  CrossEntropyCriterion ParallelCriterion TemporalCriterion DistanceRatioCriterion ModuleCriterion
+  Sequencer Recursor Recurrent LSTM FastLSTM GRU SeqLSTM SeqGRU MaskZero BiSequencer Repeater RecurrentAttention
+  Serial Inception SpatialUniformCrop Dictionary Reinforce ReinforceNormal VRClassReward DataParallelTable GPU
+  ModelParallelTable NCEModule NCECriterion SpatialGlimpse SpatialRegionDropout SpatialFeatNormalization
+  SpatialMatching]]):gmatch("%S+") do
+  TORCH_NN[name] = true
+end
+
 local function package(prefix)
   return setmetatable({}, {__index = function(t, name)
     if type(name) ~= "string" or not name:match("^%u[%w_]*$") then return nil end
+    if prefix == "nn" and not TORCH_NN[name] and fields(prefix .. "." .. name, {}, 0) == nil then return nil end
     local cls = new_class(prefix .. "." .. name, Module, true)
     rawset(t, name, cls)
     return cls
@@ -243,5 +292,5 @@ end
 local graph = nngraph_chunk({GraphNode = GraphNode, nn = nn, is_module = is_module, user_error = user_error,
                              record_line = record_line, record = record, new_tensor = new_tensor})
 
-return {nn = nn, cudnn = cudnn, inn = inn, class = torch_class, nngraph = graph,
+return {nn = nn, cudnn = cudnn, inn = inn, class = torch_class, nngraph = graph, Module = Module, builtin = builtin,
         is_module = is_module, getmetatable = function(name) return classes[name] end}

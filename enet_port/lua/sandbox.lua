@@ -37,6 +37,12 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
   env.table.unpack = unpack  -- fb.resnet.torch files call table.unpack
   env.os = {time = os.time, clock = os.clock, date = os.date}
   env.getmetatable = function(x) if type(x) ~= "string" then return getmetatable(x) end end
+  -- a Torch7 tensor is userdata (custom modules test `type(input) == 'table'` for table inputs)
+  env.type = function(x)
+    local kind = type(x)
+    if kind == "table" and rawequal(getmetatable(x), "torch.Tensor") then return "userdata" end
+    return kind
+  end
   local function guard(ok, ...)
     local err = ...
     if state.expired then error(LIMIT, 0) end
@@ -79,7 +85,7 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
     if chunk == nil then error("paths.dofile: " .. why, 2) end
     return chunk(...)
   end
-  for _, k in ipairs({"torch", "nn", "cudnn", "cutorch", "paths", "image", "optim", "xlua", "nngraph", "inn"}) do
+  for _, k in ipairs({"torch", "nn", "cudnn", "cutorch", "paths", "image", "optim", "xlua", "nngraph", "inn", "bit"}) do
     env[k] = pkgs[k]
   end
   env.opt, env.nClasses = opt, nClasses
@@ -241,41 +247,6 @@ local function export(m, state, depth, out)
   state.path[m] = nil
 end
 
--- What a builder function is called with, by the name of its first parameter (Lua 5.1 cannot
--- list a function's parameters: the name is read from the line that defines it): nGPU
--- (imagenet-multiGPU.torch createModel(nGPU)), lib (convnet-benchmarks: the backend table
--- {SpatialConvolution, SpatialMaxPooling, ReLU, layout, name}, cudnn's or, with --opt lib=nn,
--- nn's), nClasses, else opt (fb.resnet.torch and wide-residual-networks createModel(opt)).
-local function builder_argument(f, env, pkgs, user_source, source, nGPU)
-  local info = debug.getinfo(f, "S")
-  local name
-  if info.source == user_source and info.linedefined > 0 then
-    local n = 0
-    for line in (source .. "\n"):gmatch("([^\n]*)\n") do
-      n = n + 1
-      if n == info.linedefined then name = line:match("function[%s%w_.:]*%(%s*([%a_][%w_]*)") break end
-    end
-  end
-  name = name or "opt"
-  if name:lower():find("gpu") then return nGPU end
-  if name:lower():find("class") then return env.nClasses end
-  if name == "lib" or name == "libs" or name == "backend" then
-    local nn, cudnn = pkgs.nn, pkgs.cudnn
-    if env.opt.lib == "nn" then return {nn.SpatialConvolutionMM, nn.SpatialMaxPooling, nn.ReLU, "BDHW", "nn"} end
-    return {cudnn.SpatialConvolution, cudnn.SpatialMaxPooling, cudnn.ReLU, "BDHW", "cudnn"}
-  end
-  return env.opt
-end
-
-local function find_model(env, result, call)
-  if type(env.createModel) == "function" then return (call(env.createModel)), "createModel" end
-  if type(result) == "function" then return (call(result)), "return" end
-  if type(result) == "table" and rawget(result, "__t7") then return result, "return" end
-  if type(result) == "table" and type(rawget(result, "model")) == "table" then return result.model, "return" end
-  if type(env.model) == "table" then return env.model, "model" end
-  error("no model: the file neither defines createModel, returns a builder function or a model, nor sets model", 0)
-end
-
 -- --opt key=lua:EXPR sets opt.key to a Lua value (a table, a tensor) built in the sandbox
 local function evaluate_opt(env)
   for k, v in pairs(env.opt) do
@@ -318,7 +289,7 @@ end
 
 -- job: "model" (trace the model the file builds) or "schedule" (call its paramsForEpoch); the
 -- result is JSON text. limits: seconds, depth, modules, printed (and the hints their errors give)
-return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, limits, print_sink, epochs, read)
+return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, limits, print_sink, epochs, read, choice)
   if source:byte(1) == 27 then error("precompiled Lua chunks are refused", 0) end
   local user_source = "@" .. chunkname
   local function record_line()
@@ -331,13 +302,44 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
     end
     return lines
   end
-  local function user_error(message)  -- at the innermost user line, as error(message, level) would
-    local line = record_line()[1]
-    error(chunkname .. ":" .. (line or "?") .. ": " .. message, 0)
+  -- inside a custom module's traced method (lua/custom.lua) the lines are the method's own, then
+  -- those where the custom module was built (not those of the forward or export that traced it)
+  -- (context.lines, set by lua/custom.lua with context.depth: the user lines on the stack then)
+  local context = {depth = function() return #record_line() end}
+  local function user_lines()
+    local lines = record_line()
+    if not context.lines then return lines end
+    local inside = {}
+    for i = 1, #lines - context.base do inside[i] = lines[i] end
+    for _, line in ipairs(context.lines) do inside[#inside + 1] = line end
+    return inside
   end
-  local pkgs = chunks.torch7(fields, record_line, user_error, chunks)
-  local trace = pkgs.trace
-  pkgs.trace = nil  -- the record stays out of the user's reach
+  -- at the innermost user line, as error(message, level) would; with no line of the model file
+  -- running, at the innermost line of another file of its folder (chunks named "@relative path")
+  local function user_error(message)
+    local line = user_lines()[1]
+    if line then error(chunkname .. ":" .. line .. ": " .. message, 0) end
+    local level, info = 2, debug.getinfo(2, "Sl")
+    while info and not (info.source:sub(1, 1) == "@" and info.currentline > 0) do
+      level = level + 1
+      info = debug.getinfo(level, "Sl")
+    end
+    if info then error(info.source:sub(2) .. ":" .. info.currentline .. ": " .. message, 0) end
+    error(chunkname .. ":?: " .. message, 0)
+  end
+  chunks.context = context
+  chunks.export = function(m)
+    local out = {}
+    export(m, {path = {}, count = 0, limits = limits}, 1, out)
+    return table.concat(out)
+  end
+  local builders = chunks.builders()
+  local luajit = chunks.luajit()  -- before make_env copies string and math
+  string.format, math.log = luajit.format, luajit.log
+  local pkgs = chunks.torch7(fields, user_lines, user_error, chunks)
+  pkgs.bit = luajit.bit
+  local trace, resolve = pkgs.trace, pkgs.resolve
+  pkgs.trace, pkgs.resolve = nil, nil  -- the record stays out of the user's reach
   local state = {expired = false, printed = 0, limits = limits}
   local env = make_env(pkgs, opt, nClasses, print_sink, state, read)
   local chunk, err = loadstring(source, user_source)
@@ -350,8 +352,9 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
   local ok, out = pcall(function()
     evaluate_opt(env)
     if job == "schedule" then return run_schedule(env, chunk(), epochs) end
-    local function call(f) return f(builder_argument(f, env, pkgs, user_source, source, nGPU)) end
-    local model, how = find_model(env, chunk(), call)
+    local function call(f) return f(builders.argument(f, env, pkgs, user_source, source, nGPU)) end
+    local model, how = builders.find_model(env, chunk(), call, choice, user_source, source)
+    resolve(model)
     return export_model(model, how, trace.criteria, limits)
   end)
   debug.sethook()

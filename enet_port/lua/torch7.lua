@@ -148,6 +148,10 @@ function torch.load()  -- a stored model: the file builds on weights and structu
              .. "a .t7 file is imported with `enet-port import-t7`)")
 end
 function torch.isTensor(x) return type(x) == "table" and getmetatable(x) == "torch.Tensor" end
+local resolve = chunks.custom({Tensor = Tensor, nn = nn, torch = torch, is_tensor = is_tensor, new_tensor = new_tensor,
+                               is_module = classes.is_module, user_error = user_error, Module = classes.Module,
+                               builtin = classes.builtin, context = chunks.context, shape = chunks.shape,
+                               export = chunks.export})
 
 local moses = {}
 function moses.bindn(f, ...)
@@ -176,4 +180,4 @@ function paths.dirp() return false end
 
 
 return {torch = torch, nn = nn, cudnn = cudnn, cunn = nn, inn = classes.inn, nngraph = classes.nngraph, cutorch = cutorch, paths = paths,
-        moses = moses, image = {}, optim = {}, xlua = {}, trace = trace}
+        moses = moses, image = chunks.image(new_tensor), optim = {}, xlua = {}, trace = trace, resolve = resolve}

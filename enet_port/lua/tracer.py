@@ -43,6 +43,17 @@ def parse_opt(pairs):
     return out
 
 
+def parse_call(name, args):
+    """``--call NAME`` and ``--args LUA`` as the request's choice of builder (None: automatic)."""
+    if name is None:
+        if args is not None:
+            raise LuaError("--args", "--args needs --call NAME (the function to pass them to)")
+        return None
+    if not all(part.isidentifier() for part in name.split(".")):
+        raise LuaError("--call", f"'{name}' is not a Lua function name")
+    return {"name": name, "args": args}
+
+
 def _lua_scalar(text):
     if text in ("true", "false"):
         return text == "true"
@@ -55,12 +66,14 @@ def _lua_scalar(text):
     return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
 
-def trace_lua(path, nClasses=1000, opt=None, nGPU=1, seconds=None, max_memory=None):
+def trace_lua(path, nClasses=1000, opt=None, nGPU=1, seconds=None, max_memory=None, call=None):
     """Run ``path`` and return its :class:`Trace`; any failure is a one-line :class:`LuaError`.
 
     ``seconds`` (CPU time) and ``max_memory`` (bytes of Lua heap) default to the limits of
-    :mod:`enet_port.limits`; the Lua runs in a child process under them."""
+    :mod:`enet_port.limits`; the Lua runs in a child process under them. ``call`` (from
+    :func:`parse_call`) names the builder of a returned table and its Lua arguments."""
     request, source = _request("model", path, nClasses, opt, nGPU, seconds, max_memory)
+    request["call"] = call
     answer = _run(request)
     result = check_model(answer, request["path"], request["limits"]["depth"], request["limits"]["modules"])
     return _to_trace(request["path"], source.splitlines(), result, answer["printed"])

@@ -1,0 +1,70 @@
+"""Output sizes of a model the sandbox forwards (``net:forward(torch.zeros(1, 4, 84, 84))``).
+
+Lua counterpart: Torch7's ``Module:forward`` on real tensors, which files run to size a layer
+from the result (a DQN's ``net:forward(...):nElement()`` gives its Linear's input size). Here the
+shape rules (:mod:`enet_port.model.shapes`) give the sizes: the first dimension is taken as the
+batch when the rest fits the model's first module, else the whole input is one sample (Torch7's
+modules decide by the number of dimensions in the same way).
+"""
+import json
+
+from ..model import registry
+from ..model.shapes import ShapeError, infer
+from ..model.tree import Node
+
+MAX_DIMS = 8
+
+
+def shape_callback(runtime):
+    """``shape(json_text, sizes)`` for the sandbox: None where the rules cannot size the model
+    (a module they do not know, a tie), ``{error}`` where Torch7's forward would fail, else ``{sizes}``
+    or, for a table output, ``{table}``."""
+    def shape(text, sizes):
+        dims = [sizes[i] for i in range(1, min(len(sizes), MAX_DIMS) + 1)]
+        try:
+            node = _node(json.loads(text))
+        except (ValueError, KeyError, TypeError, RecursionError):
+            return None
+        answer = _sized(node, dims)
+        if answer is None:
+            return None
+        return runtime.table_from(answer, recursive=True)
+    return shape
+
+
+def _sized(node, dims):
+    if not all(isinstance(d, (int, float)) and d == int(d) and d >= 0 for d in dims):
+        return None
+    dims = [int(d) for d in dims]
+    if any(n.name not in registry.REGISTRY for n in node.walk()):
+        return None
+    error = None
+    for batch, sample in ((dims[:1], dims[1:]), ([], dims)):
+        if not sample:
+            continue
+        try:
+            out = infer(node, tuple(sample))
+        except (ShapeError, registry.ArgumentError) as exc:
+            error = error or str(exc)
+            continue
+        except (KeyError, TypeError, ValueError):
+            return None
+        if isinstance(out, list):
+            return {"table": [batch + list(s) for s in out if not isinstance(s, list)]}
+        return {"sizes": batch + list(out)}
+    return {"error": error} if error else None
+
+
+def _node(t):
+    if t["tie"] is not None:  # an unpooling tied to its pooling: the rules need the link (unsized)
+        raise KeyError("tie")
+    args = list(t["args"])
+    while args and args[-1] is None:
+        args.pop()
+    mods = [tuple(m) for m in t["mods"]]
+    if t["bias_removed"] and ("noBias",) not in mods:
+        mods.append(("noBias",))
+    node = Node(t["name"], args, mods)
+    node.inputs = list(t["inputs"])
+    node.children = [_node(c) for c in t["children"]]
+    return node
