@@ -13,11 +13,11 @@ the referring node a ``tie`` to it. An nngraph ``nn.gModule`` becomes the graph 
 from dataclasses import dataclass, field
 
 import numpy as np
-import torchfile
 
 from ..model import registry
 from ..model.tree import Node, Origin
 from .graph import graph_node
+from .objects import TorchObject
 from .reader import T7Error
 
 UNWRAPPED = ("nn.DataParallelTable",)
@@ -58,7 +58,7 @@ class _Converter:
         return T7Error(f"{self.path}: {place or '(the stored object)'}", message)
 
     def node(self, obj, place):
-        if not isinstance(obj, torchfile.TorchObject):
+        if not isinstance(obj, TorchObject):
             raise self.error(place, f"not a Torch7 module but a {_kind(obj)}")
         name, f = obj.torch_typename().decode(), fields(obj)
         if name in UNWRAPPED:
@@ -106,7 +106,7 @@ class _Converter:
         return node
 
     def tie(self, node, mtype, f, place):
-        targets = [v for v in f.values() if isinstance(v, torchfile.TorchObject)
+        targets = [v for v in f.values() if isinstance(v, TorchObject)
                    and v.torch_typename().decode() in mtype.ties]
         if len(targets) != 1:
             raise self.error(place, f"{node.name} does not hold one {' or '.join(mtype.ties)} module")
@@ -121,7 +121,7 @@ class _Converter:
 
 
 def _kind(value):
-    if isinstance(value, torchfile.TorchObject):
+    if isinstance(value, TorchObject):
         return value.torch_typename().decode()
     for kind, name in ((dict, "Lua table"), (list, "Lua table"), (np.ndarray, "tensor"), (bytes, "string")):
         if isinstance(value, kind):

@@ -12,16 +12,16 @@ nngraph before ``split`` list the input nodes in ``innode.data.mapindex`` instea
 children are the module nodes in ``forwardnodes`` order (every node after the ones it reads); a
 ``split`` inside the graph becomes ``nn.SelectTable(i)`` nodes, which compute the same thing.
 """
-import torchfile
 
 from ..model.tree import Node, Origin
+from .objects import TorchObject
 
 WHOLE_INPUT, GRAPH_INPUT, SPLIT, CHILD = "whole input", "graph input", "split", "child"
 
 
 def table(value):
     """A Lua table's entries by key, string keys as str (torchfile gives bytes)."""
-    if isinstance(value, torchfile.TorchObject):
+    if isinstance(value, TorchObject):
         value = value._obj
     if isinstance(value, list):
         return {i + 1: v for i, v in enumerate(value)}
