@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import limits
 from ..model import registry
 from ..model.tree import Node, Origin
 from .graph import graph_node
@@ -44,7 +45,7 @@ def fields(obj):
     table = obj._obj
     if isinstance(table, list):  # an empty table reads as []
         table = {}
-    return {(k.decode() if isinstance(k, bytes) else k): v for k, v in table.items()}
+    return {(k.decode(errors="backslashreplace") if isinstance(k, bytes) else k): v for k, v in table.items()}
 
 
 class _Converter:
@@ -52,6 +53,7 @@ class _Converter:
         self.path = path
         self.seen = {}  # id(stored object) -> Node
         self.ties = 0
+        self.depth = 0  # containers around the module being converted (Python's stack is finite)
         self.result = Converted(None)
 
     def error(self, place, message):
@@ -82,9 +84,16 @@ class _Converter:
             self.result.sizes.append(tuple(int(v) for v in np.asarray(f["iSize"]).ravel()))
         mtype = registry.lookup(name)
         children = as_list(f.get("modules")) or []
+        if not isinstance(children, list):
+            raise self.error(place, f"{name}: its modules field is a {_kind(children)}, not a Lua array of modules")
         if children and not mtype.container:
             raise self.error(place, f"{name} holds modules, but the module table knows it as a leaf")
+        self.depth += 1
+        if self.depth > limits.value(limits.DEPTH):
+            raise self.error(place, f"containers nested more than {limits.value(limits.DEPTH)} deep "
+                                    f"({limits.hint(limits.DEPTH)})")
         node.children = [self.node(c, f"{place}.modules[{i + 1}]".lstrip(".")) for i, c in enumerate(children)]
+        self.depth -= 1
         return node
 
     def make(self, name, f, obj, place):

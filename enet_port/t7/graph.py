@@ -27,7 +27,7 @@ def table(value):
         return {i + 1: v for i, v in enumerate(value)}
     if not isinstance(value, dict):
         return {}
-    return {(k.decode() if isinstance(k, bytes) else k): v for k, v in value.items()}
+    return {(k.decode(errors="backslashreplace") if isinstance(k, bytes) else k): v for k, v in value.items()}
 
 
 def ordered(mapindex):
@@ -57,7 +57,10 @@ class _Graph:
             raise self.error(self.place, "nn.gModule without its forwardnodes and innode")
         for k, node in enumerate(nodes):
             self.visit(table(node).get("data"), f"{self.place}.forwardnodes[{k + 1}]".lstrip("."))
-        n_inputs = int(self.f.get("nInputs") or max(len(self.input_order), 1))
+        n_inputs = self.f.get("nInputs") or max(len(self.input_order), 1)
+        if type(n_inputs) is not int or not 1 <= n_inputs <= len(nodes):  # checked before it sizes anything
+            raise self.error(self.place, f"nn.gModule: nInputs {n_inputs!r} is not a count of inputs "
+                                         f"of its {len(nodes)} nodes")
         if sorted(self.inputs) != list(range(n_inputs)):
             raise self.error(self.place, f"nn.gModule: {n_inputs} inputs, but nodes read inputs "
                                          f"{[i + 1 for i in sorted(self.inputs)]}")

@@ -316,6 +316,11 @@ def read_t7(path):
             data = f.read()
     except OSError as exc:
         raise T7Error(path, f"cannot read: {exc.strerror}") from None
+    return parse_t7(data, path)
+
+
+def parse_t7(data, path):
+    """The object stored in ``data``, the bytes of the Torch7 file ``path`` (named in errors)."""
     reader = _Reader(source_of(data))
     try:
         return reader.read()

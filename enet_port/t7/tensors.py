@@ -97,6 +97,15 @@ class Materialiser:
         return view
 
 
+def inflated(array):
+    """Whether an array shows more elements than the memory it spans (a stride-0 or overlapping
+    view the reader kept without copying)."""
+    if not isinstance(array, np.ndarray) or array.size == 0:
+        return False
+    span = array.itemsize + sum((n - 1) * abs(s) for n, s in zip(array.shape, array.strides))
+    return array.nbytes > span
+
+
 def _kind(value):
     if isinstance(value, np.ndarray):
         return f"a {value.dtype} array"
