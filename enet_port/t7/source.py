@@ -10,12 +10,14 @@ of numbers skips leading whitespace (``fscanf``) and eats one newline after its 
 Nothing is allocated before the file is known to hold it: every count is checked against the
 bytes left, so a short or lying file is a :class:`Damaged` error, never a large allocation.
 """
+import itertools
 import re
 import struct
 
 import numpy as np
 
 NUMBER_TEXT = re.compile(rb"[ \t\n\r\v\f]*([^ \t\n\r\v\f]+)")
+TOKEN = re.compile(rb"[^ \t\n\r\v\f]+")
 CHUNK = 65536  # ASCII numbers parsed per step, so the token list stays small
 
 
@@ -138,12 +140,12 @@ class AsciiSource(Source):
         return out
 
     def _numbers(self, count, dtype, what):
-        match = re.compile(rb"(?:[ \t\n\r\v\f]*[^ \t\n\r\v\f]+){%d}" % count).match(self.data, self.pos)
-        if match is None:
+        found = list(itertools.islice(TOKEN.finditer(self.data, self.pos), count))
+        if len(found) < count:
             raise Damaged(f"{what} is cut short (truncated file)")
-        self.pos = match.end()
+        self.pos = found[-1].end()
         try:
-            return np.array(match.group(0).split()).astype(np.float64 if dtype.kind == "f" else dtype)
+            return np.array([m.group() for m in found]).astype(np.float64 if dtype.kind == "f" else dtype)
         except (ValueError, OverflowError):
             raise Damaged(f"{what} holds text that is not a number (out of step)") from None
 
