@@ -162,7 +162,7 @@ class _Reader:
         """One value: immediate ones as they are, the others as a :class:`Ref` (read later)."""
         self.values += 1
         if self.values > self.values_limit:
-            raise Damaged(f"more than {self.values_limit:g} values ({limits.hint(limits.T7_VALUES)})")
+            raise Damaged(f"more than {self.values_limit} values ({limits.hint(limits.T7_VALUES)})")
         start = self.source.pos
         tag = self.source.int()
         if expects_table and tag != TABLE:
@@ -230,7 +230,7 @@ class _Reader:
         self.records[index] = record
         self.stack.append(record)
         if len(self.stack) > self.depth_limit:
-            raise Damaged(f"objects nested more than {self.depth_limit:g} deep ({limits.hint(limits.T7_DEPTH)})")
+            raise Damaged(f"objects nested more than {self.depth_limit} deep ({limits.hint(limits.T7_DEPTH)})")
         return Ref(index)
 
     def finish(self, record):
@@ -325,6 +325,12 @@ def parse_t7(data, path):
     try:
         return reader.read()
     except Damaged as exc:
-        raise T7Error(f"{path}: {reader.where.lstrip('.') or '(the stored object)'}", str(exc)) from None
+        raise T7Error(f"{path}: {_shown(reader.where)}", str(exc)) from None
     except MemoryError:
         raise T7Error(path, "out of memory while reading (the file's sizes are too large)") from None
+
+
+def _shown(where, most=160):
+    """An object's path for a message: a deeply nested one keeps its last steps."""
+    where = where.lstrip(".") or "(the stored object)"
+    return where if len(where) <= most else "..." + where[-most:]

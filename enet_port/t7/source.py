@@ -70,6 +70,7 @@ class BinarySource(Source):
 
     def array(self, dtype, n, what):
         """A storage's ``n`` elements: a read-only view of the file's bytes (no copy)."""
+        _check_count(n, what)
         if n * dtype.itemsize > self.left():
             raise Damaged(f"{what} of {n} elements is cut short (truncated file)")
         out = np.frombuffer(self.data, dtype=dtype.newbyteorder("<"), count=n, offset=self.pos)
@@ -125,6 +126,7 @@ class AsciiSource(Source):
         return [self._whole(-2 ** 63, 2 ** 63 - 1) for _ in range(n)]
 
     def array(self, dtype, n, what):
+        _check_count(n, what)
         if dtype.itemsize == 1 and dtype.kind in "iu":  # Byte and Char storages are raw bytes
             out = np.frombuffer(self.raw(n, what), dtype=dtype)
             if n:
@@ -154,6 +156,11 @@ class AsciiSource(Source):
 
     def at_end(self):
         return not self.data[self.pos:].strip()
+
+
+def _check_count(n, what):
+    if n < 0:
+        raise Damaged(f"{what} of {n} elements (out of step)")
 
 
 def _show(token):

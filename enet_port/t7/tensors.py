@@ -93,7 +93,7 @@ class Materialiser:
         most = limits.value(limits.T7_VIEW)
         if count > most:
             raise Damaged(f"{class_name} of size {size} views {count} elements of a storage of {storage_size} "
-                          f"(stride 0 or overlapping); at most {most:g} ({limits.hint(limits.T7_VIEW)})")
+                          f"(stride 0 or overlapping); at most {most} ({limits.hint(limits.T7_VIEW)})")
         return view
 
 
