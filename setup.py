@@ -22,7 +22,6 @@ setup(
         "lupa>=2.0",
         "tqdm",
         "matplotlib",
-        "torchfile==0.1.0",
         "simplejpeg>=1.8",
     ],
     extras_require={"test": ["pytest>=9.0,<10"]},

@@ -26,6 +26,10 @@ LUA_SECONDS = Limit("ENET_PORT_LUA_SECONDS", 10)  # CPU seconds
 LUA_MEMORY_MB = Limit("ENET_PORT_LUA_MEMORY_MB", 256)  # MiB of Lua heap
 LUA_OUTPUT_MB = Limit("ENET_PORT_LUA_OUTPUT_MB", 64)  # MiB of the traced model's JSON
 LUA_SOURCE_MB = Limit("ENET_PORT_LUA_SOURCE_MB", 16)  # MiB of one Lua file
+T7_DEPTH = Limit("ENET_PORT_T7_MAX_DEPTH", 100_000)  # tables and objects nested in a .t7 file
+T7_VALUES = Limit("ENET_PORT_T7_MAX_VALUES", 10_000_000)  # values (table entries, objects) in a .t7 file
+T7_COPIES = Limit("ENET_PORT_T7_MAX_COPIES", 4)  # tensor bytes copied out of a .t7 file, times its size
+T7_VIEW = Limit("ENET_PORT_T7_MAX_VIEW", 2 ** 24)  # elements of a stride-0 (expand) tensor kept as a view
 
 
 def value(limit):

@@ -13,11 +13,12 @@ the referring node a ``tie`` to it. An nngraph ``nn.gModule`` becomes the graph 
 from dataclasses import dataclass, field
 
 import numpy as np
-import torchfile
 
+from .. import limits
 from ..model import registry
 from ..model.tree import Node, Origin
 from .graph import graph_node
+from .objects import TorchObject
 from .reader import T7Error
 
 UNWRAPPED = ("nn.DataParallelTable",)
@@ -44,7 +45,7 @@ def fields(obj):
     table = obj._obj
     if isinstance(table, list):  # an empty table reads as []
         table = {}
-    return {(k.decode() if isinstance(k, bytes) else k): v for k, v in table.items()}
+    return {(k.decode(errors="backslashreplace") if isinstance(k, bytes) else k): v for k, v in table.items()}
 
 
 class _Converter:
@@ -52,13 +53,14 @@ class _Converter:
         self.path = path
         self.seen = {}  # id(stored object) -> Node
         self.ties = 0
+        self.depth = 0  # containers around the module being converted (Python's stack is finite)
         self.result = Converted(None)
 
     def error(self, place, message):
         return T7Error(f"{self.path}: {place or '(the stored object)'}", message)
 
     def node(self, obj, place):
-        if not isinstance(obj, torchfile.TorchObject):
+        if not isinstance(obj, TorchObject):
             raise self.error(place, f"not a Torch7 module but a {_kind(obj)}")
         name, f = obj.torch_typename().decode(), fields(obj)
         if name in UNWRAPPED:
@@ -82,9 +84,16 @@ class _Converter:
             self.result.sizes.append(tuple(int(v) for v in np.asarray(f["iSize"]).ravel()))
         mtype = registry.lookup(name)
         children = as_list(f.get("modules")) or []
+        if not isinstance(children, list):
+            raise self.error(place, f"{name}: its modules field is a {_kind(children)}, not a Lua array of modules")
         if children and not mtype.container:
             raise self.error(place, f"{name} holds modules, but the module table knows it as a leaf")
+        self.depth += 1
+        if self.depth > limits.value(limits.DEPTH):
+            raise self.error(place, f"containers nested more than {limits.value(limits.DEPTH)} deep "
+                                    f"({limits.hint(limits.DEPTH)})")
         node.children = [self.node(c, f"{place}.modules[{i + 1}]".lstrip(".")) for i, c in enumerate(children)]
+        self.depth -= 1
         return node
 
     def make(self, name, f, obj, place):
@@ -106,7 +115,7 @@ class _Converter:
         return node
 
     def tie(self, node, mtype, f, place):
-        targets = [v for v in f.values() if isinstance(v, torchfile.TorchObject)
+        targets = [v for v in f.values() if isinstance(v, TorchObject)
                    and v.torch_typename().decode() in mtype.ties]
         if len(targets) != 1:
             raise self.error(place, f"{node.name} does not hold one {' or '.join(mtype.ties)} module")
@@ -121,7 +130,7 @@ class _Converter:
 
 
 def _kind(value):
-    if isinstance(value, torchfile.TorchObject):
+    if isinstance(value, TorchObject):
         return value.torch_typename().decode()
     for kind, name in ((dict, "Lua table"), (list, "Lua table"), (np.ndarray, "tensor"), (bytes, "string")):
         if isinstance(value, kind):

@@ -12,22 +12,22 @@ nngraph before ``split`` list the input nodes in ``innode.data.mapindex`` instea
 children are the module nodes in ``forwardnodes`` order (every node after the ones it reads); a
 ``split`` inside the graph becomes ``nn.SelectTable(i)`` nodes, which compute the same thing.
 """
-import torchfile
 
 from ..model.tree import Node, Origin
+from .objects import TorchObject
 
 WHOLE_INPUT, GRAPH_INPUT, SPLIT, CHILD = "whole input", "graph input", "split", "child"
 
 
 def table(value):
     """A Lua table's entries by key, string keys as str (torchfile gives bytes)."""
-    if isinstance(value, torchfile.TorchObject):
+    if isinstance(value, TorchObject):
         value = value._obj
     if isinstance(value, list):
         return {i + 1: v for i, v in enumerate(value)}
     if not isinstance(value, dict):
         return {}
-    return {(k.decode() if isinstance(k, bytes) else k): v for k, v in value.items()}
+    return {(k.decode(errors="backslashreplace") if isinstance(k, bytes) else k): v for k, v in value.items()}
 
 
 def ordered(mapindex):
@@ -57,7 +57,10 @@ class _Graph:
             raise self.error(self.place, "nn.gModule without its forwardnodes and innode")
         for k, node in enumerate(nodes):
             self.visit(table(node).get("data"), f"{self.place}.forwardnodes[{k + 1}]".lstrip("."))
-        n_inputs = int(self.f.get("nInputs") or max(len(self.input_order), 1))
+        n_inputs = self.f.get("nInputs") or max(len(self.input_order), 1)
+        if type(n_inputs) is not int or not 1 <= n_inputs <= len(nodes):  # checked before it sizes anything
+            raise self.error(self.place, f"nn.gModule: nInputs {n_inputs!r} is not a count of inputs "
+                                         f"of its {len(nodes)} nodes")
         if sorted(self.inputs) != list(range(n_inputs)):
             raise self.error(self.place, f"nn.gModule: {n_inputs} inputs, but nodes read inputs "
                                          f"{[i + 1 for i in sorted(self.inputs)]}")

@@ -23,6 +23,7 @@ from ..model.spec import Spec, check_shapes, dumps, node_entry
 from ..model.tree import Node, Origin, lua_call
 from .convert import convert
 from .reader import T7Error, read_t7
+from .tensors import inflated
 
 
 @dataclass
@@ -38,6 +39,7 @@ def import_t7(path, input_shape=None, recipe="regimes-55", dtype=torch.float32):
     _check_file(path)
     converted = convert(read_t7(path), path)
     tree = spec_tree(converted.tree, path)
+    refuse_views(tree, converted.tensors)
     shape, out = _pick_input(tree, converted, input_shape, path)
     spec = _spec(path, tree, shape, out, recipe)
     model = build(Spec(path, spec)).to(dtype)
@@ -58,7 +60,9 @@ def load_t7_state(path, model):
     path = str(path)
     _check_file(path)
     converted = convert(read_t7(path), path)
-    copy_tensors(model, spec_tree(converted.tree, path), converted.tensors)
+    tree = spec_tree(converted.tree, path)
+    refuse_views(tree, converted.tensors)
+    copy_tensors(model, tree, converted.tensors)
     return model
 
 
@@ -133,6 +137,18 @@ def _spec(path, tree, shape, out, recipe):
     spec["features"] = [node_entry(n) for n in (features[0].children if flat else features.children)]
     spec["classifier"] = [] if flat else [node_entry(n, classes) for n in classifier.children]
     return spec
+
+
+def refuse_views(tree, tensors):
+    """Before anything is built: a module's parameter stored as a stride-0 or overlapping view
+    (a few bytes in the file standing for a big tensor) is refused; Torch7 parameters own their
+    elements, and the file must pay for the model it asks for."""
+    for node in tree.walk():
+        names = registry.lookup(node.name).tensors(registry.resolve_args(node), node)
+        for name, value in tensors.get(id(node), {}).items():
+            if name in names and inflated(value):
+                raise T7Error(node.where, f"{node.name}: stored {name} is a {_fmt(value.shape)} view of "
+                                          "fewer stored elements (stride 0 or overlapping), not a parameter")
 
 
 def copy_tensors(model, tree, tensors):

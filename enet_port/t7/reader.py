@@ -1,133 +1,336 @@
-"""Read a Torch7 binary file (``torch.save``) without Lua: the ``torchfile`` package, made strict.
+"""Read a Torch7 file (``torch.save``, binary or ASCII) without Lua: an iterative, bounded reader.
 
-Lua counterpart: torch7 ``File.lua`` ``readObject`` and ``generic/Tensor.c``/``Storage.c``
-``read``. ``torchfile`` 0.1.0 reads numbers, strings, tables and functions well, but it treats any
-class without a registered reader (``torch.CudaLongTensor``) as a plain object and reads on, out
-of step, returning garbage instead of failing, and its storage reader accepts a short file. Here
-torch objects are read by :class:`StrictReader`: every tensor and storage type has a reader that
-checks its sizes against the file, a tensor or storage type we do not know is a one-line error,
-and an object whose body is not a table (a sign of being out of step) is an error too.
+Lua counterpart: torch7 ``File.lua`` ``readObject`` (and ``writeObject``, which fixes the format):
+every value is an int type tag (0 nil, 1 number, 2 string, 3 table, 4 torch object, 5 boolean,
+6 function, 7 and 8 recursive functions) and its body. Tables, torch objects and recursive
+functions carry a reference index; an index met again is a back-reference to the object read
+under it (objects are registered before their body, so an object may refer to itself). A torch
+object is its version string (``"V 1"``), class name and body: tensors and storages have their own
+(:mod:`.tensors`), every other class its field table.
+
+Unlike ``readObject`` (and the ``torchfile`` package), the reader never recurses: it keeps an
+explicit stack of the objects being read, so nesting is bounded by ``ENET_PORT_T7_MAX_DEPTH``, not
+by Python's stack. It first reads the file into records (no Python object is built from a count
+the file declares before the bytes for it are known to be there: :mod:`.source`), then builds the
+values (:mod:`.objects`): a table's kind (array or not) is known only once it is read, and any
+reference to it, even from inside itself, must get the same object. Every error is a one-line
+:class:`T7Error` naming the file and the object's path in it (``modules[3].weight``).
 """
 import re
-import struct
 
-import numpy as np
-import torchfile
-
+from .. import limits
 from ..errors import EnetPortError
+from .objects import LuaFunction, LuaTable, TorchObject, key_of
+from .source import Damaged, source_of
+from .tensors import Materialiser, element_type, read_header
 
-# Torch7 tensor element types: torch.<Prefix>Tensor / torch.<Prefix>Storage
-ELEMENT_TYPES = {
-    "Byte": np.uint8, "Char": np.int8, "Short": np.int16, "Int": np.int32, "Long": np.int64,
-    "Float": np.float32, "Double": np.float64, "Half": np.float16,
-    "Cuda": np.float32, "CudaByte": np.uint8, "CudaChar": np.int8, "CudaShort": np.int16,
-    "CudaInt": np.int32, "CudaLong": np.int64, "CudaDouble": np.float64, "CudaHalf": np.float16,
-}
-TENSOR_OR_STORAGE = re.compile(rb"^torch\.(\w*)(Tensor|Storage)$")
+NIL, NUMBER, STRING, TABLE, TORCH, BOOLEAN, FUNCTION, LEGACY_RECUR_FUNCTION, RECUR_FUNCTION = range(9)
+CLASS_NAME = re.compile(rb"[A-Za-z_][\w.]*")
+IDENTIFIER = re.compile(rb"[A-Za-z_]\w*")
 
 
 class T7Error(EnetPortError):
     """A file that is not a readable Torch7 module file."""
 
 
-class _Damaged(Exception):
-    """Raised inside the reader; :func:`read_t7` turns it into a T7Error naming the file."""
+class Ref:
+    """A table, torch object or function in the records, by its reference index."""
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
 
 
-class StrictReader(torchfile.T7Reader):
-    """``torchfile.T7Reader`` with torch objects read strictly (see the module docstring)."""
+class Frame:
+    """An object being read: how many values it still needs, and where it sits in the file."""
+    expects_table = False
 
-    def read_obj(self):
-        start = self.f.tell()
-        typeidx = self.read_int()
-        if typeidx != torchfile.TYPE_TORCH:
-            if typeidx not in KNOWN_TYPEIDX:
-                raise _Damaged(f"unknown object type {typeidx} at byte {start}: not a Torch7 binary file "
-                               "or out of step")
-            self.f.seek(start)
-            return super().read_obj()
-        index = self.read_int()
-        if index in self.objects:
-            return self.objects[index]
-        version, class_name = self._read_class()
-        match = TENSOR_OR_STORAGE.match(class_name)
-        if match:
-            obj = self._read_array(class_name, match.group(1).decode(), match.group(2).decode())
-            self.objects[index] = obj
-            return obj
-        if not re.match(rb"^[A-Za-z_][\w.]*$", class_name):
-            raise _Damaged(f"unreadable class name {class_name[:40]!r} at byte {start}")
-        obj = torchfile.TorchObject(class_name, version_number=version)
-        self.objects[index] = obj  # before the body: an object may refer to itself
-        body_at = self.f.tell()
-        if self.read_int() != torchfile.TYPE_TABLE:
-            raise _Damaged(f"{class_name.decode()} at byte {start}: no field table follows "
-                           "(a class with its own file format that this reader does not know)")
-        self.f.seek(body_at)
-        obj._obj = self.read_obj()
-        return obj
+    def __init__(self, path):
+        self.path, self.needed = path, 1
 
-    def _read_class(self):
-        version = self.read_string(disable_utf8=True)
-        if version.startswith(b"V "):
-            try:
-                number = int(float(version[2:]))
-            except ValueError:
-                raise _Damaged(f"bad version string {version[:40]!r}") from None
-            return number, self.read_string(disable_utf8=True)
-        return 0, version
-
-    def _read_array(self, class_name, prefix, kind):
-        if prefix not in ELEMENT_TYPES:
-            raise _Damaged(f"unknown Torch7 type {class_name.decode()}")
-        dtype = np.dtype(ELEMENT_TYPES[prefix])
-        return self._read_storage(dtype) if kind == "Storage" else self._read_tensor(class_name, dtype)
-
-    def _read_storage(self, dtype):
-        size = self.read_long()
-        data = self.f.read(size * dtype.itemsize) if size >= 0 else b""
-        if size < 0 or len(data) != size * dtype.itemsize:
-            raise _Damaged(f"a storage of {size} elements is cut short (truncated file)")
-        return np.frombuffer(data, dtype=dtype)
-
-    def _read_tensor(self, class_name, dtype):
-        ndim = self.read_int()
-        if not 0 <= ndim <= 64:
-            raise _Damaged(f"{class_name.decode()} with {ndim} dimensions (out of step)")
-        size, stride = self.read_long_array(ndim), self.read_long_array(ndim)
-        offset = self.read_long() - 1
-        storage = self.read_obj()
-        if ndim == 0 or storage is None or 0 in size:
-            return np.empty((0,), dtype=dtype)
-        if not isinstance(storage, np.ndarray) or storage.dtype != dtype:
-            raise _Damaged(f"{class_name.decode()} without a storage of its type")
-        extent = offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1
-        if offset < 0 or min(stride) < 0 or extent > storage.size:
-            raise _Damaged(f"{class_name.decode()} of size {size} does not fit its storage")
-        view = np.lib.stride_tricks.as_strided(storage[offset:], shape=size,
-                                               strides=[s * dtype.itemsize for s in stride])
-        return np.array(view)
+    def child_path(self):
+        return self.path
 
 
-KNOWN_TYPEIDX = {torchfile.TYPE_NIL, torchfile.TYPE_NUMBER, torchfile.TYPE_STRING, torchfile.TYPE_TABLE,
-                 torchfile.TYPE_BOOLEAN, torchfile.TYPE_FUNCTION, torchfile.TYPE_RECUR_FUNCTION,
-                 torchfile.LEGACY_TYPE_RECUR_FUNCTION}
+class Root(Frame):
+    def __init__(self):
+        super().__init__("")
+        self.value = None
+
+    def put(self, value):
+        self.value, self.needed = value, 0
+
+
+class TableRecord(Frame):
+    def __init__(self, path, size):
+        super().__init__(path)
+        self.needed, self.pairs, self.key = 2 * size, [], None
+
+    def put(self, value):
+        if self.needed % 2 == 0:
+            self.key = value
+        else:
+            self.pairs.append((self.key, value))
+        self.needed -= 1
+
+    def child_path(self):
+        if self.needed % 2 == 0:
+            return f"{self.path}<a key>"
+        return self.path + path_step(self.key)
+
+
+class ObjectRecord(Frame):
+    expects_table = True
+
+    def __init__(self, path, class_name, version, start):
+        super().__init__(path)
+        self.class_name, self.version, self.start, self.body = class_name, version, start, None
+
+    def put(self, value):
+        self.body, self.needed = value, 0
+
+
+class TensorRecord(Frame):
+    def __init__(self, path, class_name, dtype, header):
+        super().__init__(path)
+        self.class_name, self.dtype, self.header, self.storage, self.array = class_name, dtype, header, None, None
+
+    def put(self, value):
+        self.storage, self.needed = value, 0
+
+    def child_path(self):
+        return f"{self.path}<storage>"
+
+
+class StorageRecord:
+    def __init__(self, class_name, array):
+        self.class_name, self.array, self.needed = class_name, array, 0
+
+
+class FunctionRecord(Frame):
+    def __init__(self, path, size, dumped):
+        super().__init__(path)
+        self.size, self.dumped, self.upvalues = size, dumped, None
+
+    def put(self, value):
+        self.upvalues, self.needed = value, 0
+
+    def child_path(self):
+        return f"{self.path}<upvalues>"
+
+
+def path_step(key):
+    """How a key extends an object's path: ``.name``, ``[3]``, ``['a b']``, ``[<table>]``."""
+    if isinstance(key, bytes):
+        if IDENTIFIER.fullmatch(key):
+            return "." + key.decode()
+        return f"[{key.decode('utf-8', 'backslashreplace')!r}]"
+    if isinstance(key, bool):
+        return f"[{str(key).lower()}]"
+    if isinstance(key, (int, float)):
+        return f"[{key:g}]" if isinstance(key, float) else f"[{key}]"
+    return "[<a table or object>]"
+
+
+class _Reader:
+    def __init__(self, source):
+        self.source, self.records, self.stack = source, {}, []
+        self.materialiser = Materialiser(len(source.data))
+        self.values, self.functions = 0, 0
+        self.depth_limit, self.values_limit = limits.value(limits.T7_DEPTH), limits.value(limits.T7_VALUES)
+        self.where = ""
+
+    def read(self):
+        """Records of the whole file, then the value they make."""
+        root = Root()
+        self.stack = [root]
+        while self.stack:
+            top = self.stack[-1]
+            if top.needed == 0:
+                self.where = top.path
+                self.stack.pop()
+                self.finish(top)
+                continue
+            self.where = top.child_path()
+            top.put(self.value(top.expects_table))
+        self.where = ""
+        if not self.source.at_end():
+            raise Damaged("data after the stored object (not a single torch.save)")
+        return Builder(self.records).value(root.value)
+
+    def value(self, expects_table):
+        """One value: immediate ones as they are, the others as a :class:`Ref` (read later)."""
+        self.values += 1
+        if self.values > self.values_limit:
+            raise Damaged(f"more than {self.values_limit} values ({limits.hint(limits.T7_VALUES)})")
+        start = self.source.pos
+        tag = self.source.int()
+        if expects_table and tag != TABLE:
+            raise Damaged(f"{self.stack[-1].class_name.decode()} at byte {self.stack[-1].start}: no field table follows "
+                          "(a class with its own file format that this reader does not know)")
+        if tag == NIL:
+            return None
+        if tag == NUMBER:
+            number = self.source.double()
+            return int(number) if number.is_integer() else number
+        if tag == BOOLEAN:
+            return self.source.int() == 1
+        if tag == STRING:
+            return self.string("a string")
+        if tag == FUNCTION:  # File.lua: no reference index
+            self.functions += 1
+            return self.function(-self.functions)
+        if tag in (TABLE, TORCH, LEGACY_RECUR_FUNCTION, RECUR_FUNCTION):
+            return self.referenced(tag, start)
+        kind = "ASCII" if self.source.ascii else "binary"
+        raise Damaged(f"unknown object type {tag} at byte {start}: not a Torch7 {kind} file or out of step")
+
+    def string(self, what):
+        size = self.source.int()
+        data = self.source.raw(size, what)
+        if size:
+            self.source.end_of_string()
+        return data
+
+    def referenced(self, tag, start):
+        index = self.source.int()
+        if index in self.records:
+            return Ref(index)
+        if tag == TABLE:
+            size = self.source.int()
+            if size < 0 or 2 * size * self.source.least_number > self.source.left():
+                raise Damaged(f"a table of {size} entries, more than the {self.source.left()} bytes left "
+                              "hold (truncated or out of step)")
+            return self.push(index, TableRecord(self.where, size))
+        if tag == TORCH:
+            return self.torch_object(index, start)
+        return self.function(index)
+
+    def function(self, index):
+        size = self.source.int()
+        return self.push(index, FunctionRecord(self.where, size, self.source.raw(size, "a function's bytecode")))
+
+    def torch_object(self, index, start):
+        version = self.string("a version string")
+        number = _version_number(version)
+        class_name = self.string("a class name") if number is not None else version
+        if not CLASS_NAME.fullmatch(class_name):
+            raise Damaged(f"unreadable class name {class_name[:40]!r} at byte {start}")
+        name = class_name.decode()
+        kind = element_type(name)
+        if kind is None:
+            return self.push(index, ObjectRecord(self.where, class_name, number or 0, start))
+        dtype, what = kind
+        if what == "Storage":
+            self.records[index] = StorageRecord(name, self.source.array(dtype, self.source.long(), name))
+            return Ref(index)
+        return self.push(index, TensorRecord(self.where, name, dtype, read_header(self.source, name)))
+
+    def push(self, index, record):
+        self.records[index] = record
+        self.stack.append(record)
+        if len(self.stack) > self.depth_limit:
+            raise Damaged(f"objects nested more than {self.depth_limit} deep ({limits.hint(limits.T7_DEPTH)})")
+        return Ref(index)
+
+    def finish(self, record):
+        if isinstance(record, ObjectRecord) and not isinstance(self.records.get(record.body.index), TableRecord):
+            raise Damaged(f"{record.class_name.decode()}: its field table is another kind of object (out of step)")
+        if isinstance(record, TensorRecord):
+            record.array = self.materialiser.tensor(record.class_name, record.dtype, record.header,
+                                                    self.storage_of(record))
+
+    def storage_of(self, tensor):
+        """The storage array a tensor record names; anything but a storage of its type is refused
+        (a tensor there would make its sizes and strides walk another tensor's rows)."""
+        if tensor.storage is None:
+            return None
+        record = self.records.get(tensor.storage.index) if isinstance(tensor.storage, Ref) else None
+        expected = tensor.class_name.replace("Tensor", "Storage")
+        if not isinstance(record, StorageRecord) or record.class_name != expected:
+            found = getattr(record, "class_name", None) or type(tensor.storage).__name__
+            if isinstance(record, TableRecord):
+                found = "a Lua table"
+            raise Damaged(f"{tensor.class_name}: a {found} where its {expected} is due")
+        return record.array
+
+
+def _version_number(version):
+    """File.lua: ``tonumber(string.match(version, '^V (.*)$'))``; None when it is not one (a file
+    from before versions, where this string is the class name)."""
+    if not version.startswith(b"V "):
+        return None
+    try:
+        number = float(version[2:])
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
+
+
+class Builder:
+    """The Python values of the records: every object made empty first, then filled, so that
+    references (back, forward or to themselves) all get the same object."""
+
+    def __init__(self, records):
+        self.records, self.objects = records, {}
+        for index, record in records.items():
+            self.objects[index] = self.empty(record)
+        for index, record in records.items():
+            self.fill(self.objects[index], record)
+
+    def value(self, raw):
+        return self.objects[raw.index] if isinstance(raw, Ref) else raw
+
+    @staticmethod
+    def empty(record):
+        if isinstance(record, TableRecord):
+            keys = {k for k, _ in record.pairs}
+            is_array = all(type(k) is int for k in keys) and keys == set(range(1, len(keys) + 1))
+            return [] if is_array else LuaTable()
+        if isinstance(record, ObjectRecord):
+            return TorchObject(record.class_name, version_number=record.version)
+        if isinstance(record, FunctionRecord):
+            return LuaFunction(record.size, record.dumped)
+        return record.array
+
+    def fill(self, obj, record):
+        if isinstance(record, TableRecord):
+            if isinstance(obj, list):
+                entries = dict(record.pairs)
+                obj.extend(self.value(entries[i]) for i in range(1, len(entries) + 1))
+            else:
+                for key, value in record.pairs:
+                    obj[key_of(self.value(key))] = self.value(value)
+        elif isinstance(record, ObjectRecord):
+            obj._obj = self.value(record.body)
+        elif isinstance(record, FunctionRecord):
+            obj.upvalues = self.value(record.upvalues)
 
 
 def read_t7(path):
-    """The object stored in a Torch7 binary file; :class:`T7Error` for anything unreadable."""
+    """The object stored in a Torch7 file (binary or ASCII); :class:`T7Error` for anything
+    unreadable, naming the file and the place."""
     path = str(path)
     try:
         with open(path, "rb") as f:
-            obj = StrictReader(f).read_obj()
-            if f.read(1):
-                raise _Damaged("data after the stored object (not a single torch.save)")
-            return obj
+            data = f.read()
     except OSError as exc:
         raise T7Error(path, f"cannot read: {exc.strerror}") from None
-    except _Damaged as exc:
-        raise T7Error(path, str(exc)) from None
-    except (struct.error, EOFError, MemoryError, OverflowError):
-        raise T7Error(path, "truncated or not a Torch7 binary file") from None
-    except (ValueError, UnicodeDecodeError, torchfile.T7ReaderException) as exc:
-        raise T7Error(path, f"not a Torch7 binary file ({type(exc).__name__})") from None
+    return parse_t7(data, path)
+
+
+def parse_t7(data, path):
+    """The object stored in ``data``, the bytes of the Torch7 file ``path`` (named in errors)."""
+    reader = _Reader(source_of(data))
+    try:
+        return reader.read()
+    except Damaged as exc:
+        raise T7Error(f"{path}: {_shown(reader.where)}", str(exc)) from None
+    except MemoryError:
+        raise T7Error(path, "out of memory while reading (the file's sizes are too large)") from None
+
+
+def _shown(where, most=160):
+    """An object's path for a message: a deeply nested one keeps its last steps."""
+    where = where.lstrip(".") or "(the stored object)"
+    return where if len(where) <= most else "..." + where[-most:]
