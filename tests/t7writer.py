@@ -137,7 +137,7 @@ def module_object(module, kind="torch.FloatTensor", train=False, objects=None):
         if name != "num_batches_tracked":
             fields[name] = Tensor(value.detach().numpy(), kind)
     fields["output"] = Tensor(np.zeros(0), kind)
-    if node.name == "nn.View":
+    if node.name in ("nn.View", "nn.Reshape"):
         fields["size"] = Storage(np.array(a["sizes"], dtype=np.int64))
     if node.modifier_args("setNumInputDims"):
         fields["numInputDims"] = node.modifier_args("setNumInputDims")[0]
