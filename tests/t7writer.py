@@ -139,15 +139,32 @@ def module_object(module, kind="torch.FloatTensor", train=False, objects=None):
     fields["output"] = Tensor(np.zeros(0), kind)
     if node.name in ("nn.View", "nn.Reshape"):
         fields["size"] = Storage(np.array(a["sizes"], dtype=np.int64))
+    if "connTable" in a:  # SpatialConvolutionMap stores its table as a tensor (nn.tables makes one)
+        fields["connTable"] = Tensor(np.array(a["connTable"], dtype=np.float64), "torch.DoubleTensor")
     if node.modifier_args("setNumInputDims"):
         fields["numInputDims"] = node.modifier_args("setNumInputDims")[0]
     if node.tie is not None:
         fields["pooling"] = objects[id(module.pooling)]
     obj = Object(node.name, fields)
     objects[id(module)] = obj
-    if mtype.container:
+    if node.name == "nn.SpatialClassifier":  # nnx keeps its classifier in a field of that name
+        fields["classifier"] = module_object(module[0], kind, train, objects)
+    elif mtype.container:
         fields["modules"] = [module_object(child, kind, train, objects) for child in module]
+    if node.name == "nn.SpatialLPPooling":
+        fields["modules"] = _lp_modules(a)
     return obj
+
+
+def _lp_modules(a):
+    """SpatialLPPooling.lua's three modules (torch/nn's last version: an average pooling)."""
+    def power(p):
+        return Object("nn.Square", {}) if p == 2 else Object("nn.Power", {"pow": p})
+    root = Object("nn.Sqrt", {"eps": 0}) if a["pnorm"] == 2 else Object("nn.Power", {"pow": 1 / a["pnorm"]})
+    pool = Object("nn.SpatialAveragePooling", {"kW": a["kW"], "kH": a["kH"], "dW": a["dW"], "dH": a["dH"],
+                                               "padW": 0, "padH": 0, "ceil_mode": False, "divide": True,
+                                               "count_include_pad": True})
+    return [power(a["pnorm"]), pool, root]
 
 
 # nngraph ----------------------------------------------------------------------------------------

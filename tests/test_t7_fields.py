@@ -14,14 +14,17 @@ import numpy as np
 import pytest
 import torch
 
+from enet_port.model import connection_tables as tables
 from enet_port.model import registry
+from enet_port.model.build import build
+from enet_port.model.spec import Spec
 from enet_port.model.tree import lua_call
 from enet_port.t7.convert import convert
 from enet_port.t7.load import import_t7
 from enet_port.t7.reader import T7Error, read_t7
 
 sys.path.insert(0, str(Path(__file__).parent))
-from t7writer import Object, Storage, Tensor, dumps  # noqa: E402
+from t7writer import Object, Storage, Tensor, dumps, module_object  # noqa: E402
 
 
 def t(*shape):
@@ -140,6 +143,29 @@ CASES = [
        adjW=1, adjH=1, weight=t(4, 2, 3, 3), bias=t(2)), "nn.SpatialFullConvolution(4, 2, 3, 3, 2, 2, 1, 1, 1, 1)"),
     (m("nn.SpatialFullConvolution", nInputPlane=4, nOutputPlane=2, kW=2, kH=2, dW=2, dH=2, padW=0, padH=0,
        weight=t(4, 2, 2, 2), bias=t(2)), "nn.SpatialFullConvolution(4, 2, 2, 2, 2, 2)"),  # before adjW
+    # the early modules (issue 19 item 9)
+    (m("nn.Square"), "nn.Square()"), (m("nn.Abs"), "nn.Abs()"),
+    (m("nn.Sqrt", eps=0, inplace=False), "nn.Sqrt()"), (m("nn.Sqrt", eps=1e-3), "nn.Sqrt(0.001)"),  # Sqrt(b): self.eps = b
+    (m("nn.Power", pow=3), "nn.Power(3)"),  # Power(p): self.pow = p
+    (m("nn.SpatialSubSampling", nInputPlane=4, kW=2, kH=3, dW=2, dH=1, weight=t(4), bias=t(4)),
+     "nn.SpatialSubSampling(4, 2, 3, 2)"),
+    (m("nn.SpatialConvolutionMap", connTable=Tensor(np.array([[1, 1], [2, 1], [2, 2]]), "torch.DoubleTensor"),
+       kW=3, kH=3, dW=1, dH=1, nInputPlane=2, nOutputPlane=2, weight=t(3, 3, 3), bias=t(2)),
+     "nn.SpatialConvolutionMap({{1, 1}, {2, 1}, {2, 2}}, 3, 3)"),
+    (m("nn.SpatialLPPooling", kW=2, kH=2, dW=2, dH=2, modules=[LEAF]), "nn.Sequential()"),  # an nn.Sequential
+    (m("nn.LinearNoBias", weight=t(3, 4)), "nn.LinearNoBias(4, 3)"),
+    (m("nn.SpatialClassifier", classifier=m("nn.Linear", weight=t(2, 3), bias=t(2)), spatialOutput=True),
+     "nn.SpatialClassifier()"),
+    (m("nn.SpatialSubtractiveNormalization", nInputPlane=2, kernel=Tensor(np.ones(3) / 3 / 2 ** 0.5), coef=t(1, 1, 1)),
+     f"nn.SpatialSubtractiveNormalization(2, {{{', '.join([repr(float(np.float32(1 / 3 / 2 ** 0.5)))] * 3)}}})"),
+    (m("nn.SpatialDivisiveNormalization", nInputPlane=1, kernel=Tensor(np.ones((1, 1))), threshold=0.5, thresval=0.5),
+     "nn.SpatialDivisiveNormalization(1, {{1}}, 0.5)"),
+    (m("nn.SpatialContrastiveNormalization", nInputPlane=1, kernel=Tensor(np.ones(1)), threshold=1e-4, thresval=0),
+     "nn.SpatialContrastiveNormalization(1, {1}, 0.0001, 0)"),
+    (m("nn.TemporalConvolution", inputFrameSize=4, outputFrameSize=5, kW=3, dW=1, weight=t(5, 12), bias=t(5)),
+     "nn.TemporalConvolution(4, 5, 3)"),
+    (m("nn.TemporalMaxPooling", kW=2, dW=2, indices=t(0)), "nn.TemporalMaxPooling(2)"),
+    (m("nn.SplitTable", dimension=1, nInputDims=2), "nn.SplitTable(1, 2)"),
 ]
 TESTED_ELSEWHERE = {
     "nn.gModule": "tests/test_t7_graph.py (graphs are read from forwardnodes)",
@@ -196,3 +222,54 @@ def test_a_summing_average_pooling_is_refused_in_one_line(tmp_path):
     path.write_bytes(dumps(m("nn.Sequential", modules=[m("nn.SpatialAveragePooling", kW=2, kH=2, dW=2, dH=2)])))
     with pytest.raises(T7Error, match=r"modules\[1\].*divide"):
         import_t7(path)
+
+
+def _lp_pooling(middle):
+    return m("nn.SpatialLPPooling", kW=2, kH=2, dW=2, dH=2,
+             modules=[m("nn.Square"), middle, m("nn.Sqrt", eps=0)])
+
+
+def test_lp_pooling_of_either_nn_version_computes_its_own_modules(tmp_path):
+    """SpatialLPPooling.lua first pooled with a SpatialSubSampling of weight 1 and bias 0 (a sum),
+    later with a SpatialAveragePooling (a mean): a file computes what its stored modules say."""
+    x = torch.rand(1, 2, 4, 4, dtype=torch.float64)
+    windows = x.unfold(2, 2, 2).unfold(3, 2, 2).pow(2).sum((-1, -2))
+    summing = m("nn.SpatialSubSampling", nInputPlane=2, kW=2, kH=2, dW=2, dH=2,
+                weight=Tensor(np.ones(2)), bias=Tensor(np.zeros(2)))
+    averaging = m("nn.SpatialAveragePooling", kW=2, kH=2, dW=2, dH=2, padW=0, padH=0, ceil_mode=False,
+                  count_include_pad=True, divide=True)
+    for middle, expected in ((summing, windows.sqrt()), (averaging, (windows / 4).sqrt())):
+        model = _imported(tmp_path, [_lp_pooling(middle)], (2, 4, 4)).double()
+        torch.testing.assert_close(model(x), expected)
+
+
+def test_a_stored_normalisation_uses_its_stored_kernel(tmp_path):
+    kernel = np.array([1.0, 2.0, 1.0], dtype=np.float32) / (4 * 2 ** 0.5)  # normalised as Torch7 stores it
+    model = _imported(tmp_path, [m("nn.SpatialSubtractiveNormalization", nInputPlane=2, kernel=Tensor(kernel))],
+                      (2, 5, 5)).double()
+    x = torch.zeros(1, 2, 5, 5, dtype=torch.float64)
+    x[0, :, 2, 2] = 1.0  # one bright pixel in the middle of both planes
+    # its local mean: the centre weight (2/4)^2 of the kernel summing to 1, over 2 planes of 2 (coef 1 inside)
+    assert model(x)[0, 0, 2, 2].item() == pytest.approx(1 - (2 / 4) ** 2 * 2 / 2, rel=1e-6)
+
+
+def test_a_tutorial_style_convnet_round_trips(tmp_path):
+    """The Torch tutorials' 2013 convnet shape: a random connection map, Tanh, L2 pooling, local
+    normalisations, subsampling, Reshape, Linear; built from a spec, saved the Torch7 way, imported."""
+    spec = {"name": "tutorial", "input": [3, 32, 32], "classifier": [], "features": [
+        {"nn.SpatialConvolutionMap": [tables.random(3, 8, 2, torch.Generator().manual_seed(1)), 5, 5]},
+        {"nn.Tanh": []}, {"nn.SpatialLPPooling": [8, 2, 2, 2]},
+        {"nn.SpatialSubtractiveNormalization": [8, [1, 2, 1]]},
+        {"nn.SpatialSubSampling": [8, 2, 2, 2, 2]},
+        {"nn.SpatialContrastiveNormalization": [8, [[1, 1, 1], [1, 2, 1], [1, 1, 1]], 0.01]},
+        {"nn.Reshape": [392]}, {"nn.Linear": [392, 10]}, {"nn.LogSoftMax": []}]}
+    torch.manual_seed(0)
+    model = build(Spec(str(tmp_path / "tutorial.json"), spec)).eval()
+    path = tmp_path / "tutorial.t7"
+    path.write_bytes(dumps(module_object(model)))
+    imported = import_t7(path)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(imported.model(x), model(x), rtol=0, atol=0)
+    assert imported.spec["input"] == [3, 32, 32]
+    assert sum(p.numel() for p in imported.model.parameters()) == 16 * 25 + 8 + 16 + 392 * 10 + 10

@@ -21,6 +21,10 @@ from .graph import graph_node
 from .reader import T7Error
 
 UNWRAPPED = ("nn.DataParallelTable",)
+# Torch7 classes that are an nn.Sequential of their stored modules (SpatialLPPooling.lua: Square or
+# Power, a pooling whose kind changed across nn versions, Sqrt or Power): read as that Sequential.
+AS_SEQUENTIAL = ("nn.SpatialLPPooling",)
+CHILD_FIELDS = {"nn.SpatialClassifier": "classifier"}  # a container whose child is a field, not modules
 
 
 @dataclass
@@ -72,6 +76,8 @@ class _Converter:
         if self.result.tree is None and not self.seen:  # the model itself, wrappers unwrapped
             self.result.train = f.get("train") is not False
             self.result.stored_input = _shape(f.get("gradInput"))
+        if name in AS_SEQUENTIAL:
+            name = "nn.Sequential"
         if name == "nn.gModule":  # its modules are read from its graph, not its modules list
             node = graph_node(self, f, place)
             self.seen[id(obj)] = node
@@ -81,7 +87,10 @@ class _Converter:
         if f.get("iSize") is not None:
             self.result.sizes.append(tuple(int(v) for v in np.asarray(f["iSize"]).ravel()))
         mtype = registry.lookup(name)
-        children = as_list(f.get("modules")) or []
+        if name in CHILD_FIELDS:
+            children = [c for c in [f.get(CHILD_FIELDS[name])] if c is not None]
+        else:
+            children = as_list(f.get("modules")) or []
         if children and not mtype.container:
             raise self.error(place, f"{name} holds modules, but the module table knows it as a leaf")
         node.children = [self.node(c, f"{place}.modules[{i + 1}]".lstrip(".")) for i, c in enumerate(children)]
