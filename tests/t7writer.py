@@ -151,6 +151,8 @@ def module_object(module, kind="torch.FloatTensor", train=False, objects=None):
         fields["classifier"] = module_object(module[0], kind, train, objects)
     elif mtype.container:
         fields["modules"] = [module_object(child, kind, train, objects) for child in module]
+    if node.name == "nn.FastLSTM":  # rnn keeps the weights in its i2g Linear and o2g LinearNoBias
+        fields.update(_fast_lstm_modules(fields, kind))
     if node.name == "nn.SpatialLPPooling":
         fields["modules"] = _lp_modules(a)
     return obj
@@ -270,3 +272,12 @@ def gmodule_object(modules, reads, inputs, outputs, train=False, mangle=None, le
         fields["nInputs"] = len(inputs)
         fields["modules"] = [n.fields["data"]["module"] for n in forwardnodes if "module" in n.fields["data"]]
     return Object("nn.gModule", fields)
+
+
+def _fast_lstm_modules(fields, kind):
+    """FastLSTM.lua's i2g and o2g modules (its weights) and ``modules``, the step's recurrentModule
+    (a Sequential of rnn's plumbing, here only the two layers), replacing the flat parameters."""
+    i2g = Object("nn.Linear", {"weight": fields.pop("i2g_weight"), "bias": fields.pop("i2g_bias")})
+    o2g = Object("nn.LinearNoBias", {"weight": fields.pop("o2g_weight")})
+    step = Object("nn.Sequential", {"modules": [Object("nn.ParallelTable", {"modules": [i2g, o2g]})]})
+    return {"i2g": i2g, "o2g": o2g, "modules": [step], "step": 1, "_remember": "neither"}

@@ -166,6 +166,13 @@ CASES = [
      "nn.TemporalConvolution(4, 5, 3)"),
     (m("nn.TemporalMaxPooling", kW=2, dW=2, indices=t(0)), "nn.TemporalMaxPooling(2)"),
     (m("nn.SplitTable", dimension=1, nInputDims=2), "nn.SplitTable(1, 2)"),
+    # the rnn package: FastLSTM's weights are in its i2g and o2g; its modules are its step's plumbing
+    (m("nn.FastLSTM", inputSize=3, outputSize=4, rho=5, i2g=m("nn.Linear", weight=t(16, 3), bias=t(16)),
+       o2g=m("nn.LinearNoBias", weight=t(16, 4)), modules=[m("nn.Sequential", modules=[LEAF])]),
+     "nn.FastLSTM(3, 4, 5)"),
+    (m("nn.Sequencer", module=LEAF, modules=[LEAF], _remember="neither"), "nn.Sequencer()"),
+    (m("nn.Recursor", modules=[LEAF], rho=5), "nn.Recursor(5)"),
+    (m("nn.MaskZero", module=LEAF, modules=[LEAF], nInputDim=1), "nn.MaskZero(1)"),
 ]
 TESTED_ELSEWHERE = {
     "nn.gModule": "tests/test_t7_graph.py (graphs are read from forwardnodes)",
@@ -273,3 +280,13 @@ def test_a_tutorial_style_convnet_round_trips(tmp_path):
         torch.testing.assert_close(imported.model(x), model(x), rtol=0, atol=0)
     assert imported.spec["input"] == [3, 32, 32]
     assert sum(p.numel() for p in imported.model.parameters()) == 16 * 25 + 8 + 16 + 392 * 10 + 10
+
+
+@pytest.mark.parametrize("stored, pattern", [
+    (m("nn.Sequencer", modules=[LEAF], _remember="both"), r"remember\('both'\)"),
+    (m("nn.FastLSTM", inputSize=3, outputSize=4, maskzero=True), "maskZero"),
+    (m("nn.SpatialClassifier", classifier=LEAF, spatialOutput=False), "spatialOutput"),
+], ids=["remember", "maskzero", "flat-classifier"])
+def test_unsupported_stored_modes_are_refused_in_one_line(tmp_path, stored, pattern):
+    with pytest.raises(T7Error, match=pattern):
+        converted(tmp_path, m("nn.Sequential", modules=[stored]))

@@ -25,6 +25,7 @@ UNWRAPPED = ("nn.DataParallelTable",)
 # Power, a pooling whose kind changed across nn versions, Sqrt or Power): read as that Sequential.
 AS_SEQUENTIAL = ("nn.SpatialLPPooling",)
 CHILD_FIELDS = {"nn.SpatialClassifier": "classifier"}  # a container whose child is a field, not modules
+OWN_MODULES = ("nn.FastLSTM",)  # its modules are its step's inner workings, read by its record
 
 
 @dataclass
@@ -87,7 +88,9 @@ class _Converter:
         if f.get("iSize") is not None:
             self.result.sizes.append(tuple(int(v) for v in np.asarray(f["iSize"]).ravel()))
         mtype = registry.lookup(name)
-        if name in CHILD_FIELDS:
+        if name in OWN_MODULES:
+            children = []
+        elif name in CHILD_FIELDS:
             children = [c for c in [f.get(CHILD_FIELDS[name])] if c is not None]
         else:
             children = as_list(f.get("modules")) or []
@@ -109,7 +112,7 @@ class _Converter:
             raise self.error(place, f"{name}: stored fields do not fit its constructor ({exc})") from None
         if mtype.ties:
             self.tie(node, mtype, f, place)
-        state = mtype.t7_state(f, obj._version_number) if mtype.t7_state else \
+        state = mtype.t7_state(_with_inner_fields(f), obj._version_number) if mtype.t7_state else \
             {k: v for k, v in f.items() if isinstance(v, np.ndarray)}
         self.result.tensors[id(node)] = state
         return node
@@ -127,6 +130,13 @@ class _Converter:
             self.ties += 1
             target.id = f"pool{self.ties}"
         node.tie = target
+
+
+def _with_inner_fields(f):
+    """``f`` plus the fields of the modules it holds, as ``"i2g.weight"`` (FastLSTM's weights)."""
+    inner = {f"{k}.{name}": value for k, v in f.items() if isinstance(v, torchfile.TorchObject)
+             for name, value in fields(v).items()}
+    return {**inner, **f}
 
 
 def _kind(value):

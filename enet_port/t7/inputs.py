@@ -70,13 +70,14 @@ def implied(node):
 
 
 def _searched(tree):
-    """The smallest fixed size: square images with the implied planes (or 3), or a number of frames."""
+    """The smallest fixed size: square images with the implied planes (or 3), or a number of
+    frames (of the implied frame size, or of the implied vector)."""
     shape = _first_implied(tree) or DEFAULT
     if len(shape) == 3:
         return ((shape[0], s, s) for s in SEARCHED)
     if len(shape) == 2:
         return ((s, shape[1]) for s in SEARCHED)
-    return iter(())
+    return ((s, shape[0]) for s in SEARCHED)  # a step's vector: a sequence of them (rnn's Sequencer)
 
 
 def _first_implied(node):
