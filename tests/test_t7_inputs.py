@@ -139,3 +139,12 @@ def test_a_wrong_number_of_inputs_is_one_line(tmp_path):
     assert result.exit_code != 0 and "2 inputs" in result.output and "Traceback" not in result.output
     with pytest.raises(T7Error, match="no input size fits"):
         import_t7(write(tmp_path, module("nn.Sequential", modules=[linear(3, 4)[0], linear(5, 2)[0]]), "bad.t7"))
+
+
+def test_predict_refuses_a_model_that_does_not_take_an_image(tmp_path):
+    from PIL import Image
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
+    path = write(tmp_path, two_input_cell()[0])
+    result = CliRunner().invoke(main, ["predict", str(path), str(tmp_path / "a.png"), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "predict reads images, and this model takes 2 inputs (a vector of 3, a vector of 4)" in result.output
