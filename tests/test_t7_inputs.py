@@ -148,3 +148,20 @@ def test_predict_refuses_a_model_that_does_not_take_an_image(tmp_path):
     result = CliRunner().invoke(main, ["predict", str(path), str(tmp_path / "a.png"), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "predict reads images, and this model takes 2 inputs (a vector of 3, a vector of 4)" in result.output
+
+
+def test_a_graph_input_nothing_sizes_takes_another_inputs_shape(tmp_path):
+    """An LSTM-like cell {x, c, h}: c is read only by a CMulTable, so nothing says its size; of
+    the others' sizes (3 from x's Linear, 4 from h's), 4 fits."""
+    (lx, fx), (lh, fh) = linear(3, 4), linear(4, 4)
+    modules = [module("nn.Identity"), module("nn.Identity"), module("nn.Identity"), lx, lh,
+               module("nn.CAddTable", inplace=False), module("nn.Sigmoid"), module("nn.CMulTable"), module("nn.Tanh")]
+    reads = [[], [], [], [0], [2], [3, 4], [5], [1, 6], [7]]
+    path = write(tmp_path, gmodule_object(modules, reads, inputs=[0, 1, 2], outputs=[8, 7]))
+    imported = import_t7(path)
+    assert imported.spec["input"] == [[3], [4], [4]]
+    x, c, h = RNG.standard_normal((2, 3)), RNG.standard_normal((2, 4)), RNG.standard_normal((2, 4))
+    next_h, next_c = forward(imported.model, [torch.from_numpy(v) for v in (x, c, h)])
+    expected_c = c / (1 + np.exp(-(fx(x) + fh(h))))
+    np.testing.assert_allclose(next_c.numpy(), expected_c, rtol=1e-6)
+    np.testing.assert_allclose(next_h.numpy(), np.tanh(expected_c), rtol=1e-6)

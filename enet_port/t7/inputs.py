@@ -56,7 +56,7 @@ def implied(node):
     a = registry.resolve_args(node)
     if "inputFrameSize" in a:
         return (a["kW"], a["inputFrameSize"])
-    if "inputSize" in a and not a.get("scalar"):
+    if "inputSize" in a and "outputSize" in a:  # Linear, LinearNoBias, FastLSTM (not Add's element count)
         return (a["inputSize"],)
     if "connTable" in a:
         return (max(p[0] for p in a["connTable"]), 224, 224)
