@@ -165,3 +165,13 @@ def test_a_graph_input_nothing_sizes_takes_another_inputs_shape(tmp_path):
     expected_c = c / (1 + np.exp(-(fx(x) + fh(h))))
     np.testing.assert_allclose(next_c.numpy(), expected_c, rtol=1e-6)
     np.testing.assert_allclose(next_h.numpy(), np.tanh(expected_c), rtol=1e-6)
+
+
+def test_summary_of_an_imported_two_input_graph(tmp_path):
+    path = write(tmp_path, two_input_cell()[0])
+    CliRunner().invoke(main, ["import-t7", str(path), "-o", str(tmp_path / "cell.json")])
+    result = CliRunner().invoke(main, ["summary", str(tmp_path / "cell.json")])
+    assert result.exit_code == 0, result.output
+    total = result.output.strip().splitlines()[-1]
+    # Linear(3, 4), Linear(4, 4), Linear(4, 2): 16 + 20 + 10 parameters, 12 + 16 + 8 MACs
+    assert total.split()[:3] == ["total", "46", "36"] and total.endswith("on {3, 4}")
