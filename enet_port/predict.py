@@ -49,13 +49,19 @@ def open_model(path, size=None):
         spec = load_spec(path)
         model = build(spec)
         checkpoints.load_model_into(model, _weights_beside(path))
-        return Predictor(model.eval(), _resize_reader(spec.input, size))
+        return Predictor(model.eval(), _resize_reader(spec.input, size, path))
     try:
         userpaths.check_regular(path)
     except FileNotFoundError:
         raise EnetPortError(str(path), "no such model file or run folder") from None
     imported = import_t7(path)
-    return Predictor(imported.model.eval(), _resize_reader(imported.spec["input"], size))
+    return Predictor(imported.model.eval(), _resize_reader(imported.spec["input"], size, path))
+
+
+def _shape_text(shape):
+    if shape and isinstance(shape[0], (list, tuple)):
+        return f"{len(shape)} inputs ({', '.join(_shape_text(s) for s in shape)})"
+    return {1: "a vector of ", 2: "a sequence of "}.get(len(shape), "") + "x".join(map(str, shape))
 
 
 def _check_target_size(size):
@@ -129,7 +135,10 @@ def _test_reader(opt, meanstd):
     return read
 
 
-def _resize_reader(input_shape, size):
+def _resize_reader(input_shape, size, path):
+    if not (len(input_shape) == 3 and all(isinstance(v, int) for v in input_shape)):
+        raise EnetPortError(str(path), f"predict reads images, and this model takes {_shape_text(input_shape)}; "
+                                       "run it from Python (enet_port.load_t7)")
     channels, height, width = input_shape
     width, height = size or (width, height)
     mode = "L" if channels == 1 else "RGB"

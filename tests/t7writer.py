@@ -137,17 +137,36 @@ def module_object(module, kind="torch.FloatTensor", train=False, objects=None):
         if name != "num_batches_tracked":
             fields[name] = Tensor(value.detach().numpy(), kind)
     fields["output"] = Tensor(np.zeros(0), kind)
-    if node.name == "nn.View":
+    if node.name in ("nn.View", "nn.Reshape"):
         fields["size"] = Storage(np.array(a["sizes"], dtype=np.int64))
+    if "connTable" in a:  # SpatialConvolutionMap stores its table as a tensor (nn.tables makes one)
+        fields["connTable"] = Tensor(np.array(a["connTable"], dtype=np.float64), "torch.DoubleTensor")
     if node.modifier_args("setNumInputDims"):
         fields["numInputDims"] = node.modifier_args("setNumInputDims")[0]
     if node.tie is not None:
         fields["pooling"] = objects[id(module.pooling)]
     obj = Object(node.name, fields)
     objects[id(module)] = obj
-    if mtype.container:
+    if node.name == "nn.SpatialClassifier":  # nnx keeps its classifier in a field of that name
+        fields["classifier"] = module_object(module[0], kind, train, objects)
+    elif mtype.container:
         fields["modules"] = [module_object(child, kind, train, objects) for child in module]
+    if node.name == "nn.FastLSTM":  # rnn keeps the weights in its i2g Linear and o2g LinearNoBias
+        fields.update(_fast_lstm_modules(fields, kind))
+    if node.name == "nn.SpatialLPPooling":
+        fields["modules"] = _lp_modules(a)
     return obj
+
+
+def _lp_modules(a):
+    """SpatialLPPooling.lua's three modules (torch/nn's last version: an average pooling)."""
+    def power(p):
+        return Object("nn.Square", {}) if p == 2 else Object("nn.Power", {"pow": p})
+    root = Object("nn.Sqrt", {"eps": 0}) if a["pnorm"] == 2 else Object("nn.Power", {"pow": 1 / a["pnorm"]})
+    pool = Object("nn.SpatialAveragePooling", {"kW": a["kW"], "kH": a["kH"], "dW": a["dW"], "dH": a["dH"],
+                                               "padW": 0, "padH": 0, "ceil_mode": False, "divide": True,
+                                               "count_include_pad": True})
+    return [power(a["pnorm"]), pool, root]
 
 
 # nngraph ----------------------------------------------------------------------------------------
@@ -253,3 +272,12 @@ def gmodule_object(modules, reads, inputs, outputs, train=False, mangle=None, le
         fields["nInputs"] = len(inputs)
         fields["modules"] = [n.fields["data"]["module"] for n in forwardnodes if "module" in n.fields["data"]]
     return Object("nn.gModule", fields)
+
+
+def _fast_lstm_modules(fields, kind):
+    """FastLSTM.lua's i2g and o2g modules (its weights) and ``modules``, the step's recurrentModule
+    (a Sequential of rnn's plumbing, here only the two layers), replacing the flat parameters."""
+    i2g = Object("nn.Linear", {"weight": fields.pop("i2g_weight"), "bias": fields.pop("i2g_bias")})
+    o2g = Object("nn.LinearNoBias", {"weight": fields.pop("o2g_weight")})
+    step = Object("nn.Sequential", {"modules": [Object("nn.ParallelTable", {"modules": [i2g, o2g]})]})
+    return {"i2g": i2g, "o2g": o2g, "modules": [step], "step": 1, "_remember": "neither"}

@@ -231,9 +231,10 @@ class Torch7MaxPool2d(_Torch7CeilRule, nn.MaxPool2d):
 
 
 class Torch7AvgPool2d(_Torch7CeilRule, nn.AvgPool2d):
-    """``nn.SpatialAveragePooling`` (count_include_pad) with THNN's ceil rule."""
+    """``nn.SpatialAveragePooling`` (count_include_pad unless ``:setCountExcludePad()``) with
+    THNN's ceil rule."""
 
     empty_value = float("nan")
 
-    def __init__(self, kernel_size, stride, padding, ceil_mode):
-        super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode, count_include_pad=True)
+    def __init__(self, kernel_size, stride, padding, ceil_mode, count_include_pad=True):
+        super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode, count_include_pad=count_include_pad)

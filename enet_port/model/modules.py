@@ -9,7 +9,7 @@ import math
 import torch.nn as nn
 
 from . import layers
-from .registry import ArgumentError, Param, at_least, ceil_mode, register
+from .registry import ArgumentError, FieldError, Param, at_least, ceil_mode, register
 from .shapes import ShapeError, format_shape, out_size, planes, sample_dim, tensor
 
 
@@ -59,12 +59,20 @@ def _conv_check(a, node):
         raise ArgumentError(f"{node.name}: groups ({groups}) must divide nInputPlane and nOutputPlane")
 
 
+def _conv_pads(f):
+    """torch/nn SpatialConvolution's ``backCompatibility``: a file from before padW/padH holds one
+    ``padding`` for both; a missing pad is 0 (not padW: this is the reading, not the constructor)."""
+    if f.get("padding") is not None:
+        return {"padW": f["padding"], "padH": f["padding"]}
+    return {"padW": f.get("padW") or 0, "padH": f.get("padH") or 0}
+
+
 _CONV = [Param("nInputPlane", "int"), Param("nOutputPlane", "int"), Param("kW", "int"),
          Param("kH", "int"), Param("dW", "int", 1), Param("dH", "int", 1), Param("padW", "int", 0)]
 _DILATION = [Param("dilationW", "int", 1), Param("dilationH", "int", 1)]
 _PADH_IS_PADW = [Param("padH", "int", lambda a: a["padW"])]  # nn.SpatialConvolution: padH or padW
 _CONV_RULES = dict(build=_conv_build, shape=_conv_shape, tensors=_conv_tensors, macs=_conv_macs,
-                   modifiers=("noBias",), check=_conv_check)
+                   modifiers=("noBias",), check=_conv_check, from_fields=_conv_pads)
 register("nn.SpatialConvolution", _CONV + _PADH_IS_PADW, **_CONV_RULES)
 register("cudnn.SpatialConvolution", _CONV + [Param("padH", "int", 0), Param("groups", "int", 1)],
          **_CONV_RULES)
@@ -106,10 +114,28 @@ _POOL_RULES = dict(shape=_pool_shape, tensors=no_tensors, macs=no_macs, modifier
 for _ns in ("nn", "cudnn"):
     register(f"{_ns}.SpatialMaxPooling", _POOL + _STRIDE_IS_KERNEL + _PAD,
              build=_pool_build(layers.Torch7MaxPool2d), **_POOL_RULES)
-register("nn.SpatialAveragePooling", _POOL + _STRIDE_ONE + _PAD,
-         build=_pool_build(layers.Torch7AvgPool2d), **_POOL_RULES)
-register("cudnn.SpatialAveragePooling", _POOL + _STRIDE_IS_KERNEL + _PAD,
-         build=_pool_build(layers.Torch7AvgPool2d), **_POOL_RULES)
+
+
+def _avg_build(a, node):
+    return layers.Torch7AvgPool2d((a["kH"], a["kW"]), (a["dH"], a["dW"]), (a["padH"], a["padW"]),
+                                  ceil_mode=ceil_mode(node), count_include_pad=not node.has_modifier("setCountExcludePad"))
+
+
+def _avg_from_fields(f):
+    """SpatialAveragePooling.lua multiplies the output by kW*kH when ``divide`` is not set (files
+    of nn from before 2015 summed): refused, as no spec writes a sum pooling."""
+    if not f.get("divide"):
+        raise FieldError("nn.SpatialAveragePooling without divide = true sums its window (a file of nn "
+                         "before 2015); only averaging is supported")
+    return {}
+
+
+_AVG_RULES = dict(_POOL_RULES, modifiers=("ceil", "floor", "setCountExcludePad"),
+                  fields=lambda a, node: {"ceil_mode": ceil_mode(node), "divide": True,
+                                          "count_include_pad": not node.has_modifier("setCountExcludePad")})
+register("nn.SpatialAveragePooling", _POOL + _STRIDE_ONE + _PAD, build=_avg_build,
+         from_fields=_avg_from_fields, **_AVG_RULES)
+register("cudnn.SpatialAveragePooling", _POOL + _STRIDE_IS_KERNEL + _PAD, build=_avg_build, **_POOL_RULES)
 
 
 # normalisation and activations ---------------------------------------------------------------
@@ -144,7 +170,14 @@ def _bn_state(f, version):
     return state
 
 
-_BN_T7 = dict(from_fields=lambda f: {"nOutput": len(f["running_mean"])}, t7_state=_bn_state)
+def _bn_from_fields(f):
+    """nOutput from the running mean; a file without ``affine`` (older nn) is affine when it
+    holds a weight, as BatchNormalization.lua's ``self.affine or self.weight`` reads it."""
+    affine = f.get("affine")
+    return {"nOutput": len(f["running_mean"]), "affine": f.get("weight") is not None if affine is None else affine}
+
+
+_BN_T7 = dict(from_fields=_bn_from_fields, t7_state=_bn_state)
 
 
 def _bn_check(a, node):

@@ -72,7 +72,8 @@ def _add_shape(a, node, shape, infer_child):
 
 register("nn.Add", [Param("inputSize", "int", field=False), Param("scalar", "any", False)],
          build=lambda a, n: layers_math.Add(a["inputSize"], bool(a["scalar"])), shape=_add_shape,
-         tensors=lambda a, n: {"bias": [1 if a["scalar"] else a["inputSize"]]}, macs=no_macs)
+         tensors=lambda a, n: {"bias": [1 if a["scalar"] else a["inputSize"]]}, macs=no_macs,
+         from_fields=lambda f: {"inputSize": int(f["bias"].size)})  # Add.lua stores the size only as #bias
 
 
 def _normalize_shape(a, node, shape, infer_child):

@@ -50,7 +50,9 @@ def _reshape_shape(a, node, shape, infer_child):
 
 register("nn.Reshape", [Param("sizes", "ints", field=False, tail="batchMode")],
          build=lambda a, n: layers_tables.Reshape(a["sizes"], a["batchMode"]), shape=_reshape_shape,
-         fields=lambda a, n: {"nelement": math.prod(a["sizes"]), "batchMode": a["batchMode"]}, **_NO_PARAMS)
+         fields=lambda a, n: {"nelement": math.prod(a["sizes"]), "batchMode": a["batchMode"]},
+         from_fields=lambda f: {"sizes": [int(v) for v in f["size"]] +  # Reshape.lua: self.size, a LongStorage
+                                ([] if f.get("batchMode") is None else [bool(f["batchMode"])])}, **_NO_PARAMS)
 
 
 def _narrow_shape(a, node, shape, infer_child):
@@ -66,7 +68,8 @@ def _narrow_shape(a, node, shape, infer_child):
 
 register("nn.Narrow", [Param("dimension", "int"), Param("offset", "int", field=False), Param("length", "int", 1)],
          build=lambda a, n: layers_tables.Narrow(a["dimension"], a["offset"], a["length"]),
-         shape=_narrow_shape, fields=lambda a, n: {"index": a["offset"]}, **_NO_PARAMS)
+         shape=_narrow_shape, fields=lambda a, n: {"index": a["offset"]},
+         from_fields=lambda f: {"offset": f["index"]}, **_NO_PARAMS)  # Narrow.lua: self.index = offset
 
 
 def _sum_shape(a, node, shape, infer_child):
@@ -118,7 +121,17 @@ def _transpose_shape(a, node, shape, infer_child):
 
 register("nn.Transpose", [Param("permutations", "pairs", field=False)],
          build=lambda a, n: layers_tables.Transpose(a["permutations"], _num_input_dims(n)),
-         shape=_transpose_shape, modifiers=("setNumInputDims",), **_NO_PARAMS)
+         shape=_transpose_shape, modifiers=("setNumInputDims",),
+         fields=lambda a, n: {"permutations": [list(p) for p in a["permutations"]]},
+         from_fields=lambda f: {"permutations": [[int(v) for v in _lua_array(p)] for p in _lua_array(f["permutations"])]},
+         **_NO_PARAMS)
+
+
+def _lua_array(value):
+    """A Lua array as the reader gives it: a list, or a dict keyed 1..n."""
+    if isinstance(value, dict):
+        return [value[i] for i in range(1, len(value) + 1)]
+    return list(value)
 
 
 # Copy.lua copies its input into a tensor of type outtype; the port computes in one floating type,

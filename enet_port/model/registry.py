@@ -177,7 +177,7 @@ def args_from_fields(mtype, f):
     given = mtype.from_fields(f) if mtype.from_fields else {}
     args, values = [], {}
     for param in mtype.params:
-        if param.kind == "ints":
+        if param.kind in REST:
             return args + list(given.get(param.name, []))
         if param.name in given:
             value = given[param.name]
@@ -203,10 +203,13 @@ def _is_default(param, args, values):
 
 def modifiers_from_fields(mtype, args_node, f):
     """The modifier calls a stored instance shows: ``ceil_mode`` -> ``:ceil()``, a nil ``bias``
-    the constructor would have made -> ``:noBias()``, ``numInputDims`` -> ``:setNumInputDims(n)``."""
+    the constructor would have made -> ``:noBias()``, ``numInputDims`` -> ``:setNumInputDims(n)``,
+    ``count_include_pad`` false -> ``:setCountExcludePad()``."""
     out = []
     if "ceil" in mtype.modifiers and f.get("ceil_mode"):
         out.append(("ceil",))
+    if "setCountExcludePad" in mtype.modifiers and f.get("count_include_pad") is False:
+        out.append(("setCountExcludePad",))
     if "setNumInputDims" in mtype.modifiers and f.get("numInputDims") is not None:
         out.append(("setNumInputDims", int(f["numInputDims"])))
     if "noBias" in mtype.modifiers and f.get("bias") is None and \

@@ -135,8 +135,9 @@ class Expander:
                     raise self.error(f"{json_path}[{i}]", f"unknown variable {arg!r} (known: {', '.join(VARIABLES)})")
                 arg = self.variables[arg]
             elif isinstance(arg, list):
-                if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and _lua_number(v) for v in arg):
-                    raise self.error(f"{json_path}[{i}]", f"a table argument holds numbers only, not {arg!r}")
+                if not all(_numbers(v) if isinstance(v, list) else _numbers([v]) for v in arg):
+                    raise self.error(f"{json_path}[{i}]", "a table argument holds numbers or tables of numbers "
+                                                          f"(a connection table, a 2-D kernel) only, not {arg!r}")
             elif arg is not None and not isinstance(arg, (bool, int, float)):
                 raise self.error(f"{json_path}[{i}]",
                                  f"an argument is a number, true, false, null or a list of numbers, not {arg!r}")
@@ -168,6 +169,10 @@ class Expander:
 
 def _whole(value):
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _numbers(values):
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) and _lua_number(v) for v in values)
 
 
 def _lua_number(value):

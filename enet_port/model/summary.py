@@ -17,7 +17,8 @@ from .tree import lua_call
 def summarize(spec, input_shape=None, classes=None, features_only=False, depth=0):
     """``spec``: a path or a loaded :class:`~enet_port.model.spec.Spec`."""
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
-    shape = tuple(input_shape or spec.input)
+    shape = input_shape or spec.input
+    shape = [tuple(s) for s in shape] if isinstance(shape, list) else tuple(shape)  # a list: one per graph input
     model = build(spec, classes=classes, input_shape=shape, features_only=features_only)
     # Counted before the move to the meta device, which gives shared parameters (Lua clones)
     # one copy per module; parameters() counts a shared one once.
@@ -29,7 +30,7 @@ def summarize(spec, input_shape=None, classes=None, features_only=False, depth=0
         for index, module in enumerate(part):
             _collect(module, outputs, params, rows, f"{_part_name(part)}[{index}]", 0, depth)
     total_macs = sum(_macs(m, outputs) for m in model.modules())
-    return {"spec": str(spec.path), "input": list(shape), "params": total_params, "macs": total_macs,
+    return {"spec": str(spec.path), "input": _shape_of_list(shape), "params": total_params, "macs": total_macs,
             "gops": 2 * total_macs / 1e9, "layers": rows}
 
 
@@ -45,10 +46,21 @@ def _trace(model, shape):
             lambda m, inp, out: outputs.__setitem__(m, (inp[0], out))))
     meta = model.to("meta").eval()
     with torch.no_grad():
-        meta(torch.empty((1,) + tuple(shape), device="meta"))
+        meta(_meta_batch(shape))
     for handle in handles:
         handle.remove()
     return outputs
+
+
+def _meta_batch(shape):
+    """A batch of one on the meta device: a tensor, or a table of them for several inputs."""
+    if isinstance(shape, list):
+        return [_meta_batch(s) for s in shape]
+    return torch.empty((1,) + tuple(shape), device="meta")
+
+
+def _shape_of_list(shape):
+    return [list(s) for s in shape] if isinstance(shape, list) else list(shape)
 
 
 def _macs(module, outputs):
@@ -88,7 +100,7 @@ def format_table(summary):
     body = [(("  " * r["level"]) + r["index"], ("  " * r["level"]) + r["name"],
              _fmt_shape(r["output_shape"]), f"{r['params']:,}", f"{r['macs']:,}", r["lua"]) for r in summary["layers"]]
     body.append(("total", "", "", f"{summary['params']:,}", f"{summary['macs']:,}",
-                 f"{summary['gops']:.2f} G-ops (2 per MAC) on {format_shape(tuple(summary['input']))}"))
+                 f"{summary['gops']:.2f} G-ops (2 per MAC) on {_fmt_shape(summary['input'])}"))
     widths = [max(len(str(row[i])) for row in [head] + body) for i in range(len(head) - 1)]
     lines = []
     for row in [head] + body:

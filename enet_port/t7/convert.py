@@ -22,6 +22,11 @@ from .objects import TorchObject
 from .reader import T7Error
 
 UNWRAPPED = ("nn.DataParallelTable",)
+# Torch7 classes that are an nn.Sequential of their stored modules (SpatialLPPooling.lua: Square or
+# Power, a pooling whose kind changed across nn versions, Sqrt or Power): read as that Sequential.
+AS_SEQUENTIAL = ("nn.SpatialLPPooling",)
+CHILD_FIELDS = {"nn.SpatialClassifier": "classifier"}  # a container whose child is a field, not modules
+OWN_MODULES = ("nn.FastLSTM",)  # its modules are its step's inner workings, read by its record
 
 
 @dataclass
@@ -74,6 +79,8 @@ class _Converter:
         if self.result.tree is None and not self.seen:  # the model itself, wrappers unwrapped
             self.result.train = f.get("train") is not False
             self.result.stored_input = _shape(f.get("gradInput"))
+        if name in AS_SEQUENTIAL:
+            name = "nn.Sequential"
         if name == "nn.gModule":  # its modules are read from its graph, not its modules list
             node = graph_node(self, f, place)
             self.seen[id(obj)] = node
@@ -83,7 +90,12 @@ class _Converter:
         if f.get("iSize") is not None:
             self.result.sizes.append(tuple(int(v) for v in np.asarray(f["iSize"]).ravel()))
         mtype = registry.lookup(name)
-        children = as_list(f.get("modules")) or []
+        if name in OWN_MODULES:
+            children = []
+        elif name in CHILD_FIELDS:
+            children = [c for c in [f.get(CHILD_FIELDS[name])] if c is not None]
+        else:
+            children = as_list(f.get("modules")) or []
         if not isinstance(children, list):
             raise self.error(place, f"{name}: its modules field is a {_kind(children)}, not a Lua array of modules")
         if children and not mtype.container:
@@ -109,7 +121,7 @@ class _Converter:
             raise self.error(place, f"{name}: stored fields do not fit its constructor ({exc})") from None
         if mtype.ties:
             self.tie(node, mtype, f, place)
-        state = mtype.t7_state(f, obj._version_number) if mtype.t7_state else \
+        state = mtype.t7_state(_with_inner_fields(f), obj._version_number) if mtype.t7_state else \
             {k: v for k, v in f.items() if isinstance(v, np.ndarray)}
         self.result.tensors[id(node)] = state
         return node
@@ -127,6 +139,13 @@ class _Converter:
             self.ties += 1
             target.id = f"pool{self.ties}"
         node.tie = target
+
+
+def _with_inner_fields(f):
+    """``f`` plus the fields of the modules it holds, as ``"i2g.weight"`` (FastLSTM's weights)."""
+    inner = {f"{k}.{name}": value for k, v in f.items() if isinstance(v, TorchObject)
+             for name, value in fields(v).items()}
+    return {**inner, **f}
 
 
 def _kind(value):

@@ -46,6 +46,9 @@ class _Graph:
         self.listed = {id(m) for m in listed} if isinstance(listed, list) else None
         innode = table(f.get("innode")).get("data")
         self.innode = id(innode) if innode is not None else None
+        # gModule's outnode reads every output (one per entry of its outputs table); run() reads
+        # them from its mapindex, so the node itself is not a value
+        self.outnode = id(table(f.get("outnode")).get("data"))
         self.input_order = {id(d): i for i, d in enumerate(ordered(table(innode).get("mapindex")))}
 
     def error(self, place, message):
@@ -76,6 +79,8 @@ class _Graph:
         nodes refer to each other by their shared data tables)."""
         if id(raw) == self.innode:
             self.values[id(raw)] = (WHOLE_INPUT, None)
+            return
+        if id(raw) == self.outnode:
             return
         data = table(raw)
         reads = [self.value_of(d, place) for d in ordered(data.get("mapindex"))]

@@ -16,12 +16,12 @@ import torch
 
 from .. import userpaths
 from ..atomic import atomic_write, atomic_write_text
-from ..errors import SpecError
 from ..model import registry
 from ..model.build import build
-from ..model.spec import Spec, check_shapes, dumps, node_entry
+from ..model.spec import Spec, dumps, node_entry
 from ..model.tree import Node, Origin, lua_call
 from .convert import convert
+from .inputs import pick_input
 from .reader import T7Error, read_t7
 from .tensors import inflated
 
@@ -40,7 +40,7 @@ def import_t7(path, input_shape=None, recipe="regimes-55", dtype=torch.float32):
     converted = convert(read_t7(path), path)
     tree = spec_tree(converted.tree, path)
     refuse_views(tree, converted.tensors)
-    shape, out = _pick_input(tree, converted, input_shape, path)
+    shape, out = pick_input(tree, converted, input_shape, path)
     spec = _spec(path, tree, shape, out, recipe)
     model = build(Spec(path, spec)).to(dtype)
     copy_tensors(model, tree, converted.tensors)
@@ -99,39 +99,12 @@ def spec_tree(root, path):
     return Node("nn.Sequential", [], children=children, origin=Origin(path, "features"))
 
 
-def _pick_input(tree, converted, given, path):
-    """The first input shape the Torch7 shape rules accept: the given one, else what the file
-    shows (the stored input with or without a batch dimension, a cudnn iSize), else 224x224."""
-    candidates = [given] if given else _candidates(tree, converted)
-    first_error = None
-    for shape in candidates:
-        try:
-            return shape, check_shapes(tree, shape)
-        except SpecError as exc:
-            first_error = first_error or exc
-    if given:
-        raise first_error
-    raise T7Error(path, f"no input size fits the model (give one with --input): {first_error}")
-
-
-def _candidates(tree, converted):
-    shapes = []
-    if converted.stored_input:
-        shapes += [converted.stored_input, converted.stored_input[1:]]
-    shapes += [size[1:] for size in converted.sizes[:1]]
-    first = next((n for n in tree.walk() if "nInputPlane" in registry.resolve_args(n)), None)
-    if first is not None:
-        shapes.append((registry.resolve_args(first)["nInputPlane"], 224, 224))
-    shapes.append((3, 224, 224))
-    return [(1,) * (3 - len(s)) + tuple(s) for s in shapes if 0 < len(s) <= 3]
-
-
 def _spec(path, tree, shape, out, recipe):
     classes = out[0] if isinstance(out, tuple) and out else None
     flat = tree.origin.json_path == "features"
     features, classifier = ([tree], []) if flat else tree.children
     spec = {"name": Path(path).stem, "description": f"Imported from {path} by enet-port import-t7.",
-            "recipe": recipe, "input": list(shape)}
+            "recipe": recipe, "input": [list(s) for s in shape] if isinstance(shape, list) else list(shape)}
     if classes:
         spec["classes"] = classes
     spec["features"] = [node_entry(n) for n in (features[0].children if flat else features.children)]

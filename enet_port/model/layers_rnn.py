@@ -1,0 +1,90 @@
+"""The ``rnn`` package's modules (Element-Research/rnn): ``Sequencer``, ``Recursor``,
+``FastLSTM``, ``MaskZero``.
+
+Ports the forward semantics of ``FastLSTM.lua`` (``buildModel``: i2g = Linear(inputSize,
+4*outputSize), o2g = LinearNoBias(outputSize, 4*outputSize); their sum, read as 4 x outputSize,
+gives the input gate (sigmoid), the hidden candidate (tanh), the forget gate (sigmoid) and the
+output gate (sigmoid); c = i*g + f*c_prev, h = o*tanh(c); the first step starts from zeros),
+``AbstractRecurrent.lua`` (each forward is one time step; ``forget()`` goes back to the start),
+``Sequencer.lua`` (its module once per element of a sequence, forgetting first unless told to
+remember), ``Recursor.lua`` (its module as a step module) and ``MaskZero.lua`` (the output rows
+of the samples whose input is all zeros are zeroed). A sequence tensor is batch-first here:
+N x T x ... (rnn's Sequencer takes T x N x ...); a table of T tensors of N x ... works as in rnn.
+"""
+import math
+
+import torch
+import torch.nn as nn
+
+
+class FastLSTM(nn.Module):
+    """``nn.FastLSTM(inputSize, outputSize)``: one time step per forward; the state is kept
+    between forwards until :meth:`forget`, as in rnn."""
+
+    def __init__(self, input_size, output_size):
+        super().__init__()
+        self.output_size = output_size
+        bound_i, bound_o = 1 / math.sqrt(input_size), 1 / math.sqrt(output_size)  # Linear's reset()
+        self.i2g_weight = nn.Parameter(torch.empty(4 * output_size, input_size).uniform_(-bound_i, bound_i))
+        self.i2g_bias = nn.Parameter(torch.empty(4 * output_size).uniform_(-bound_i, bound_i))
+        self.o2g_weight = nn.Parameter(torch.empty(4 * output_size, output_size).uniform_(-bound_o, bound_o))
+        self.forget()
+
+    def forget(self):
+        self.state = None
+
+    def forward(self, x):
+        if self.state is None:
+            zeros = x.new_zeros(x.shape[0], self.output_size)
+            self.state = (zeros, zeros)
+        h, c = self.state
+        gates = x @ self.i2g_weight.t() + self.i2g_bias + h @ self.o2g_weight.t()
+        i, g, f, o = gates.view(x.shape[0], 4, self.output_size).unbind(1)
+        c = torch.sigmoid(i) * torch.tanh(g) + torch.sigmoid(f) * c
+        h = torch.sigmoid(o) * torch.tanh(c)
+        self.state = (h, c)
+        return h
+
+
+def forget(module):
+    """``AbstractRecurrent:forget()`` of every recurrent module inside ``module``."""
+    for m in module.modules():
+        if isinstance(m, FastLSTM):
+            m.forget()
+
+
+class Recursor(nn.ModuleList):
+    """``nn.Recursor(module)``: its module, one time step per forward."""
+
+    def forward(self, x):
+        return self[0](x)
+
+
+class Sequencer(nn.ModuleList):
+    """``nn.Sequencer(module)``: its module over the time dimension (dim 1 of N x T x ...), or
+    over a table of steps; rnn's default ``remember('neither')`` forgets before each sequence."""
+
+    def forward(self, x):
+        forget(self)
+        steps = x if isinstance(x, (list, tuple)) else x.unbind(1)
+        outs = [self[0](step) for step in steps]
+        return outs if isinstance(x, (list, tuple)) else torch.stack(outs, 1)
+
+
+def _mask(value, zero_rows):
+    if isinstance(value, (list, tuple)):
+        return [_mask(v, zero_rows) for v in value]
+    return value * (~zero_rows).to(value.dtype).view(-1, *[1] * (value.dim() - 1))
+
+
+def _first_tensor(value):
+    return _first_tensor(value[0]) if isinstance(value, (list, tuple)) else value
+
+
+class MaskZero(nn.ModuleList):
+    """``nn.MaskZero(module, nInputDim)``: samples whose (first) input is all zeros get zeros."""
+
+    def forward(self, x):
+        first = _first_tensor(x)
+        zero_rows = first.reshape(first.shape[0], -1).norm(dim=1) == 0
+        return _mask(self[0](x), zero_rows)
