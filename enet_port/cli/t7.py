@@ -31,13 +31,19 @@ def import_t7(t7file, output, input_shape, recipe):
 
 @click.command()
 @click.argument("model", type=click.Path())
-@click.argument("images", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("images", nargs=-1, required=True)
 @click.option("--size", callback=parse_size, help="WxH to resize images to (default: the model's input size; "
                                                   "a run folder uses its own test transform).")
 @click.option("-o", "--output", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Folder for label images (segmentation) or top5.json (classifier).")
-def predict(model, images, size, output):
-    """Top-5 classes (classifier) or colour and label PNGs (segmentation) of IMAGES under MODEL
-    (a .t7/.net file, a spec with its .pt weights, or a run folder)."""
+@click.option("--backend", type=click.Choice(["torch", "compile", "onnxruntime"]),
+              help="Eager PyTorch, torch.compile, or ONNX Runtime (needs the export extra; a model that "
+                   "is not an .onnx file is exported first). Default: onnxruntime for .onnx, else torch.")
+@click.option("--batch", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Images per forward pass.")
+def predict(model, images, size, output, backend, batch):
+    """Top-5 classes (classifier) or colour and label PNGs (segmentation) of IMAGES (files,
+    folders or quoted globs) under MODEL (a .t7/.net file, a spec with its .pt weights, a run
+    folder, or an exported .onnx/.pt2 file)."""
     from ..predict import predict as run_predict
-    run_predict(model, images, size, output, echo=click.echo)
+    run_predict(model, images, size, output, echo=click.echo, backend=backend, batch=batch)
