@@ -1,0 +1,67 @@
+"""Inference speed of eager PyTorch, torch.compile and ONNX Runtime on this machine's CPU (or a
+GPU with --device cuda for the first two), one process per row set so that the ratios hold.
+
+Lua counterpart: none (the ENet paper timed Torch7 on a Titan X and a Jetson TX1).
+Usage: python scripts/bench_inference.py MODEL WxH [--batch 1 8] [--backends torch onnxruntime compile]
+MODEL: a spec (random weights: speed only), a .t7/.net file; prints one markdown row per case.
+"""
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from enet_port.export import files, program, runtime
+from enet_port.model.build import build
+from enet_port.t7.load import import_t7
+
+
+def load(model_path, size):
+    if model_path.endswith((".t7", ".net")):
+        return import_t7(model_path).model.eval()
+    return build(model_path, classes=1000).eval()
+
+
+def seconds_per_batch(forward, x, repeats, warmup=2):
+    with torch.no_grad():
+        for _ in range(warmup):
+            forward(x)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            forward(x)
+    return (time.perf_counter() - start) / repeats
+
+
+def runner(model, backend, x, folder):
+    if backend == "torch":
+        return model
+    if backend == "compile":
+        return torch.compile(model)
+    exported = program.export_program(model, x, dynamic=False)
+    path = Path(folder) / f"m{x.shape[0]}.onnx"
+    files.write_onnx(exported, model, x, path, {})
+    return runtime.OnnxRuntimeModel(path)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("model")
+    parser.add_argument("size")
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--backends", nargs="+", default=["torch", "compile", "onnxruntime"])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
+    model = load(args.model, (width, height))
+    with tempfile.TemporaryDirectory() as folder:
+        for batch in args.batch:
+            x = torch.rand(batch, 3, height, width)
+            for backend in args.backends:
+                t = seconds_per_batch(runner(model, backend, x, folder), x, args.repeats)
+                print(f"| {Path(args.model).name} | {args.size} | {batch} | {backend} | "
+                      f"{1000 * t / batch:.1f} | {batch / t:.1f} | {torch.get_num_threads()} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
