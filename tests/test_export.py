@@ -131,3 +131,26 @@ def test_cityscapes_enet_onnx_gives_the_label_png_of_the_import(tmp_path):
     ort_labels, torch_labels = (np.asarray(__import__("PIL.Image").Image.open(tmp_path / d / stem)) for d in ("ort", "torch"))
     assert ort_labels.shape == (320, 640)
     assert (ort_labels == torch_labels).all()
+
+
+def test_predict_a_folder_and_a_glob_on_onnxruntime_batched_as_on_torch(tmp_path):
+    spec = tmp_path / "tiny.json"
+    spec.write_text((ROOT / "tests/specs/tiny.json").read_text())
+    torch.save({"model": build(spec).state_dict()}, tmp_path / "tiny.pt")
+    c, h, w = json.loads(spec.read_text())["input"]
+    images = tmp_path / "images"
+    images.mkdir()
+    for k in range(3):
+        pixels = np.random.default_rng(k).integers(0, 256, (h + 5, w + 3, 3), dtype=np.uint8)
+        __import__("PIL.Image").Image.fromarray(pixels).convert("RGB" if c == 3 else "L").save(images / f"{k}.png")
+    tops = {}
+    for backend, where in (("torch", str(images)), ("onnxruntime", str(images / "*.png"))):
+        result = CliRunner().invoke(main, ["predict", str(spec), where, "--backend", backend, "--batch", "2",
+                                           "-o", str(tmp_path / backend)])
+        assert result.exit_code == 0, result.output
+        assert "3 images in" in result.output and "images/s" in result.output
+        tops[backend] = json.loads((tmp_path / backend / "top5.json").read_text())
+    assert [Path(k).name for k in tops["torch"]] == ["0.png", "1.png", "2.png"]
+    for (_, ours), (_, theirs) in zip(tops["torch"].items(), tops["onnxruntime"].items()):
+        assert [r["index"] for r in ours] == [r["index"] for r in theirs]
+        np.testing.assert_allclose([r["p"] for r in theirs], [r["p"] for r in ours], atol=1e-4)

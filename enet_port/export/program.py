@@ -24,11 +24,16 @@ def export_program(model, x, dynamic=False):
     and spatial dimensions are symbolic wherever the model allows it (``Dim.AUTO``)."""
     model.eval()
     refuse_random(model)
-    shapes = ({0: Dim.AUTO, **{d: Dim.AUTO for d in range(2, x.dim())}},) if dynamic else None
-    try:
-        return torch.export.export(model, (x,), dynamic_shapes=shapes, strict=False)
-    except Exception as exc:  # any tracing failure: find the module, or say what failed
-        raise locate_refusal(model, x, exc, torch.export.export) from None
+    # torch.export cannot solve some size rules symbolically (a classifier's View after pooling):
+    # such a model gets a symbolic batch alone
+    candidates = [(0, *range(2, x.dim())), (0,)] if dynamic else [()]
+    for dims in candidates:
+        shapes = ({d: Dim.AUTO for d in dims},) if dims else None
+        try:
+            return torch.export.export(model, (x,), dynamic_shapes=shapes, strict=False)
+        except Exception as exc:  # any tracing failure: find the module, or say what failed
+            failure = exc
+    raise locate_refusal(model, x, failure, torch.export.export) from None
 
 
 def refuse_random(model):
