@@ -154,3 +154,17 @@ def test_predict_a_folder_and_a_glob_on_onnxruntime_batched_as_on_torch(tmp_path
     for (_, ours), (_, theirs) in zip(tops["torch"].items(), tops["onnxruntime"].items()):
         assert [r["index"] for r in ours] == [r["index"] for r in theirs]
         np.testing.assert_allclose([r["p"] for r in theirs], [r["p"] for r in ours], atol=1e-4)
+
+
+def test_an_opset_the_exporter_cannot_reach_is_refused_and_one_it_can_is_written(tmp_path):
+    import onnx
+    model = build(ROOT / "tests/specs/tiny.json", classes=3).eval()
+    x = torch.rand(1, *json.loads((ROOT / "tests/specs/tiny.json").read_text())["input"])
+    exported = program.export_program(model, x)
+    files.write_onnx(exported, model, x, tmp_path / "m.onnx", {"classes": ["a", "b", "c"]}, opset=21, optimize=False)
+    written = onnx.load(str(tmp_path / "m.onnx"))
+    assert [o.version for o in written.opset_import if o.domain == ""] == [21]
+    assert {p.key: json.loads(p.value) for p in written.metadata_props} == {"classes": ["a", "b", "c"]}
+    with pytest.raises(ExportError, match="--opset 9: the exporter could not convert"):
+        files.write_onnx(exported, model, x, tmp_path / "old.onnx", {}, opset=9, optimize=False)
+    assert not (tmp_path / "old.onnx").exists()

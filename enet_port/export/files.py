@@ -38,9 +38,14 @@ def onnx_proto(program, model, x, opset=None, optimize=True):
                                  optimize=optimize, verbose=False, input_names=["input"],
                                  output_names=["output"])
     try:
-        return translate(program, (x,)).model_proto
+        proto = translate(program, (x,)).model_proto
     except Exception as exc:
         raise locate_refusal(model, x, exc, translate) from None
+    written = next(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx"))
+    if opset is not None and written != opset:  # the exporter keeps its own when conversion fails
+        raise ExportError(None, f"--opset {opset}: the exporter could not convert the graph to it "
+                                f"(it wrote opset {written}; 18 and up work)")
+    return proto
 
 
 def rename_symbolic_dims(proto):
