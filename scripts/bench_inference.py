@@ -2,7 +2,7 @@
 GPU with --device cuda for the first two), one process per row set so that the ratios hold.
 
 Lua counterpart: none (the ENet paper timed Torch7 on a Titan X and a Jetson TX1).
-Usage: python scripts/bench_inference.py MODEL WxH [--batch 1 8] [--backends torch onnxruntime compile]
+Usage (from the repository root): PYTHONPATH=. python scripts/bench_inference.py MODEL WxH [--batch 1 8] [--backends torch onnxruntime compile]
 MODEL: a spec (random weights: speed only), a .t7/.net file; prints one markdown row per case:
 | model | WxH | batch | backend | ms per image | images/s | CPU threads |
 """

@@ -7,5 +7,5 @@
 set -u
 NET=${NET:-../shared/fixtures/torch7/enet-cityscapes.net}
 for args in "$NET 640x360" "$NET 1280x720" "specs/v7.json 224x224" "specs/resnet18.json 224x224"; do
-  timeout 300 python scripts/bench_inference.py $args --batch 1 8 --device cuda --backends torch compile --repeats 20
+  PYTHONPATH=. timeout 300 python scripts/bench_inference.py $args --batch 1 8 --device cuda --backends torch compile --repeats 20
 done
