@@ -24,6 +24,8 @@ setup(
         "matplotlib",
         "simplejpeg>=1.8",
     ],
-    extras_require={"test": ["pytest>=9.0,<10"]},
+    extras_require={"test": ["pytest>=9.0,<10"],
+                    # enet-port export / predict --backend onnxruntime: the dynamo exporter needs onnxscript
+                    "export": ["onnx>=1.16", "onnxruntime>=1.18", "onnxscript>=0.2"]},
     entry_points={"console_scripts": ["enet-port=enet_port.cli:main"]},
 )

@@ -11,13 +11,17 @@ are fed as ``enet-port test`` feeds them: read by the trainer's decoder, its pip
 applies (``feed.normaliser``). Class indices are 0-based (Torch7 label k is index k - 1).
 """
 import dataclasses
+import glob
 import json
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
+from tqdm import tqdm
 
 from . import userpaths
 from .atomic import atomic_write_text
@@ -26,6 +30,7 @@ from .model.build import build
 from .model.spec import load_spec
 from .t7.load import import_t7
 from .data import decode, feed, palettes, pipeline, seg_images
+from .export.runtime import SUFFIXES as EXPORTED, load_exported
 from .train import checkpoints, runfolder
 from .train.opts import OPTIONS, Opt
 from .train.resume import run_spec
@@ -36,12 +41,15 @@ class Predictor:
     model: torch.nn.Module
     read: object  # image path -> the model's input, a batch of one
     classes: list = None  # class names, when known
+    preprocessing: dict = None  # what ``read`` does, as ``export`` records it (input is C, H, W)
 
 
 def open_model(path, size=None):
-    """The :class:`Predictor` for a ``.t7``/``.net`` file, a spec with weights or a run folder;
-    ``size`` (W, H) overrides the input size of the first two."""
+    """The :class:`Predictor` for a ``.t7``/``.net`` file, a spec with weights, a run folder or an
+    exported ``.onnx``/``.pt2`` file; ``size`` (W, H) overrides the input size but of a run folder."""
     path = Path(path)
+    if path.suffix in EXPORTED:
+        return _exported(path, size)
     if path.is_dir():
         return _run_folder(path)
     _check_target_size(size)
@@ -49,13 +57,14 @@ def open_model(path, size=None):
         spec = load_spec(path)
         model = build(spec)
         checkpoints.load_model_into(model, _weights_beside(path))
-        return Predictor(model.eval(), _resize_reader(spec.input, size, path))
+        return Predictor(model.eval(), _resize_reader(spec.input, size, path), None, _resized(spec.input, size))
     try:
         userpaths.check_regular(path)
     except FileNotFoundError:
         raise EnetPortError(str(path), "no such model file or run folder") from None
     imported = import_t7(path)
-    return Predictor(imported.model.eval(), _resize_reader(imported.spec["input"], size, path))
+    shape = imported.spec["input"]
+    return Predictor(imported.model.eval(), _resize_reader(shape, size, path), None, _resized(shape, size))
 
 
 def _shape_text(shape):
@@ -80,6 +89,26 @@ def _check_target_size(size):
         raise EnetPortError(None, str(exc)) from None
 
 
+def _resized(input_shape, size):
+    channels, height, width = input_shape
+    width, height = size or (width, height)
+    return {"input": [channels, height, width], "resize": "PIL BICUBIC", "scale": "1/255", "mean": None, "std": None}
+
+
+def _exported(path, size):
+    """An exported file run as it was exported: its recorded run-folder test transform, or the
+    resize to ``size`` (default: its recorded input size)."""
+    model, metadata = load_exported(path)
+    pre = {**(metadata.get("preprocessing") or {}), "input": metadata.get("input", [3, 224, 224])}
+    if "pipeline" in pre:
+        opt = Opt(**{o.key: pre.get(o.key, o.default) for o in OPTIONS})
+        read = _test_reader(dataclasses.replace(opt, gpu_decode=False), (pre["mean"], pre["std"]))
+    else:
+        read = _resize_reader(pre["input"], size, path)
+        pre = _resized(pre["input"], size)
+    return Predictor(model.eval(), read, metadata.get("classes"), pre)
+
+
 def _weights_beside(spec_path):
     weights = spec_path.with_suffix(".pt")
     if not weights.is_file():
@@ -97,7 +126,9 @@ def _run_folder(run_dir):
     classes = None
     if classes_file.is_file():
         classes = userpaths.read_bytes(classes_file).decode("utf-8", "surrogateescape").splitlines()
-    return Predictor(model.eval(), _test_reader(opt, meanstd), classes)
+    keys = {"pipeline": opt.pipeline, "imageSize": opt.imageSize, "cropSize": crop, "exif_rotate": opt.exif_rotate}
+    preprocessing = {"input": [3, crop, crop], **keys, "mean": meanstd[0], "std": meanstd[1]}
+    return Predictor(model.eval(), _test_reader(opt, meanstd), classes, preprocessing)
 
 
 def _saved_options(run_dir):
@@ -156,11 +187,7 @@ def _resize_reader(input_shape, size, path):
 
 def run(predictor, image_path):
     """The model's output for one image (batch of one)."""
-    x = predictor.read(image_path)
-    param = next(predictor.model.parameters(), None)
-    x = x.to(param.dtype if param is not None else torch.float32)
-    with torch.no_grad():
-        return predictor.model(x)
+    return run_batch(predictor, [image_path])
 
 
 def top5(output, classes=None):
@@ -226,34 +253,100 @@ def segmentation_names(classes, n_classes, known=None):
     return names
 
 
-def predict(model_path, images, size=None, out_dir=".", echo=print, classes=None):
-    """``enet-port predict``: print the top-5 of a classifier (and write top5.json to
-    ``out_dir``), or write a segmentation's label images, legend and overlay; returns the
-    results. ``classes``: the class names (:func:`segmentation_names`)."""
-    predictor = open_model(model_path, size)
-    results, inputs, written = {}, {f"the input {p}": p for p in images}, {}
-    for image_path in images:
-        output = run(predictor, image_path)
-        if output.dim() == 4:  # two images of one name, or an output over an input: refused
-            paths = segmentation_paths(out_dir, Path(image_path).stem, output.shape[1])
-            written.update((f"the {WHAT[kind]} of {image_path}", path) for kind, path in paths.items())
-            userpaths.check_outputs(written, inputs)
-        names = segmentation_names(classes, output.shape[1], predictor.classes) if output.dim() in (2, 4) else None
-        if output.dim() == 2:
-            results[str(image_path)] = rows = top5(output, names)
-            echo(str(image_path))
-            for rank, (p, index, name) in enumerate(rows, 1):
-                echo(f"  {rank}. {p:.4f}  {name} (index {index})")
-        elif output.dim() == 4:
-            paths, labels = write_segmentation(output, out_dir, Path(image_path).stem, names, image_path)
-            results[str(image_path)] = {k: str(v) for k, v in paths.items()}
-            echo(f"{image_path}: {labels.shape[1]}x{labels.shape[0]} labels -> "
-                 + ", ".join(str(paths[k]) for k in ("color", "labels", "legend", "overlay")))
+BACKENDS = ("torch", "compile", "onnxruntime")
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".ppm", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+def image_paths(arguments):
+    """Files as given; a folder's image files and a glob's matches, each sorted."""
+    paths = []
+    for argument in map(str, arguments):
+        if Path(argument).is_dir():
+            paths += sorted(p for p in Path(argument).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        elif not Path(argument).exists() and glob.has_magic(argument):
+            paths += [Path(p) for p in sorted(glob.glob(argument))]
         else:
-            raise EnetPortError(str(model_path), f"output of shape {tuple(output.shape)} is neither a "
-                                                 "classifier's (N, classes) nor a segmentation's (N, C, H, W)")
+            paths.append(Path(argument))
+    if not paths:
+        raise DataError(", ".join(map(str, arguments)), "no images there")
+    return paths
+
+
+def with_backend(predictor, model_path, backend):
+    """The predictor on ``backend``: eager, ``torch.compile`` or ONNX Runtime (a model that is not
+    an ONNX file is exported to one first)."""
+    is_onnx = Path(model_path).suffix == ".onnx"
+    backend = backend or ("onnxruntime" if is_onnx else "torch")
+    if is_onnx and backend != "onnxruntime":
+        raise EnetPortError(str(model_path), f"an ONNX file runs on --backend onnxruntime, not {backend}")
+    if backend == "compile":
+        return dataclasses.replace(predictor, model=torch.compile(predictor.model))
+    if backend == "onnxruntime" and not is_onnx:
+        return dataclasses.replace(predictor, model=on_onnxruntime(predictor.model, predictor.preprocessing["input"]))
+    return predictor
+
+
+def on_onnxruntime(model, input_shape):
+    """``model`` exported to a temporary ONNX file (batch and size symbolic) and loaded on ONNX Runtime."""
+    import tempfile
+    from .export import files, program, runtime
+    x = torch.rand(2, *input_shape)
+    exported = program.export_program(model, x, dynamic=True)
+    with tempfile.TemporaryDirectory() as folder:
+        files.write_onnx(exported, model, x, Path(folder) / "model.onnx", {})
+        return runtime.OnnxRuntimeModel(Path(folder) / "model.onnx")
+
+
+def predict(model_path, images, size=None, out_dir=".", echo=print, classes=None, backend=None, batch=8):
+    """``enet-port predict``: print the top-5 of a classifier (and write top5.json to
+    ``out_dir``), or write a segmentation's label images, legend and overlay; ``batch`` images go
+    through the model at a time on ``backend``; returns the results. ``classes``: the class names
+    (:func:`segmentation_names`)."""
+    predictor = with_backend(open_model(model_path, size), model_path, backend)
+    paths, results = image_paths(images), {}
+    inputs, written = {f"the input {p}": p for p in paths}, {}
+    start = time.perf_counter()
+    with tqdm(total=len(paths), unit="image", disable=None, file=sys.stderr) as bar:
+        for first in range(0, len(paths), batch):
+            chunk = paths[first:first + batch]
+            outputs = run_batch(predictor, chunk)
+            for image_path, output in zip(chunk, outputs.split(1)):
+                if output.dim() == 4:  # two images of one name, or an output over an input: refused
+                    stem_paths = segmentation_paths(out_dir, image_path.stem, output.shape[1])
+                    written.update((f"the {WHAT[k]} of {image_path}", v) for k, v in stem_paths.items())
+                    userpaths.check_outputs(written, inputs)
+                names = segmentation_names(classes, output.shape[1], predictor.classes) \
+                    if output.dim() in (2, 4) else None
+                results[str(image_path)] = _report(model_path, names, image_path, output, out_dir, echo)
+            bar.update(len(chunk))
+    echo(f"{len(paths)} images in {time.perf_counter() - start:.2f} s: "
+         f"{len(paths) / (time.perf_counter() - start):.1f} images/s")
     if results and all(isinstance(r, list) for r in results.values()):
         userpaths.check_outputs({"top5.json": Path(out_dir) / "top5.json"}, inputs)
         atomic_write_text(Path(out_dir) / "top5.json", json.dumps(
             {k: [{"p": p, "index": i, "name": n} for p, i, n in v] for k, v in results.items()}, indent=1))
     return results
+
+
+def run_batch(predictor, image_paths):
+    """The model's output for several images, read and stacked into one batch."""
+    x = torch.cat([predictor.read(p) for p in image_paths])
+    param = next(predictor.model.parameters(), None)
+    with torch.no_grad():
+        return predictor.model(x.to(param.dtype if param is not None else torch.float32))
+
+
+def _report(model_path, names, image_path, output, out_dir, echo):
+    if output.dim() == 2:
+        rows = top5(output, names)
+        echo(str(image_path))
+        for rank, (p, index, name) in enumerate(rows, 1):
+            echo(f"  {rank}. {p:.4f}  {name} (index {index})")
+        return rows
+    if output.dim() == 4:
+        paths, labels = write_segmentation(output, out_dir, image_path.stem, names, image_path)
+        echo(f"{image_path}: {labels.shape[1]}x{labels.shape[0]} labels -> "
+             + ", ".join(str(paths[k]) for k in ("color", "labels", "legend", "overlay")))
+        return {k: str(v) for k, v in paths.items()}
+    raise EnetPortError(str(model_path), f"output of shape {tuple(output.shape)} is neither a "
+                                         "classifier's (N, classes) nor a segmentation's (N, C, H, W)")

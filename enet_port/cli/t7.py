@@ -32,7 +32,7 @@ def import_t7(t7file, output, input_shape, recipe):
 
 @click.command()
 @click.argument("model", type=click.Path())
-@click.argument("images", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("images", nargs=-1, required=True)
 @click.option("--size", callback=parse_size, help="WxH to resize images to (default: the model's input size; "
                                                   "a run folder uses its own test transform).")
 @click.option("-o", "--output", default=".", show_default=True, type=click.Path(file_okay=False),
@@ -40,10 +40,16 @@ def import_t7(t7file, output, input_shape, recipe):
 @click.option("--classes", help="The model's class names: cityscapes or camvid (ENet-training's lists, coloured "
                                 "with the dataset's own palette), or a file with one name a line. Default: a run "
                                 "folder's classes.txt; else 'class k' in generic colours.")
-def predict(model, images, size, output, classes):
-    """Top-5 classes (classifier) of IMAGES under MODEL (a .t7/.net file, a spec with its .pt
-    weights, or a run folder), or for a segmentation: IMAGE_color.png (the dataset's colours when
-    the class names are Cityscapes' or CamVid's), IMAGE_labels.png (0-based class indices),
-    IMAGE_legend.png and IMAGE_overlay.png (the colours over the image)."""
+@click.option("--backend", type=click.Choice(["torch", "compile", "onnxruntime"]),
+              help="Eager PyTorch, torch.compile, or ONNX Runtime (needs the export extra; a model that "
+                   "is not an .onnx file is exported first). Default: onnxruntime for .onnx, else torch.")
+@click.option("--batch", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Images per forward pass.")
+def predict(model, images, size, output, classes, backend, batch):
+    """Top-5 classes (classifier) of IMAGES (files, folders or quoted globs) under MODEL (a
+    .t7/.net file, a spec with its .pt weights, a run folder, or an exported .onnx/.pt2 file), or
+    for a segmentation: IMAGE_color.png (the dataset's colours when the class names are
+    Cityscapes' or CamVid's), IMAGE_labels.png (0-based class indices), IMAGE_legend.png and
+    IMAGE_overlay.png (the colours over the image)."""
     from ..predict import predict as run_predict
-    run_predict(model, images, size, output, echo=echo, classes=classes)
+    run_predict(model, images, size, output, echo=echo, classes=classes, backend=backend, batch=batch)
