@@ -51,6 +51,18 @@ def set_lr_wd(optimizer, lr, wd):
         group["lr"], group["weight_decay"] = lr, wd
 
 
+def warmup_lr(lr, epoch, batch, warmup):
+    """``--warmup N``: batch k (1-based) of epoch 1 trains at lr * k / N while k < N. No Lua
+    trainer warmed up; the sample run does, so that its first steps at full LR from Torch7's
+    initialisation do not leave BN's running statistics behind the weights (NOTES.md)."""
+    return lr * batch / warmup if epoch == 1 and batch < warmup else lr
+
+
+def set_lr(optimizer, lr):
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
 def train_batch(model, x, y, optimizer, scaler, dev, chunks, total=None, world_size=1):
     """trainBatch: one SGD step on (x, y); returns (the batch's mean loss, as the sum of the
     share-weighted chunk losses, and the number correct).
@@ -85,7 +97,7 @@ def stand_in_step(model, optimizer, scaler, dev, stand_in, world_size):
 
 
 def train_epoch(model, batches, optimizer, scaler, epoch, dev, chunks, planned, epoch_size, run_dir,
-                quiet=False, world=World(), stand_in=None):
+                quiet=False, world=World(), stand_in=None, warmup=0):
     """Train over ``batches`` (``epoch_size`` batches, ``planned`` images in all: top-1's
     denominator); returns the epoch's loss, top-1, skipped files and speed. Under DDP
     (``world``) the figures are summed over the processes."""
@@ -113,18 +125,21 @@ def train_epoch(model, batches, optimizer, scaler, epoch, dev, chunks, planned, 
         if x is None:
             tick = time.time()
             continue
+        set_lr(optimizer, warmup_lr(lr, epoch, n_batches + 1, warmup))
         batch_loss, batch_correct = train_batch(model, dev.put(x), y.to(dev.device, non_blocking=True),
                                                 optimizer, scaler, dev, chunks, total, world.size)
         loss_sum, correct, seen, n_batches = loss_sum + batch_loss, correct + batch_correct, seen + len(x), n_batches + 1
         shown_loss = batch_loss * total / len(x)  # this process's mean loss
-        bar.set_postfix(loss=f"{shown_loss:.3f}", top1=f"{100 * batch_correct / len(x):.1f}", LR=f"{lr:.0e}",
+        bar.set_postfix(loss=f"{shown_loss:.3f}", top1=f"{100 * batch_correct / len(x):.1f}", LR=f"{optimizer.param_groups[0]['lr']:.0e}",
                         ips=f"{seen / (time.time() - start):.0f}", data=f"{data_time / n_batches:.3f}")
         if lua_lines:
             print(f"Epoch: [{epoch}][{n_batches}/{epoch_size}]\tTime {time.time() - compute_start:.3f} "
-                  f"Err {shown_loss:.4f} Top1-%: {100 * batch_correct / len(x):.2f} LR {lr:.0e} "
+                  f"Err {shown_loss:.4f} Top1-%: {100 * batch_correct / len(x):.2f} "
+                  f"LR {optimizer.param_groups[0]['lr']:.0e} "
                   f"DataLoadingTime {batch_data_time:.3f}", flush=True)
         tick = time.time()
     seconds = time.time() - start
+    set_lr(optimizer, lr)
     if world.size > 1:
         bad_lines = world.gather_lines(bad_lines)
         if world.is_main:
