@@ -106,7 +106,7 @@ Opt.__doc__ = "The resolved options of one command (frozen); fields are the opti
 # the exp-v7 recipe's 0.1 at batch 128 scaled to batch 16; giving -LR makes epoch 1 train. Small
 # batches, many of them, and a warm-up over epoch 1 keep BN's running statistics close to the
 # weights, so the test loss does not depend on float noise (NOTES.md, the sample run).
-SAMPLE_DEFAULTS = {"nEpochs": 4, "epochSize": 40, "batchSize": 16, "nClasses": 10, "LR": 0.0125, "warmup": 40}
+SAMPLE_DEFAULTS = {"nEpochs": 4, "epochSize": 20, "batchSize": 32, "nClasses": 10, "LR": 0.01, "warmup": 20}
 
 
 def click_options(command_name):
