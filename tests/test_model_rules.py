@@ -56,3 +56,26 @@ def test_log_softmax_normalises_the_planes_of_a_spatial_input():
     # LogSoftMax.lua on a 4-D input (N, C, H, W): a distribution over C at each pixel
     y = built("nn.LogSoftMax")(torch.randn(2, 5, 3, 4))
     assert torch.allclose(y.exp().sum(1), torch.ones(2, 3, 4))
+
+
+def test_dilated_convolution_takes_width_then_height():
+    # SpatialDilatedConvolution(nIn, nOut, kW, kH, dW, dH, padW, padH, dilationW, dilationH):
+    # output (i, j) = sum of input (i + dilationH * a, j + dilationW * b) over the 3x3 taps
+    conv = built("nn.SpatialDilatedConvolution", 1, 1, 3, 3, 1, 1, 0, 0, 1, 2)
+    with torch.no_grad():
+        conv.weight.fill_(1.0)
+        conv.bias.zero_()
+    x = torch.arange(81.0).reshape(1, 1, 9, 9)
+    y = conv(x)
+    assert y.shape == (1, 1, 5, 7)
+    assert y[0, 0, 0, 0].item() == sum(x[0, 0, 2 * a, b].item() for a in range(3) for b in range(3))
+
+
+def test_pooling_takes_width_then_height():
+    # SpatialMaxPooling(kW, kH, dW, dH): a 3-wide, 2-high window moving 1 across and 2 down
+    pool = built("nn.SpatialMaxPooling", 3, 2, 1, 2)
+    x = torch.arange(36.0).reshape(1, 1, 6, 6)
+    y = pool(x)
+    assert y.shape == (1, 1, 3, 4)
+    # the window at output (i, j) covers rows 2i..2i+1 and columns j..j+2: its max is x[2i+1, j+2]
+    assert y[0, 0].tolist() == [[x[0, 0, 2 * i + 1, j + 2].item() for j in range(4)] for i in range(3)]
