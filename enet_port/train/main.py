@@ -161,7 +161,7 @@ class EpochLoop:
             set_lr_wd(self.optimizer, row.lr, row.wd)
         train = train_epoch(self.model, self.train_batches(row.epoch), self.optimizer, self.scaler, row.epoch,
                             self.dev, opt.batchChunks, self.planned, self.epoch_size, self.run_dir, self.quiet,
-                            self.world, self.stand_in, opt.print_freq)
+                            self.world, self.stand_in, opt.print_freq, opt.warmup)
         self.echo(logs.train_summary(row.epoch, train["train_seconds"], train["train_loss"], train["train_top1"],
                                      train["train_top5"]))
         self.world.broadcast_buffers(self.model)

@@ -49,6 +49,18 @@ def set_lr_wd(optimizer, lr, wd):
         group["lr"], group["weight_decay"] = lr, wd
 
 
+def warmup_lr(lr, epoch, batch, warmup):
+    """``--warmup N``: batch k (1-based) of epoch 1 trains at lr * k / N while k < N. No Lua
+    trainer warmed up; the sample run does, so that its first steps at full LR from Torch7's
+    initialisation do not leave BN's running statistics behind the weights (NOTES.md)."""
+    return lr * batch / warmup if epoch == 1 and batch < warmup else lr
+
+
+def set_lr(optimizer, lr):
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
 def train_batch(model, x, y, optimizer, scaler, dev, chunks, total=None, world_size=1):
     """trainBatch: one SGD step on (x, y); returns (the batch's mean loss, as the sum of the
     share-weighted chunk losses, the number correct, the number with the label in the top 5).
@@ -85,10 +97,10 @@ def stand_in_step(model, optimizer, scaler, dev, stand_in, world_size):
 
 
 def train_epoch(model, batches, optimizer, scaler, epoch, dev, chunks, planned, epoch_size, run_dir,
-                quiet=False, world=World(), stand_in=None, print_freq=1):
+                quiet=False, world=World(), stand_in=None, print_freq=1, warmup=0):
     """Train over ``batches`` (``epoch_size`` batches, ``planned`` images in all: top-1's and
     top-5's denominator); returns the epoch's loss, top-1, top-5, skipped files and speed. Under
-    DDP (``world``) the figures are summed over the processes."""
+    DDP (``world``) the figures are summed over the processes. ``warmup``: :func:`warmup_lr`."""
     model.train()
     lr = optimizer.param_groups[0]["lr"]
     loss_sum = correct = top5 = seen = n_batches = skipped = 0
@@ -111,16 +123,18 @@ def train_epoch(model, batches, optimizer, scaler, epoch, dev, chunks, planned, 
         if x is None:
             tick = time.time()
             continue
+        set_lr(optimizer, warmup_lr(lr, epoch, n_batches + 1, warmup))
         batch_loss, batch_correct, batch_top5 = train_batch(model, dev.put(x), y.to(dev.device, non_blocking=True),
                                                             optimizer, scaler, dev, chunks, total, world.size)
         loss_sum, seen, n_batches = loss_sum + batch_loss, seen + len(x), n_batches + 1
         correct, top5 = correct + batch_correct, top5 + batch_top5
         shown = (batch_loss * total / len(x), 100 * batch_correct / len(x), 100 * batch_top5 / len(x))  # this process's
-        progress.batch(n_batches, shown, lr, (time.time() - compute_start, batch_data_time, data_time / n_batches,
-                                              seen / (time.time() - start)))
+        progress.batch(n_batches, shown, optimizer.param_groups[0]["lr"],
+                       (time.time() - compute_start, batch_data_time, data_time / n_batches, seen / (time.time() - start)))
         tick = time.time()
     progress.close()
     seconds = time.time() - start
+    set_lr(optimizer, lr)
     if world.size > 1:
         bad_lines = world.gather_lines(bad_lines)
         if world.is_main:
