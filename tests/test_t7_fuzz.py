@@ -33,9 +33,9 @@ def _graph():
 
 def bases():
     model = module_object(build(ROOT / "tests" / "specs" / "tied.json").eval())
-    out = {"tied.t7": (dumps(model), 900), "tied-ascii.t7": (dumps_raw(model, ascii=True), 500),
-           "graph.t7": (dumps(_graph()), 700)}
-    for name, cases in (("mnist-mlp.t7", 300), ("lenet-chars.net", 300), ("enet-cityscapes.net", 40)):
+    out = {"tied.t7": (dumps(model), 800), "tied-ascii.t7": (dumps_raw(model, ascii=True), 300),
+           "graph.t7": (dumps(_graph()), 500)}
+    for name, cases in (("mnist-mlp.t7", 200), ("lenet-chars.net", 200), ("enet-cityscapes.net", 20)):
         if (FIXTURES / name).is_file():
             out[name] = ((FIXTURES / name).read_bytes(), cases)
     return out
