@@ -3,6 +3,7 @@ Torch7 fixtures and of files the test writers make (binary and ASCII, a Sequenti
 gModule). Every case must load cleanly or be refused in one line (an EnetPortError naming the
 file); anything else (a traceback, a hang) fails."""
 import random
+import re
 import sys
 import time
 from pathlib import Path
@@ -45,7 +46,7 @@ def mutate(data, rng):
     """One of: a few random bytes changed, a 4-byte field set to an extreme int, a truncation,
     bytes cut out or repeated. Positions favour the records' headers (near a "V 1")."""
     data = bytearray(data)
-    starts = [i for i in range(0, len(data) - 3) if data[i:i + 3] == b"V 1"][:2000] or [0]
+    starts = [m.start() for m in re.finditer(rb"V 1", data)] or [0]
     near = lambda: min(max(rng.choice(starts) + rng.randint(-48, 48), 0), len(data) - 1)  # noqa: E731
     at = near() if rng.random() < 0.8 else rng.randrange(len(data))
     kind = rng.randrange(5)
