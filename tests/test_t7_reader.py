@@ -237,7 +237,7 @@ def test_20000_levels_of_nesting_read_without_recursion():
 
 def test_nesting_limit_is_named(monkeypatch):
     monkeypatch.setenv("ENET_PORT_T7_MAX_DEPTH", "1000")
-    with pytest.raises(T7Error, match=r"x.t7: \.\.\.(\[1\])+: objects nested more than 1000 deep "
+    with pytest.raises(T7Error, match=r"x.t7: \.\.\.[\[\]1]+: objects nested more than 1000 deep "
                                       r"\(set ENET_PORT_T7_MAX_DEPTH"):
         parse_t7(_nested_tables(20000), "x.t7")
 
@@ -327,3 +327,31 @@ def test_errors_never_escape_as_other_exceptions():
         with pytest.raises(EnetPortError) as info:
             parse_t7(data, "x.t7")
         assert "\n" not in str(info.value)
+
+
+# rules the mutants of NOTES.md "Mutants: the .t7 reader" broke -------------------------------
+def test_element_types_follow_torch7():
+    """Char is signed 8-bit, Byte unsigned, Half 16-bit float, Long 64-bit (TH's types)."""
+    value = parse_t7(dumps_raw({
+        "c": Storage(np.array([-1, 5], dtype=np.int8), "torch.CharStorage"),
+        "b": Storage(np.array([255, 5], dtype=np.uint8), "torch.ByteStorage"),
+        "h": Storage(np.array([0.5, -2], dtype=np.float16), "torch.HalfStorage"),
+        "l": Storage(np.array([-(2 ** 40), 7], dtype=np.int64), "torch.LongStorage")}), "x.t7")
+    assert value[b"c"].tolist() == [-1, 5] and value[b"b"].tolist() == [255, 5]
+    assert value[b"h"].dtype == np.float16 and value[b"h"].tolist() == [0.5, -2]
+    assert value[b"l"].tolist() == [-(2 ** 40), 7]
+
+
+def test_a_boolean_is_true_only_when_it_is_one():
+    """File.lua readBool: ``self:readInt() == 1``; any other int is false."""
+    data = bytearray(dumps([True, False]))
+    data[data.index(b"\x05\0\0\0\x01\0\0\0") + 4] = 2
+    assert parse_t7(bytes(data), "x.t7") == [False, False]
+
+
+def test_ordinary_tensors_are_writable_copies():
+    storage = Storage(np.array([1, 2, 3], dtype=np.float32), "torch.FloatStorage")
+    value = parse_t7(dumps_raw({"t": RawTensor("torch.FloatTensor", [3], [1], 1, storage),
+                                "s": storage}), "x.t7")
+    value[b"t"][0] = 9
+    assert value[b"t"].flags.writeable and value[b"s"].tolist() == [1, 2, 3]
