@@ -69,9 +69,11 @@ class RunLock:
         self.file.close()
 
 
-def write_run_files(run_dir, opt, spec, recipe, index, meanstd):
+def write_run_files(run_dir, opt, spec, recipe, index, meanstd, deviations=()):
+    """``deviations``: what this run does differently from the Lua on purpose (e.g. a fitted
+    global pooling), for the reader of ``options.json``."""
     resolved = {**dataclasses.asdict(opt), "spec": spec.path, "recipe": recipe, "data_root": index["data"],
-                "mean": meanstd[0], "std": meanstd[1],
+                "mean": meanstd[0], "std": meanstd[1], "deviations": list(deviations),
                 "versions": {"python": platform.python_version(), "torch": torch.__version__}}
     atomic_write_text(run_dir / "options.json", json.dumps(resolved, indent=1, default=str) + "\n")
     atomic_write_text(run_dir / "classes.txt", "".join(f"{c}\n" for c in index["classes"]))

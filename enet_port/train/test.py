@@ -18,7 +18,7 @@ from tqdm import tqdm
 from . import checkpoints, logs
 from ..data import dataset, donkey, feed, pipeline
 from .distributed import World
-from .session import model_image_size, pick_device, prepare_model, sample_root
+from .session import fitted_pools, model_image_size, pick_device, prepare_model, sample_root
 from ..model.spec import load_spec
 
 
@@ -74,6 +74,7 @@ def run_test(spec_path, opt, echo=print):
     classes = saved.get("classes") or checkpoints.classes_beside(opt.retrain)
     items, classes = dataset.scan_val(opt.data or sample_root(opt), classes)
     dev = pick_device(opt)
+    fitted_pools(load_spec(spec_path), opt, echo)
     model = prepare_model(spec_path, opt, dev, state=saved)
     opt = dataclasses.replace(opt, pipeline=opt.pipeline or trained.get("pipeline") or "lua")
     opt = model_image_size(load_spec(spec_path), opt, (), echo)

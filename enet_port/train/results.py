@@ -1,0 +1,2 @@
+def write_results(experiment, out):
+    return []
