@@ -29,6 +29,7 @@ Any unknown key, missing key, missing spec file or bad option value is one line 
 and the entry (``post.json: runs[3] (v7): options.batchSize: ...``).
 """
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,7 +158,7 @@ def _spec_path(path, where, value):
         load_spec(spec)
     except SpecError as exc:
         raise ExperimentError(f"{where}: spec", str(exc)) from None
-    return str(spec)
+    return os.path.normpath(spec)
 
 
 def _options(where, options):
