@@ -178,8 +178,7 @@ def test_results_json_matches_the_run_folders(tmp_path, samples):
         assert run["images_seen"] == [8, 16]  # -batchSize 4 x -epochSize 2 each epoch
         saved = json.loads((folder / "options.json").read_text())
         assert run["lr"][0] == pytest.approx(saved["LR"] * saved["lr_scale"] if saved["LR"] else 0.01 * 4 / 128)
-        assert saved["deviations"] == [f"global average pooling {os.path.normpath(TINY.relative_to(ROOT))}"
-                                       f": features[4]: 8x8 -> 4x4"] or saved["deviations"][0].endswith("8x8 -> 4x4")
+        assert len(saved["deviations"]) == 1 and saved["deviations"][0].endswith("features[4]: 8x8 -> 4x4")
     assert json.loads((out / "a" / "options.json").read_text())["lr_scale"] == 4 / 16
     assert sorted(p.name for p in (out / "figures").iterdir()) == sorted(
         f"{f}{s}.png" for f in "fg" for s in ("", "_images", "_wallclock"))
