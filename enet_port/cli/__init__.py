@@ -6,7 +6,7 @@ stderr (``file: place: message``) and exit code 2; ``diff`` exits 1 when models 
 """
 import click
 
-from . import export, models, t7, train
+from . import experiment, export, models, t7, train
 from .common import CommandGroup
 
 
@@ -18,5 +18,6 @@ def main():
 
 for _command in (models.summary, models.diff, models.trace_command, models.import_lua,
                  t7.import_t7, t7.predict, export.export,
-                 train.train, train.test, train.schedule, train.plot, train.bench):
+                 train.train, train.test, train.schedule, train.plot, train.bench,
+                 experiment.experiment):
     main.add_command(_command)

@@ -73,7 +73,7 @@ def schedule(ctx, spec, as_json, **values):
     recipe = opt.recipe or load_spec(spec).recipe
     opt = opts.with_recipe(opt, recipe, opts.explicit_keys(ctx), opts.SCHEDULE)
     rows = plan(recipe, opt.nEpochs, LR=opt.LR, weightDecay=opt.weightDecay, epochNumber=opt.epochNumber,
-                keep_momentum=opt.keep_momentum)
+                keep_momentum=opt.keep_momentum, lr_scale=opt.lr_scale)
     if as_json:
         echo(json.dumps([r.as_dict() for r in rows]))
         return

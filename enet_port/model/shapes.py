@@ -19,11 +19,15 @@ class ShapeError(ValueError):
     node = None
 
 
-def infer(node, shape, record=None, inputs=None):
+def infer(node, shape, record=None, inputs=None, visit=None):
     """Output shape of ``node`` for a per-sample input ``shape``; ``record`` collects
     ``(node, output shape)`` for the node and every module inside it, in walk order; ``inputs``
     collects the input shape of every node with an id, and a tied node's rules see the input
-    shape of the node it is tied to as ``a["tie_input"]`` (None when not known)."""
+    shape of the node it is tied to as ``a["tie_input"]`` (None when not known); ``visit(node,
+    shape)`` is called with every node's input shape before its rule runs (it may change the
+    node's arguments: :mod:`enet_port.model.global_pool`)."""
+    if visit is not None:
+        visit(node, shape)
     mtype = lookup(node.name)
     a = resolve_args(node)
     inputs = {} if inputs is None else inputs
@@ -36,7 +40,7 @@ def infer(node, shape, record=None, inputs=None):
         slot = len(record)
         record.append((node, None))
     try:
-        out = mtype.shape(a, node, shape, lambda child, s: infer(child, s, record, inputs))
+        out = mtype.shape(a, node, shape, lambda child, s: infer(child, s, record, inputs, visit))
     except ShapeError as exc:
         exc.node = exc.node or node
         raise

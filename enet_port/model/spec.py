@@ -45,6 +45,12 @@ unpools with the indices of *that* ``nn.SpatialMaxPooling``). The spec names the
 type the record allows (its ``ties``), and a type with ``ties`` must have a ``"tie"``.
 
 Every problem is reported as ``file: json.path: message`` before anything is built.
+
+Input size: a spec is written for its ``input``; built for another (``-cropSize``), a global
+average pooling (window = the whole feature map at ``input``) is fitted to the new feature map
+(:mod:`enet_port.model.global_pool`, a deliberate deviation); nothing else changes.
+
+Experiment files (lists of runs of specs) have their grammar in :mod:`enet_port.train.experiment`.
 """
 import json
 import math
@@ -55,6 +61,7 @@ from .. import limits, userpaths
 from ..errors import SpecError
 from . import blocks, inits, registry, spec_graph
 from .shapes import ShapeError, infer, param_count
+from .global_pool import fit_global_pools
 from .spec_expand import Expander
 from .tree import Node, Origin
 
@@ -186,6 +193,7 @@ def expand(spec, classes=None, input_shape=None, features_only=False):
     spec_graph.check_shares(model, expander.error)
     inits.INITS[spec.data.get("init", "torch7")].apply_to_nodes(model)
     check_parameters(model)
+    model.fitted_pools = fit_global_pools(model_parts(model), spec.input, input_shape or spec.input)
     check_shapes(model, input_shape or spec.input)
     return model
 

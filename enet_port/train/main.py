@@ -16,7 +16,8 @@ import torch
 from . import checkpoints, distributed, logs, opts, resume, schedules
 from ..data import dataset, donkey, feed, pipeline, shards
 from .runfolder import RunLock, elastic_resume, new_run_dir, starting_state, write_run_files
-from .session import device_type, model_image_size, pick_device, prepare_data, prepare_model, spec_input_size
+from .session import (device_type, fitted_pools, model_image_size, pick_device, prepare_data, prepare_model,
+                      spec_input_size)
 from .test import evaluate
 from .train import make_optimizer, set_lr_wd, train_epoch
 from ..errors import EnetPortError
@@ -49,14 +50,15 @@ def launch(spec_path, opt, explicit):
     return distributed.launch(argv, opt.nGPU)
 
 
-def run_training(spec_path, opt, explicit, echo=print, quiet=False):
+def run_training(spec_path, opt, explicit, echo=print, quiet=False, on_epoch=None):
     """Train ``spec_path`` with resolved options ``opt`` (:class:`~enet_port.train.opts.Opt`);
-    returns the run folder. Under torchrun, one of the processes."""
+    returns the run folder. Under torchrun, one of the processes. ``on_epoch(row, train, test)``
+    is called in the main process after each epoch's logs and checkpoint are written."""
     world = distributed.start(opt, device_type(opt))
     try:
         if not world.is_main:
             echo, quiet = (lambda *a, **k: None), True
-        return _run(spec_path, opt, explicit, world, echo, quiet)
+        return _run(spec_path, opt, explicit, world, echo, quiet, on_epoch)
     except torch.distributed.DistBackendError as exc:
         raise world.timeout_error(exc) from None
     finally:
@@ -64,7 +66,7 @@ def run_training(spec_path, opt, explicit, echo=print, quiet=False):
             distributed.stop()
 
 
-def _run(spec_path, opt, explicit, world, echo, quiet):
+def _run(spec_path, opt, explicit, world, echo, quiet, on_epoch=None):
     spec = schedules.check_spec_recipe(load_spec(spec_path))
     if distributed.under_torchrun():
         if not (opt.run_dir or opt.resume):
@@ -79,6 +81,7 @@ def _run(spec_path, opt, explicit, world, echo, quiet):
     if not opt.resume:
         opt = spec_input_size(spec, opts.with_recipe(opt, recipe, explicit), explicit)
     opt = model_image_size(spec, opt, explicit, echo)
+    deviations = fitted_pools(spec, opt, echo if world.is_main else (lambda *a: None))
     dev = pick_device(opt, world)  # first: a refused --gpu-decode stops before any data work
     with world.main_first():
         index, meanstd = prepare_data(opt)
@@ -96,12 +99,12 @@ def _run(spec_path, opt, explicit, world, echo, quiet):
             echo(resume.describe(changes, first))
         if world.is_main:
             overrides = resume.override_history(run_dir, changes, first) if opt.resume else []
-            write_run_files(run_dir, opt, spec, recipe, index, meanstd, overrides=overrides)
+            write_run_files(run_dir, opt, spec, recipe, index, meanstd, overrides=overrides, deviations=deviations)
             logs.log_bad_images(run_dir, index.get("skipped", []) if first == opt.epochNumber else [])  # once a run
         rows = schedules.plan(recipe, opt.nEpochs, opt.LR, opt.weightDecay, first, last, start,
-                              keep_momentum=opt.keep_momentum)
+                              keep_momentum=opt.keep_momentum, lr_scale=opt.lr_scale)
         warn_about_schedule(rows, recipe, echo)
-        optimizer = make_optimizer(model, *(start or (opt.LR, opt.weightDecay)), opt.momentum,
+        optimizer = make_optimizer(model, *(start or (opt.LR * opt.lr_scale, opt.weightDecay)), opt.momentum,
                                    schedules.uses_nesterov(recipe))
         if optim_state is not None:
             checkpoints.load_optimizer_state(optimizer, optim_state, opt.optimState or run_dir)
@@ -112,6 +115,7 @@ def _run(spec_path, opt, explicit, world, echo, quiet):
         loop = EpochLoop(spec, model, optimizer, index, meanstd, opt, dev, recipe, echo, quiet, world)
         if changes:
             loop.notes = {"overrides": {opts.BY_KEY[k].flag: [old, new] for k, (old, new) in changes.items()}}
+        loop.on_epoch = on_epoch
         for row in rows:
             loop.run_epoch(row)
     return run_dir
@@ -129,6 +133,8 @@ def _continue_hint(run_dir):
 
 class EpochLoop:
     """train.lua's ``train()`` then test.lua's ``test()``, logs and checkpoint, each epoch."""
+
+    on_epoch = None
 
     def __init__(self, spec, model, optimizer, index, meanstd, opt, dev, recipe, echo, quiet, world):
         self.spec, self.model, self.optimizer, self.index, self.opt, self.dev = spec, model, optimizer, index, opt, dev
@@ -177,6 +183,8 @@ class EpochLoop:
         options = {**dataclasses.asdict(opt), "mean": list(self.meanstd[0]), "std": list(self.meanstd[1])}
         checkpoints.save(self.run_dir, row.epoch, self.model, self.optimizer, row.lr, row.wd, options,
                          self.spec.path, self.index["classes"], best=best)
+        if self.on_epoch:
+            self.on_epoch(row, train, test)
 
     def train_batches(self, epoch):
         """This process's batches of the epoch: its slice of each global batch (Lua's scatter

@@ -65,6 +65,9 @@ OPTIONS = [
     Option("batchChunks", 1, click.IntRange(1), "Split each batch into this many chunks, accumulating gradients."),
     Option("LR", 0.0, float, "Learning rate; 0 means the spec's recipe decides.", (TRAIN, SCHEDULE)),
     Option("momentum", 0.9, float, "Momentum."),
+    Option("lr-scale", 1.0, click.FloatRange(min=0, min_open=True), "Multiply every learning rate that -LR or "
+           "the recipe gives (`experiment` sets it to scale the LR linearly with -batchSize).", (TRAIN, SCHEDULE),
+           lua=False),
     Option("weightDecay", 5e-4, float, "Weight decay (applied to every parameter, as Torch7 does).", (TRAIN, SCHEDULE)),
     Option("retrain", None, FILE, "model_N.pt to start from (test: to evaluate).", RUN),
     Option("optimState", None, FILE, "optimState_N.pt to start from (its LR, WD and momentum win)."),

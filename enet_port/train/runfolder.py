@@ -89,16 +89,18 @@ class RunLock:
         self.file.close()
 
 
-def write_run_files(run_dir, opt, spec, recipe, index, meanstd, overrides=()):
-    """options.json (with the ``--override`` history) and classes.txt; a copy of the spec as
-    ``spec.json``, so that ``--resume RUN`` trains the same spec after its file changed or moved."""
+def write_run_files(run_dir, opt, spec, recipe, index, meanstd, overrides=(), deviations=()):
+    """options.json (with the ``--override`` history, and the ``deviations``: what this run does
+    differently from the Lua on purpose, e.g. a fitted global pooling) and classes.txt; a copy of
+    the spec as ``spec.json``, so that ``--resume RUN`` trains the same spec after its file changed
+    or moved."""
     named = spec.path
     if Path(spec.path).resolve() == (run_dir / "spec.json").resolve():  # resumed from the copy: keep the name
         named = read_saved_options(run_dir).get("spec", named)
     else:
         atomic_write_text(run_dir / "spec.json", Path(spec.path).read_text())
     resolved = {**dataclasses.asdict(opt), "spec": named, "recipe": recipe, "data_root": index["data"],
-                "mean": meanstd[0], "std": meanstd[1], "overrides": list(overrides),
+                "mean": meanstd[0], "std": meanstd[1], "overrides": list(overrides), "deviations": list(deviations),
                 "versions": {"python": platform.python_version(), "torch": torch.__version__}}
     atomic_write_text(run_dir / "options.json", json.dumps(resolved, indent=1, default=str) + "\n")
     atomic_write_text(run_dir / "classes.txt", "".join(f"{c}\n" for c in index["classes"]))

@@ -176,17 +176,19 @@ def with_recipe_defaults(opt, recipe, keep):
 
 
 def plan(recipe, nEpochs, LR=0.0, weightDecay=5e-4, epochNumber=1, last=None, start=None,
-         keep_momentum=False):
+         keep_momentum=False, lr_scale=1.0):
     """LR/WD in force for epochs epochNumber..last (default epochNumber+nEpochs-1).
 
     The rule is called for every epoch from 1, so stateful rules compound as in an uninterrupted
     run. At ``epochNumber`` the optimState is ``start`` (a resumed or loaded state's lr, wd) or,
     as train.lua builds it, ``-LR``/``-weightDecay``; it changes only when the rule starts a new
     regime, which also resets momentum unless the recipe or ``keep_momentum`` keeps it.
+    ``lr_scale`` multiplies every LR (``-LR`` and the rule's; ``start`` is already scaled): every
+    rule is linear in its LRs, so this is the rule run with scaled ones.
     """
     rule = make_rule(recipe, LR, nEpochs, weightDecay)
     last = epochNumber + nEpochs - 1 if last is None else last
-    lr, wd = start if start is not None else (LR, weightDecay)
+    lr, wd = start if start is not None else (LR * lr_scale, weightDecay)
     keeps = keep_momentum or getattr(rule, "keeps_momentum", False)
     rows = []
     for epoch in range(1, last + 1):
@@ -194,7 +196,7 @@ def plan(recipe, nEpochs, LR=0.0, weightDecay=5e-4, epochNumber=1, last=None, st
         if epoch < epochNumber:
             continue
         if new_regime:
-            lr, wd = params["learningRate"], params["weightDecay"]
+            lr, wd = params["learningRate"] * lr_scale, params["weightDecay"]
         rows.append(EpochParams(epoch, lr, wd, bool(new_regime), bool(new_regime) and not keeps))
     return rows
 

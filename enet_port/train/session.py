@@ -17,7 +17,8 @@ from .train import Device
 from ..errors import DataError, SpecError
 from ..model.build import build
 from ..model.shapes import format_shape
-from ..model.spec import output_shape
+from ..model import global_pool
+from ..model.spec import expand, output_shape
 
 
 def device_type(opt):
@@ -67,6 +68,16 @@ def model_image_size(spec, opt, explicit, echo):
         echo(f"note: {spec.path} sets imageSize {spec.image_size}, which overrides -imageSize {opt.imageSize} "
              "(as a model file's model.imageSize does in main.lua)")
     return dataclasses.replace(opt, imageSize=spec.image_size)
+
+
+def fitted_pools(spec, opt, echo):
+    """A spec's global average poolings fitted to ``-cropSize`` (:mod:`enet_port.model.global_pool`):
+    one ``note:`` line, and the changes as strings for ``options.json`` (empty: none)."""
+    shape = (spec.input[0], opt.cropSize, opt.cropSize)
+    fitted = expand(spec, opt.nClasses, shape).fitted_pools
+    if fitted:
+        echo(global_pool.note(fitted, shape))
+    return [f"global average pooling {f}" for f in fitted]
 
 
 def sample_root(opt):

@@ -18,7 +18,7 @@ from tqdm import tqdm
 from . import checkpoints, logs
 from ..data import dataset, donkey, feed, pipeline
 from .distributed import World
-from .session import model_image_size, pick_device, prepare_model, sample_root, spec_input_size
+from .session import fitted_pools, model_image_size, pick_device, prepare_model, sample_root, spec_input_size
 from ..model.spec import load_spec
 
 
@@ -75,6 +75,7 @@ def run_test(spec_path, opt, echo=print, explicit=frozenset()):
     items, classes = dataset.scan_val(opt.data or sample_root(opt), classes)
     dev = pick_device(opt)
     opt = spec_input_size(load_spec(spec_path), opt, explicit)
+    fitted_pools(load_spec(spec_path), opt, echo)
     model = prepare_model(spec_path, opt, dev, state=saved, can_reset=False)
     opt = dataclasses.replace(opt, pipeline=opt.pipeline or trained.get("pipeline") or "lua")
     opt = model_image_size(load_spec(spec_path), opt, (), echo)
