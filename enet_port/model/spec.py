@@ -78,7 +78,9 @@ class Spec:
 
     @property
     def input(self):
-        return tuple(self.data.get("input", (3, 224, 224)))
+        """One shape (a tuple), or one per input (a list of tuples) for a graph with several."""
+        shape = self.data.get("input", (3, 224, 224))
+        return [tuple(s) for s in shape] if isinstance(shape[0], list) else tuple(shape)
 
     @property
     def classes(self):
@@ -134,10 +136,11 @@ def _check_top(path, data):
         raise SpecError(path, "recipe", "must be a recipe name (see `enet-port schedule`)")
     if not isinstance(data.get("init", "torch7"), str) or data.get("init", "torch7") not in inits.INITS:
         raise SpecError(path, "init", f"must be one of {', '.join(sorted(inits.INITS))}")
-    shape = data.get("input", [3, 224, 224])
-    if not (isinstance(shape, list) and len(shape) == 3 and all(_positive_int(v) for v in shape)):
-        raise SpecError(path, "input", "must be [C, H, W] with positive whole numbers")
-    if math.prod(shape) > limits.value(limits.ACTIVATION):
+    shapes = _input_shapes(data.get("input", [3, 224, 224]))
+    if shapes is None:
+        raise SpecError(path, "input", "must be [C, H, W] (or [N], [T, F]) with positive whole numbers, "
+                                       "or a list of such, one per input of a graph with several")
+    if any(math.prod(s) > limits.value(limits.ACTIVATION) for s in shapes):
         raise SpecError(path, "input", f"more than {limits.value(limits.ACTIVATION):,} numbers per sample "
                                        f"({limits.hint(limits.ACTIVATION)})")
     for key, default in (("classes", 1000), ("imageSize", 1)):
@@ -150,6 +153,17 @@ def _check_top(path, data):
     if not isinstance(options, dict) or set(options) - {"dropout"} or \
             not isinstance(options.get("dropout", True), bool):
         raise SpecError(path, "blocks", "only {\"dropout\": true|false} is known")
+
+
+def _input_shapes(value):
+    """The input shapes of a spec's ``input`` (one or, for a graph with several inputs, a list),
+    or None when it is neither."""
+    if not isinstance(value, list) or not value:
+        return None
+    shapes = value if all(isinstance(v, list) for v in value) else [value]
+    if all(1 <= len(s) <= 3 and all(_positive_int(v) for v in s) for s in shapes):
+        return shapes
+    return None
 
 
 def _positive_int(value):
@@ -196,7 +210,8 @@ def check_parameters(model):
 
 def check_shapes(model, input_shape):
     """Run the Torch7 shape rules entry by entry; the first failure names its JSON path."""
-    shape, inputs = tuple(input_shape), {}
+    several = isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (list, tuple))
+    shape, inputs = ([tuple(s) for s in input_shape] if several else tuple(input_shape)), {}
     for part in model_parts(model):
         for node in part.children:
             try:
