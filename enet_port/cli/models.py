@@ -8,7 +8,9 @@ import sys
 
 import click
 
-from .common import echo, parse_shape
+from .common import echo, parse_inputs, parse_shape
+
+DEFAULT_INPUT = (3, 224, 224)
 
 @click.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
@@ -45,13 +47,20 @@ def lua_options(command):
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.argument("luafile", type=click.Path(dir_okay=False))
 @lua_options
-def diff(spec, luafile, n_classes, lua_opts, call_name, call_args):
+@click.option("--input", "input_shape", multiple=True, callback=parse_inputs,
+              help="Input size both models are shape-checked for: CxHxW, TxF or N; once per input of a "
+                   "graph with several, in order (default: the spec's).")
+def diff(spec, luafile, n_classes, lua_opts, call_name, call_args, input_shape):
     """Compare SPEC with the model LUAFILE builds: exit 0 identical, 1 different, 2 error."""
     from ..lua.diff import compare, count_modules, format_differences
+    from ..lua.importer import check_shapes
     from ..lua.tracer import parse_call, parse_opt, trace_lua
     from ..model.spec import expand, load_spec
-    spec_tree = expand(load_spec(spec), classes=n_classes)
-    lua_tree = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args)).model
+    trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args))
+    if input_shape:
+        check_shapes(trace, input_shape)
+    spec_tree = expand(load_spec(spec), classes=n_classes, input_shape=input_shape)
+    lua_tree = trace.model
     differences = compare(spec_tree, lua_tree)
     if not differences:
         echo(f"identical: {spec} and {luafile} ({count_modules(lua_tree)} modules)")
@@ -65,15 +74,16 @@ def diff(spec, luafile, n_classes, lua_opts, call_name, call_args):
 @click.command("trace")
 @click.argument("luafile", type=click.Path(dir_okay=False))
 @lua_options
-@click.option("--input", "input_shape", callback=parse_shape, default="3x224x224", show_default=True,
-              help="CxHxW input size for the shapes.")
+@click.option("--input", "input_shape", multiple=True, callback=parse_inputs,
+              help="Input size for the shapes: CxHxW, TxF (a sequence) or N (a vector); once per input "
+                   "of a graph with several, in order (default: 3x224x224).")
 def trace_command(luafile, n_classes, lua_opts, call_name, call_args, input_shape):
     """Every module LUAFILE builds, with its Lua line, output shape and parameters (Torch7 rules)."""
     from ..lua.tracer import parse_call, parse_opt, torch7_table, trace_lua
     from ..model.shapes import format_shape
     from ..model.tree import lua_call
     trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args))
-    rows, problem = torch7_table(trace, input_shape)
+    rows, problem = torch7_table(trace, input_shape or DEFAULT_INPUT)
     for row in rows:
         node, shape = row["module"], row["output_shape"]
         shown = format_shape(shape) if shape is not None else "?"
@@ -90,8 +100,9 @@ def trace_command(luafile, n_classes, lua_opts, call_name, call_args, input_shap
 @click.option("--recipe", default="regimes-55", show_default=True,
               help="Training recipe to name in the spec (see `enet-port schedule`).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the spec here (default: stdout).")
-@click.option("--input", "input_shape", callback=parse_shape, default="3x224x224", show_default=True,
-              help="CxHxW input size the spec records (e.g. 3x32x32 for a CIFAR model).")
+@click.option("--input", "input_shape", multiple=True, callback=parse_inputs,
+              help="Input size the spec records: CxHxW (e.g. 3x32x32 for a CIFAR model), TxF or N; once "
+                   "per input of a graph with several, in order (default: 3x224x224).")
 def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, output, input_shape):
     """Write a spec for the model LUAFILE builds. The file runs twice, the second time for
     nClasses + 1, so that every argument that follows the class count is written $nClasses
@@ -108,7 +119,7 @@ def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, outpu
     if output:
         check_outputs({"the spec": output}, {"the Lua file": luafile})
     spec, trace = run_import(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), recipe=recipe,
-                             input_shape=input_shape, call=parse_call(call_name, call_args))
+                             input_shape=input_shape or DEFAULT_INPUT, call=parse_call(call_name, call_args))
     if init_calls(trace):
         echo(f"note: {luafile} sets the weights of {init_calls(trace)} modules after building them; "
                    "the spec keeps the structure (biases removed included), not those values", err=True)

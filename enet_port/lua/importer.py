@@ -15,24 +15,24 @@ from ..model.shapes import ShapeError, format_shape, infer
 from ..model.spec import dumps, node_entry  # noqa: F401  (import-lua writes specs with dumps)
 from .diff import deep_key
 from ..errors import LuaError
-from .tracer import trace_lua
+from .tracer import checked_inputs, trace_lua
 
 
 def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=(3, 224, 224), call=None):
-    """The spec (a dict) for the model ``path`` builds, for inputs of ``input_shape`` (C, H, W);
-    ``call`` picks a builder of a returned table (:func:`~enet_port.lua.tracer.parse_call`)."""
+    """The spec (a dict) for the model ``path`` builds, for inputs of ``input_shape`` (C, H, W,
+    or N, or T x F; a list of them for a graph with several inputs); ``call`` picks a builder of a returned table (:func:`~enet_port.lua.tracer.parse_call`)."""
     trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call)
     if trace.unknown:
         name, where = trace.unknown[0]
         more = f" (and {len(trace.unknown) - 1} more)" if len(trace.unknown) > 1 else ""
         raise LuaError(where, f"unknown Torch7 module {name}{more}: a spec cannot hold it")
-    _check_shapes(trace, input_shape)
+    input_shape = check_shapes(trace, input_shape)
     model = _with_class_count(trace.model, _other_count(path, nClasses + 1, opt, call), nClasses)
     features, classifier = _split(model)
     dropout = any(n.name == "nn.SpatialDropout" for n in model.walk())
     factory = blocks.BottleneckFactory(dropout=dropout)
     spec = {"name": Path(path).stem, "description": f"Imported from {path} by enet-port import-lua.",
-            "lua": str(path), "recipe": recipe, "input": list(input_shape), "classes": nClasses}
+            "lua": str(path), "recipe": recipe, "input": _spec_input(input_shape), "classes": nClasses}
     if not dropout:
         spec["blocks"] = {"dropout": False}
     spec["features"] = [_entry(n, factory) for n in features]
@@ -40,14 +40,21 @@ def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=(
     return spec, trace
 
 
-def _check_shapes(trace, input_shape):
+def check_shapes(trace, input_shape):
     """A model whose shapes break at the recorded input makes a spec nothing can load: say so at
-    the Lua line of the module that refuses, where Torch7's first forward would have failed."""
+    the Lua line of the module that refuses, where Torch7's first forward would have failed.
+    Returns the input as the shape rules take it."""
+    input_shape = checked_inputs(trace, input_shape)
     try:
-        infer(trace.model, tuple(input_shape))
+        infer(trace.model, input_shape)
     except ShapeError as exc:
         where = exc.node.where if exc.node is not None else trace.path
         raise LuaError(where, f"{exc}, for a {format_shape(input_shape)} input (--input)") from None
+    return input_shape
+
+
+def _spec_input(input_shape):
+    return [list(s) for s in input_shape] if isinstance(input_shape, list) else list(input_shape)
 
 
 def _other_count(path, nClasses, opt, call):

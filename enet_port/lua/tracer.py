@@ -189,7 +189,7 @@ def torch7_table(trace, input_shape):
     from ..model.shapes import ShapeError, infer, param_count
     record, problem = [], None
     try:
-        infer(trace.model, tuple(input_shape), record)
+        infer(trace.model, checked_inputs(trace, input_shape), record)
     except (ShapeError, registry.ArgumentError, KeyError) as exc:
         problem = str(exc)
     depth = {id(trace.model): 0}
@@ -199,3 +199,23 @@ def torch7_table(trace, input_shape):
     rows = [{"depth": depth[id(n)], "module": n, "output_shape": shape,
              "params": param_count(n) if n.name in registry.REGISTRY else None} for n, shape in record]
     return rows, problem
+
+
+def input_count(model):
+    """How many inputs the model's forward takes: those of the nngraph ``gModule`` it starts
+    with (itself, or the first module of Sequentials), else one."""
+    node = model
+    while node.name == "nn.Sequential" and node.children:
+        node = node.children[0]
+    return len(node.args[0]) if node.name == "nn.gModule" and node.args else 1
+
+
+def checked_inputs(trace, input_shape):
+    """``input_shape`` (one shape, or a list with one per graph input) as the shape rules take
+    it, refused in one line when the count differs from the model's inputs."""
+    several = isinstance(input_shape, list)
+    given, wanted = (len(input_shape) if several else 1), input_count(trace.model)
+    if given != wanted:
+        raise LuaError(trace.path, f"the model takes {wanted} input{'s' if wanted != 1 else ''}, "
+                                   f"--input gives {given}: give --input once per graph input, in order")
+    return [tuple(s) for s in input_shape] if several else tuple(input_shape)

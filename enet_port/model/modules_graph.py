@@ -14,7 +14,9 @@ def _graph_shape(a, node, shape, infer_child):
     if len(inputs) == 1:
         feeds = {inputs[0]: shape}
     elif not isinstance(shape, list) or len(shape) != len(inputs):
-        raise ShapeError(f"{node.name} has {len(inputs)} inputs, gets {format_shape(shape)}")
+        count = len(shape) if isinstance(shape, list) else 1
+        raise ShapeError(f"{node.name} has {len(inputs)} inputs, gets {count} ({format_shape(shape)}): "
+                         f"one input size per graph input (--input once per input)")
     else:
         feeds = dict(zip(inputs, shape))
     shapes = []
