@@ -165,7 +165,7 @@ def test_bad_options_fail_in_one_line(samples, tmp_path):
     result = CliRunner().invoke(main, ["train", TINY, *SMALL, "-data", str(samples), "-cache", str(tmp_path)])
     assert result.exit_code == 2 and "10 class folders, but -nClasses is 1000" in result.stderr
     result = CliRunner().invoke(main, ["train", TINY, "-data", str(samples), "-nClasses", "10",
-                                       "-cache", str(tmp_path), "-cropSize", "40", "-imageSize", "48"])
+                                       "-cache", str(tmp_path), "-cropSize", "2", "-imageSize", "4"])
     assert result.exit_code == 2 and "tiny.json: " in result.stderr and len(result.stderr.splitlines()) == 1
     result = CliRunner().invoke(main, ["train", TINY, "--resume", str(tmp_path / "nothing")])
     assert result.exit_code == 2 and "not a run folder" in result.stderr
