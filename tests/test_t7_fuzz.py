@@ -5,7 +5,6 @@ file); anything else (a traceback, a hang) fails."""
 import random
 import re
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +70,7 @@ def load(data, name):
 
 def test_mutated_files_load_or_are_refused_in_one_line():
     rng = random.Random(18)
-    started, counts = time.monotonic(), {"loaded": 0, "refused": 0}
+    counts = {"loaded": 0, "refused": 0}
     for name, (good, cases) in bases().items():
         load(good, name)  # the unmutated file loads
         for case in range(cases):
@@ -88,4 +87,3 @@ def test_mutated_files_load_or_are_refused_in_one_line():
                 path.write_bytes(bad)
                 pytest.fail(f"{name} case {case}: {type(exc).__name__}: {exc} (file kept at {path})")
     assert counts["refused"] > counts["loaded"] / 10, counts
-    assert time.monotonic() - started < 120
