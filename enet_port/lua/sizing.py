@@ -55,16 +55,22 @@ def _sized(node, dims):
     return {"error": error} if error else None
 
 
-def _node(t):
-    if t["tie"] is not None:  # an unpooling tied to its pooling: the rules need the link (unsized)
-        raise KeyError("tie")
+def args_and_mods(t):
+    """A traced module's arguments (trailing nils dropped, as Lua's varargs drop them) and its
+    modifier calls (``:noBias()`` also when the file set ``bias = nil``)."""
     args = list(t["args"])
     while args and args[-1] is None:
         args.pop()
     mods = [tuple(m) for m in t["mods"]]
     if t["bias_removed"] and ("noBias",) not in mods:
         mods.append(("noBias",))
-    node = Node(t["name"], args, mods)
+    return args, mods
+
+
+def _node(t):
+    if t["tie"] is not None:  # an unpooling tied to its pooling: the rules need the link (unsized)
+        raise KeyError("tie")
+    node = Node(t["name"], *args_and_mods(t))
     node.inputs = list(t["inputs"])
     node.children = [_node(c) for c in t["children"]]
     return node

@@ -19,6 +19,7 @@ from ..model.tree import Node, Origin
 from .answer import MAX_PRINTED, check_model, check_schedule
 from .child import lua_text
 from .isolate import run_child
+from .sizing import args_and_mods
 
 TRANSPARENT = {"nn.DataParallelTable"}  # multi-GPU wrappers: the model is their child
 
@@ -166,12 +167,7 @@ def _to_node(t, path, source_lines, trace, raw):
     built, added = t["lines"], t["add_lines"]
     outer = (added or built or [0])[-1]
     inner = built[0] if built else outer
-    args = list(t["args"])
-    while args and args[-1] is None:
-        args.pop()
-    mods = [tuple(m) for m in t["mods"]]
-    if t["bias_removed"] and ("noBias",) not in mods:
-        mods.append(("noBias",))
+    args, mods = args_and_mods(t)
     node = Node(t["name"], args, mods, origin=Origin(path, line=outer, inner_line=inner),
                 lua=source_lines[outer - 1].strip() if 0 < outer <= len(source_lines) else "")
     node.init = {k: list(v) for k, v in t["init"].items()}
