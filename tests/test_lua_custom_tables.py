@@ -110,3 +110,63 @@ def test_a_view_that_mixes_the_samples_is_refused_at_its_line(tmp_path):
     with pytest.raises(LuaError, match="mixes the samples of a batch") as caught:
         trace_lua(path, input_shape=(3, 4, 4))
     assert caught.value.where.endswith("model.lua:3")
+
+
+CONTAINERS = """require 'nn'
+require 'nngraph'
+local nninit = require 'nninit'
+local Join, parent = torch.class('nn.JoinInto', 'nn.Module')
+function Join:__init() parent.__init(self); self.output = torch.Tensor() end
+function Join:updateOutput(input)
+  assert(type(input) == 'table' and #input == 2 and input[1]:size(3) == input[2]:size(3))
+  self.output:cat(input[1], input[2], 2)
+  return self.output
+end
+local Swap = torch.class('nn.SwapHW', 'nn.Module')
+function Swap:updateOutput(input) assert(input:dim() == 4) return input:transpose(3, 4) end
+local Flat = torch.class('nn.FlatLinear', 'nn.Module')
+function Flat:__init(nOut) self.nOut = nOut end
+function Flat:updateOutput(input)
+  self.fc = self.fc or nn.Linear(input:nElement() / input:size(1), self.nOut)
+  return self.fc:forward(input:view(input:size(1), -1))
+end
+local m = nn.Sequential()
+m:add(nn.SpatialConvolution(3, 2, 1, 1):init('weight', nninit.xavier):init('bias', nninit.constant, 0))
+m:add(nn.ConcatTable():add(nn.Identity()):add(nn.SpatialConvolution(2, 3, 1, 1)))
+m:add(nn.JoinInto())
+m:add(nn.ConcatTable():add(nn.SwapHW()):add(nn.Identity()))
+m:add(nn.ParallelTable():add(nn.SwapHW()):add(nn.Identity()))
+m:add(nn.CAddTable())
+local x = nn.Identity()()
+m:add(nn.gModule({x}, {nn.FlatLinear(7)(nn.ReLU()(x))}))
+return m
+"""
+
+
+def test_custom_modules_inside_containers_and_graphs_get_what_torch7_passes_them(tmp_path):
+    """A custom module after a ConcatTable gets its table (joined with result:cat(a, b, 2)); inside
+    a ConcatTable, a ParallelTable and an nngraph graph it gets its own input, with sizes."""
+    path = tmp_path / "model.lua"
+    path.write_text(CONTAINERS)
+    out = tmp_path / "model.json"
+    result = CliRunner().invoke(main, ["import-lua", str(path), "-o", str(out), "--input", "3x4x6"])
+    assert result.exit_code == 0, result.output
+    trace = trace_lua(path, input_shape=(3, 4, 6))
+    conv, _, join, pair, parallel, _, graph = trace.model.children
+    assert conv.init == {"weight": ["nninit.xavier"], "bias": ["nninit.constant", 0]}  # recorded, nothing built
+    assert join.name == "nn.gModule" and join.args == [[0, 1], [2]] and join.children[2].args == [2]
+    assert [c.children[0].name for c in (pair, parallel)] == ["nn.Sequential"] * 2
+    assert pair.children[0].children[0].args == [[3, 4]]  # nn.Transpose({3, 4})
+    flat = graph.children[2]
+    assert [c.name for c in flat.children] == ["nn.View", "nn.Linear"] and flat.children[1].args == [5 * 4 * 6, 7]
+    rows, problem = torch7_table(trace, (3, 4, 6))
+    assert problem is None and rows[0]["output_shape"] == (7,)
+    assert sum(r["params"] or 0 for r in rows) == (3 * 2 + 2) + (2 * 3 + 3) + (120 * 7 + 7)
+    ours = build(out).eval()
+    conv1, conv2 = [m for m in ours.modules() if isinstance(m, torch.nn.Conv2d)]
+    linear = next(m for m in ours.modules() if isinstance(m, torch.nn.Linear))
+    x = torch.randn(2, 3, 4, 6)
+    y = conv1(x)
+    joined = torch.cat([y, conv2(y)], 1)
+    expected = linear(torch.relu(2 * joined).flatten(1))  # swapped twice + itself
+    torch.testing.assert_close(ours(x), expected)

@@ -120,7 +120,7 @@ local function trace_custom(m, value)
   context.lines, context.base = saved, saved_base
 end
 
-local walk_module = api.chunks.custom_walk({is_custom = is_custom, trace = trace_custom, is_module = is_module,
+local walk_module, holds_custom = api.chunks.custom_walk({is_custom = is_custom, trace = trace_custom, is_module = is_module,
                                             shape = function(m, value) return S.shape(m, value, true) end})
 S.before_apply = function(module, value) walk_module(module, value) end
 
@@ -129,9 +129,11 @@ S.before_apply = function(module, value) walk_module(module, value) end
 -- size the batch when the rest fits; a model the rules cannot size gives a tensor of unknown sizes
 local function sized_forward(self, input)
   local sizes, saved = input._sizes, S.batch
-  S.batch = sizes[1]
-  walk_module(self, #sizes > 1 and {sizes = {select(2, unpack(sizes))}} or nil)
-  S.batch = saved
+  if holds_custom(self) then
+    S.batch = sizes[1]
+    walk_module(self, #sizes > 1 and {sizes = {select(2, unpack(sizes))}} or nil)
+    S.batch = saved
+  end
   local answer = api.shape(api.export(self), sizes)
   if answer == nil then return nil end
   if answer.error then user_error(":forward(): " .. answer.error) end
@@ -163,5 +165,5 @@ end
 -- every custom module of the model traced, in forward order from the model's input
 return function(model, input)
   S.batch = 1
-  walk_module(model, input)
+  if holds_custom(model) then walk_module(model, input) end
 end

@@ -1,7 +1,8 @@
 -- The walk in forward order that brings custom modules their input (lua/custom.lua). Lua
 -- counterpart: the containers' updateOutput (torch/nn Sequential.lua, Concat.lua,
 -- ConcatTable.lua, ParallelTable.lua, nngraph gmodule.lua) passing values to their children.
--- Called as a chunk with {is_custom, trace, is_module, shape}; returns walk(module, value).
+-- Called as a chunk with {is_custom, trace, is_module, shape}; returns walk(module, value) and
+-- holds_custom(module).
 -- A value is what a module receives, per sample: {sizes = {...}} for a tensor, {table = {...}}
 -- for a Lua table of them, nil where it is not known. A module without custom modules inside
 -- answers through the shape rules alone; a container with some passes each child what Torch7
@@ -78,4 +79,4 @@ walk = function(m, value)
   return shape(m, value)
 end
 
-return walk
+return walk, function(m) return holds_custom(m, {}) end

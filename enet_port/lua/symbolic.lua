@@ -57,7 +57,7 @@ function S.shape(module, value, quiet)
   local out = api.chunks.sample_shape(api.export(module), value)
   if out ~= nil and out.error then
     if quiet then return nil end
-    user_error("Torch7's forward would fail here: " .. out.error)
+    user_error("Torch7's forward would fail here, for the input sizes given (--input): " .. out.error)
   end
   return out
 end
