@@ -170,3 +170,15 @@ def test_custom_modules_inside_containers_and_graphs_get_what_torch7_passes_them
     joined = torch.cat([y, conv2(y)], 1)
     expected = linear(torch.relu(2 * joined).flatten(1))  # swapped twice + itself
     torch.testing.assert_close(ours(x), expected)
+
+
+@pytest.mark.parametrize("body,modules", [
+    ("return input:reshape(input:size(1), input:nElement() / input:size(1))", [("nn.Reshape", [72])]),
+    ("return input:transpose(3, 4):viewAs(input)", [("nn.Transpose", [[3, 4]]), ("nn.View", [3, 4, 6])]),
+    ("return input:view(-1, input:size(2), 24)", [("nn.View", [3, 24])])])
+def test_views_keep_the_batch_and_become_modules_of_the_sample_sizes(tmp_path, body, modules):
+    path = tmp_path / "model.lua"
+    path.write_text("local Mine = torch.class('nn.Mine', 'nn.Module')\nfunction Mine:updateOutput(input)\n"
+                    f"  {body}\nend\nreturn nn.Sequential():add(nn.Mine())\n")
+    traced = trace_lua(path, input_shape=(3, 4, 6)).model.children[0]
+    assert [(c.name, c.args) for c in traced.children] == modules
