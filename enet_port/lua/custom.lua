@@ -121,7 +121,7 @@ local function trace_custom(m, value)
 end
 
 local walk_module, holds_custom = api.chunks.custom_walk({is_custom = is_custom, trace = trace_custom, is_module = is_module,
-                                            shape = function(m, value) return S.shape(m, value, true) end})
+                                            shape = S.shape})
 S.before_apply = function(module, value) walk_module(module, value) end
 
 -- Module:forward on an input of known sizes (torch.zeros(1, 4, 84, 84)): the output's sizes

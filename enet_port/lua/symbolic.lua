@@ -49,16 +49,13 @@ local function value_of(xs)
   return {table = items}
 end
 
--- the output of module for the per-sample input value (nil: not known); a shape Torch7's forward
--- would refuse is refused at the line of the operation (quiet: not known, for the checks that
--- follow the trace to report at the module's line)
-function S.shape(module, value, quiet)
+-- the output of module for the per-sample input value; nil where it is not known, also where
+-- Torch7's forward would fail (a wrong --input for the model: the shape checks that follow the
+-- trace report it at the module's line, and a size read is refused at its own)
+function S.shape(module, value)
   if value == nil then return nil end
   local out = api.chunks.sample_shape(api.export(module), value)
-  if out ~= nil and out.error then
-    if quiet then return nil end
-    user_error("Torch7's forward would fail here, for the input sizes given (--input): " .. out.error)
-  end
+  if out ~= nil and out.error then return nil end
   return out
 end
 
@@ -206,7 +203,7 @@ Tensor.__unm = function(a) return scaled(a, -1) end
 
 local torch = api.torch
 -- torch.NAME(a, ...) with a symbolic meaning when a tensor argument is symbolic
-function S.torch_op(name, symbolic)
+local function torch_op(name, symbolic)
   local numeric = torch[name]
   torch[name] = function(a, ...)
     local first = is_tensor(a) and a or nil
@@ -215,12 +212,12 @@ function S.torch_op(name, symbolic)
     return numeric(a, ...)
   end
 end
-S.torch_op("add", function(a, b, c) return sum(alias(a, "torch.add()"), b, c) end)
-S.torch_op("cmul", function(a, b) return apply(nn.CMulTable(), a, b) end)
-S.torch_op("cmax", function(a, c) return alias(a, "torch.cmax()"):cmax(c) end)
-S.torch_op("clamp", function(a, low, high) return alias(a, "torch.clamp()"):clamp(low, high) end)
+torch_op("add", function(a, b, c) return sum(alias(a, "torch.add()"), b, c) end)
+torch_op("cmul", function(a, b) return apply(nn.CMulTable(), a, b) end)
+torch_op("cmax", function(a, c) return alias(a, "torch.cmax()"):cmax(c) end)
+torch_op("clamp", function(a, low, high) return alias(a, "torch.clamp()"):clamp(low, high) end)
 for method in pairs(ACTIVATIONS) do
-  S.torch_op(method, function(a)
+  torch_op(method, function(a)
     local x = alias(a, "torch." .. method .. "()")
     return x[method](x)
   end)

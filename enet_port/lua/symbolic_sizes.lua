@@ -65,7 +65,7 @@ local function view_sizes(x, what, ...)
   if free then sizes[free] = total / known end
   if #sizes == 0 or numel(sizes) ~= total or sizes[free or 1] ~= math.floor(sizes[free or 1]) then
     api.user_error(what .. ": Torch7 cannot view a " .. table.concat(x._sizes, "x") .. " tensor as " ..
-                   table.concat(args, "x"))
+                   table.concat(args, "x") .. " (the sizes that reach it follow from --input)")
   end
   if sizes[1] ~= S.batch then
     refuse(what .. " that mixes the samples of a batch (its first size must be the batch, input:size(1), or -1)")
