@@ -182,3 +182,13 @@ def test_views_keep_the_batch_and_become_modules_of_the_sample_sizes(tmp_path, b
                     f"  {body}\nend\nreturn nn.Sequential():add(nn.Mine())\n")
     traced = trace_lua(path, input_shape=(3, 4, 6)).model.children[0]
     assert [(c.name, c.args) for c in traced.children] == modules
+
+
+def test_without_sizes_the_tables_between_custom_modules_keep_their_structure():
+    """No --input (or one the rules cannot follow): each layer still gets the table the one
+    before returned, as stand-ins of unknown sizes."""
+    sized = trace_lua(DENSENET, opt=opt(growthRate=8, optMemory=3, stages="lua:{3}"), input_shape=(3, 56, 56))
+    unsized = trace_lua(DENSENET, opt=opt(growthRate=8, optMemory=3, stages="lua:{3}"))
+    assert [n.args for n in unsized.model.children[4:7]] == [[[0], [0, 2]], [[0, 1], [0, 1, 4]],
+                                                              [[0, 1, 2], [0, 1, 2, 5]]]
+    assert unsized.model == sized.model

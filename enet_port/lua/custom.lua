@@ -72,6 +72,15 @@ local function chain(inputs, outputs)
   return list
 end
 
+-- what the traced method returned, as the walk passes it on: where the shape rules cannot size
+-- it, its structure still reaches the next module ({} for a tensor of unknown sizes)
+local function structure(out)
+  if is_sym(out) then return S.sample_of(out) or {} end
+  local items = {}
+  for i, x in ipairs(out) do items[i] = structure(x) end
+  return {table = items}
+end
+
 local function replace(m, name, args, children)
   local t = m.__t7
   t.name, t.args, t.n, t.mods, t.init, t.custom = name, args, #args, {}, {}, nil
@@ -118,6 +127,7 @@ local function trace_custom(m, value)
   end
   m.__t7.tracing = nil
   context.lines, context.base = saved, saved_base
+  return structure(out)
 end
 
 local walk_module, holds_custom = api.chunks.custom_walk({is_custom = is_custom, trace = trace_custom, is_module = is_module,

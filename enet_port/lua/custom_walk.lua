@@ -4,9 +4,10 @@
 -- Called as a chunk with {is_custom, trace, is_module, shape}; returns walk(module, value) and
 -- holds_custom(module).
 -- A value is what a module receives, per sample: {sizes = {...}} for a tensor, {table = {...}}
--- for a Lua table of them, nil where it is not known. A module without custom modules inside
--- answers through the shape rules alone; a container with some passes each child what Torch7
--- passes it; any other module holding custom modules traces them on inputs of unknown sizes.
+-- for a Lua table of them, {} for a tensor of unknown sizes, nil where nothing is known. A
+-- module without custom modules inside answers through the shape rules alone; a container with
+-- some passes each child what Torch7 passes it; any other module holding custom modules traces
+-- them on inputs of unknown sizes.
 local api = ...
 local is_custom, trace, is_module, shape = api.is_custom, api.trace, api.is_module, api.shape
 
@@ -59,8 +60,8 @@ walk = function(m, value)
   if not is_module(m) or walking[m] then return nil end
   if not holds_custom(m, {}) then return shape(m, value) end
   if is_custom(m) then
-    trace(m, value)
-    return shape(m, value)
+    local traced = trace(m, value)
+    return shape(m, value) or traced
   end
   walking[m] = true
   local name, children = m.__t7.name, children_of(m)

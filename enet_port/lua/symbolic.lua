@@ -224,4 +224,5 @@ for method in pairs(ACTIVATIONS) do
 end
 
 S.is_sym, S.wrap, S.refuse, S.node_of, S.apply, S.become = is_sym, wrap, refuse, node_of, apply, become
+S.sample_of = sample_of
 return S
