@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from enet_port.cli import main
 from enet_port.errors import LuaError
-from enet_port.lua.tracer import torch7_table, trace_lua
+from enet_port.lua.tracer import parse_opt, torch7_table, trace_lua
 from enet_port.model.build import build
 from conftest import ROOT, copy_torchvision_weights
 from test_lua_custom_modules import IndependentDenseNet
@@ -26,7 +26,6 @@ def options(**extra):
 
 
 def opt(**extra):
-    from enet_port.lua.tracer import parse_opt
     return parse_opt(options(**extra)[1::2])
 
 
