@@ -84,6 +84,24 @@ function Tensor:totable()
   for i, v in ipairs(self._data or {}) do out[i] = v end
   return out
 end
+-- resize keeps the elements when their number stays (image.gaussian1D(5):resize(5, 1), nnx's tests)
+function Tensor:resize(...)
+  local sizes = {...}
+  if type(sizes[1]) == "table" then sizes = sizes[1]._data or sizes[1] end
+  if numel(sizes) ~= numel(self._sizes) then self._data = nil end
+  self._sizes = sizes
+  return self
+end
+function Tensor:t()
+  if #self._sizes ~= 2 then error("t() expects a 2D tensor", 2) end
+  local rows, cols = self._sizes[1], self._sizes[2]
+  if not self._data then return new_tensor({cols, rows}) end
+  local data = {}
+  for i = 1, rows do
+    for j = 1, cols do data[(j - 1) * rows + i] = self._data[(i - 1) * cols + j] end
+  end
+  return new_tensor({cols, rows}, data)
+end
 function Tensor:mul(v) return record_init(self, "mul", v) end
 function Tensor:div(v) return record_init(self, "div", v) end
 function Tensor:add(v) return record_init(self, "add", v) end
@@ -179,5 +197,6 @@ function paths.filep() return false end
 function paths.dirp() return false end
 
 
-return {torch = torch, nn = nn, cudnn = cudnn, cunn = nn, inn = classes.inn, nngraph = classes.nngraph, cutorch = cutorch, paths = paths,
+-- require 'nnx' (and cunn) returns nn, which those packages extend with their modules
+return {torch = torch, nn = nn, cudnn = cudnn, cunn = nn, nnx = nn, inn = classes.inn, nngraph = classes.nngraph, cutorch = cutorch, paths = paths,
         moses = moses, image = chunks.image(new_tensor), optim = {}, xlua = {}, trace = trace, resolve = resolve}

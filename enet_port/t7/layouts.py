@@ -1,0 +1,47 @@
+"""Torch7 classes whose own ``write`` puts more after their field table, and what it puts there.
+
+Lua counterpart: torch7 ``File.lua`` ``readObject``: for a torch class it makes the instance and
+calls ``object:read(file, versionNumber)`` when the class has one, else reads one field table
+into it. torch7's nn.Module of 2011-2012 had ``write``/``read`` of one field table
+(``file:writeObject(var)``), so a class that calls ``parent.write(self, file)`` and then
+``file:writeObject(...)`` and ``file:writeInt(...)`` leaves tagged values and raw ints after its
+table; only the class's own ``read`` knows which, so such layouts cannot be read generally. A
+layout is a generator: it yields ``(INT, name)`` or ``(OBJECT, name)`` for each value its
+``write`` adds, is sent the value read, and returns the fields its ``read`` then changes (a None
+removes the field, as a Lua nil does). ``field_names()`` are the keys of the table read first;
+``is_table(value)`` tells a Lua table from the other values. A layout begins with an object the
+table also holds (:func:`first_object`), by which the reader tells whether the file has it.
+"""
+INT, OBJECT = "int", "object"
+
+
+def spatial_normalization(field_names, is_table):
+    """nnx ``SpatialNormalization:write``/``read``: kernel, five ints, the ten modules and tensors
+    of its pipeline, four more ints for a pair of kernels; the version whose subtraction is
+    ``subtractMod`` (not the first one's ``substractMod``) ends with ``fixedThres or 0``, an int
+    (a fractional threshold is stored truncated), read back with 0 meaning nil (adaptive)."""
+    kernel = yield OBJECT, "kernel"
+    for name in ("nfeatures", "padW", "padH", "kerWisPair", "kerHisPair"):
+        yield INT, name
+    for name in ("convo", "convostd", "squareMod", "sqrtMod", _subtract_name(field_names()),
+                 "meanDiviseMod", "stdDiviseMod", "thresMod", "diviseMod", "coef"):
+        yield OBJECT, name
+    if is_table(kernel):
+        for name in ("pad2W", "pad2H", "ker2WisPair", "ker2HisPair"):
+            yield INT, name
+    if b"subtractMod" in field_names():
+        threshold = yield INT, "fixedThres"
+        return {"fixedThres": None} if threshold == 0 else {}
+    return {}
+
+
+def _subtract_name(names):
+    return "subtractMod" if b"subtractMod" in names else "substractMod"
+
+
+def first_object(layout):
+    """The field whose object the layout writes first (how a file shows that it was used)."""
+    return next(layout(lambda: set(), lambda v: False))[1]
+
+
+LAYOUTS = {b"nn.SpatialNormalization": spatial_normalization}
