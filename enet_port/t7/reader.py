@@ -22,6 +22,7 @@ from .. import limits
 from ..errors import EnetPortError
 from ..model import registry
 from . import layouts
+from .formats import foreign_format
 from .objects import LuaFunction, LuaTable, TorchObject, key_of
 from .source import Damaged, source_of
 from .tensors import Materialiser, element_type, read_header
@@ -416,6 +417,9 @@ def read_t7(path):
 
 def parse_t7(data, path):
     """The object stored in ``data``, the bytes of the Torch7 file ``path`` (named in errors)."""
+    foreign = foreign_format(data)
+    if foreign:
+        raise T7Error(path, f"not a Torch7 file but {foreign}")
     reader = _Reader(source_of(data))
     try:
         return reader.read()
