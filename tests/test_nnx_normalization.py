@@ -6,7 +6,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from click.testing import CliRunner
 
+from enet_port.cli import main
 from enet_port.lua.tracer import trace_lua
 from enet_port.model.registry import ArgumentError, resolve_args
 from enet_port.model.shapes import infer, macs, param_count
@@ -117,3 +119,16 @@ def test_the_tracer_reads_the_positional_table_and_pair_forms(tmp_path):
     column = [[pytest.approx(_gauss(i, 5))] for i in range(1, 6)]
     assert pair.args == [1, [column, [[v[0] for v in column]]]]  # {5x1, its transpose 1x5}
     assert infer(pair, (1, 8, 8)) == (1, 8, 8)
+
+
+def test_diff_compares_kernel_tables(tmp_path):
+    """Tables nested two and three deep (a 2-D kernel, a pair) are arguments like any other."""
+    path = tmp_path / "demo.lua"
+    path.write_text(DEMO)
+    spec = tmp_path / "demo.json"
+    assert CliRunner().invoke(main, ["import-lua", str(path), "-o", str(spec), "--input", "1x16x16"]).exit_code == 0
+    same = CliRunner().invoke(main, ["diff", str(spec), str(path)])
+    assert same.exit_code == 0 and "identical" in same.output, same.output
+    path.write_text(DEMO.replace("threshold = 0.5", "threshold = 0.4"))
+    changed = CliRunner().invoke(main, ["diff", str(spec), str(path)])
+    assert changed.exit_code == 1 and "features[1]" in changed.output and "arguments differ" in changed.output
