@@ -34,8 +34,8 @@ class Storage:
 
 class Object:
     """A torch class instance written with its field table (nn modules). ``after``: what a class's
-    own ``write`` adds after the table, as ``("int", n)`` (``file:writeInt``) or ``("obj", v)``
-    (``file:writeObject``) pairs."""
+    own ``write`` adds after the table, as ``("int", n)`` (``file:writeInt``), ``("double", x)``
+    (``file:writeDouble``) or ``("obj", v)`` (``file:writeObject``) pairs."""
 
     def __init__(self, kind, fields, version=1, after=()):
         self.kind, self.fields, self.version, self.after = kind, fields, version, list(after)
@@ -66,6 +66,9 @@ class Writer:
 
     def long(self, v):
         self.out += struct.pack("<q", v)
+
+    def double(self, v):
+        self.out += struct.pack("<d", v)
 
     def string(self, s):
         data = s.encode() if isinstance(s, str) else s
@@ -119,7 +122,7 @@ class Writer:
         else:
             self.obj(v.fields)
             for kind, value in v.after:
-                self.int(value) if kind == "int" else self.obj(value)
+                {"int": self.int, "double": self.double, "obj": self.obj}[kind](value)
 
 
 def dumps(value):

@@ -168,6 +168,7 @@ CASES = [
     (m("nn.SpatialNormalization", nfeatures=1, kernel=[Tensor(np.ones((3, 1)) / 3), Tensor(np.ones((1, 1)))],
        padW=0, padH=1), "nn.SpatialNormalization(1, {{{0.3333333432674408}, {0.3333333432674408}, "
                         "{0.3333333432674408}}, {{1}}})"),
+    (m("nn.SpatialLinear", fanin=3, fanout=2, weightDecay=0, weight=t(2, 3), bias=t(2)), "nn.SpatialLinear(3, 2)"),
     (m("nn.TemporalConvolution", inputFrameSize=4, outputFrameSize=5, kW=3, dW=1, weight=t(5, 12), bias=t(5)),
      "nn.TemporalConvolution(4, 5, 3)"),
     (m("nn.TemporalMaxPooling", kW=2, dW=2, indices=t(0)), "nn.TemporalMaxPooling(2)"),

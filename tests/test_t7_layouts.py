@@ -109,3 +109,79 @@ def test_another_class_writing_after_its_table_is_refused_in_one_line(tmp_path):
     path = _save(tmp_path, _module("nn.Sequential", modules=[custom, _module("nn.Identity")]), ascii=False)
     with pytest.raises(T7Error, match=r"nn\.MyOwnWrite writes more than its field table.*nn\.SpatialNormalization"):
         read_t7(path)
+
+
+# A 2011 face detector as neuflow's face.net stores it (ASCII): a class-less table {modules,
+# gradInput, output}; nnx's SpatialNormalization, an nn.SpatialConvolutionMap and an nnx
+# SpatialLinear each with their own write's values after the field table (nnx
+# SpatialConvolutionSparse:write: kW, kH, dW, dH, nInputPlane, nOutputPlane, weight, bias,
+# gradWeight, gradBias, connTable; SpatialLinear:write: fanin, fanout, writeDouble(weightDecay),
+# weight, bias, gradWeight, gradBias).
+RNG = np.random.default_rng(2011)
+TABLE = [[1, 1], [1, 2], [1, 3]]  # one input plane to three
+
+
+def _conv_map():
+    weight, bias = RNG.uniform(-1, 1, (3, 3, 3)), RNG.uniform(-1, 1, 3)
+    f = {"kW": 3, "kH": 3, "dW": 1, "dH": 1, "nInputPlane": 1, "nOutputPlane": 3,
+         "weight": Tensor(weight, "torch.DoubleTensor"), "bias": Tensor(bias, "torch.DoubleTensor"),
+         "gradWeight": Tensor(np.zeros((3, 3, 3)), "torch.DoubleTensor"),
+         "gradBias": Tensor(np.zeros(3), "torch.DoubleTensor"),
+         "connTable": Tensor(np.array(TABLE, dtype=np.float64), "torch.DoubleTensor")}
+    after = [("int", f[k]) for k in ("kW", "kH", "dW", "dH", "nInputPlane", "nOutputPlane")]
+    after += [("obj", f[k]) for k in ("weight", "bias", "gradWeight", "gradBias", "connTable")]
+    return Object("nn.SpatialConvolutionMap", {"output": Tensor(np.zeros(0)), **f}, after=after), weight, bias
+
+
+def _spatial_linear():
+    weight, bias = RNG.uniform(-1, 1, (2, 3)), RNG.uniform(-1, 1, 2)
+    f = {"fanin": 3, "fanout": 2, "weightDecay": 0, "weight": Tensor(weight, "torch.DoubleTensor"),
+         "bias": Tensor(bias, "torch.DoubleTensor"), "gradWeight": Tensor(np.zeros((2, 3)), "torch.DoubleTensor"),
+         "gradBias": Tensor(np.zeros(2), "torch.DoubleTensor")}
+    after = [("int", 3), ("int", 2), ("double", 0.0)] + [("obj", f[k]) for k in ("weight", "bias", "gradWeight",
+                                                                               "gradBias")]
+    return Object("nn.SpatialLinear", {"output": Tensor(np.zeros(0)), **f}, after=after), weight, bias
+
+
+def _by_hand(x, conv_weight, conv_bias, lin_weight, lin_bias):
+    """The 2011 pipeline on one 1 x H x W sample, with loops."""
+    y = _nnx_forward(x, [GAUSS])
+    h, w = y.shape[1] - 2, y.shape[2] - 2
+    conv = np.zeros((3, h, w)) + conv_bias[:, None, None]
+    for k, (src, dst) in enumerate(TABLE):
+        for i in range(h):
+            for j in range(w):
+                conv[dst - 1, i, j] += np.sum(y[src - 1, i:i + 3, j:j + 3] * conv_weight[k])
+    t = np.tanh(conv)
+    return np.einsum("kl,lij->kij", lin_weight, t) + lin_bias[:, None, None]
+
+
+@pytest.mark.parametrize("ascii", [True, False], ids=["ascii", "binary"])
+def test_a_2011_face_net_style_file_imports_and_runs(tmp_path, ascii):
+    conv, conv_weight, conv_bias = _conv_map()
+    linear, lin_weight, lin_bias = _spatial_linear()
+    modules = [nnx_normalization([GAUSS], 1), conv, _module("nn.Tanh"), linear]
+    root = {"modules": modules, "gradInput": Tensor(np.zeros(0)), "output": Tensor(np.zeros(0))}  # no class
+    imported = import_t7(_save(tmp_path, root, ascii), (1, 7, 6), dtype=torch.float64)
+    assert [e for e in imported.spec["features"] if "nn.SpatialLinear" in e] == [{"nn.SpatialLinear": [3, 2]}]
+    x = np.random.default_rng(7).uniform(0, 1, (1, 1, 7, 6))
+    y = imported.model.eval()(torch.from_numpy(x))
+    np.testing.assert_allclose(y[0].detach().numpy(), _by_hand(x[0], conv_weight, conv_bias, lin_weight, lin_bias),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_a_later_convolution_map_without_its_own_write_still_reads(tmp_path):
+    """torch/nn's SpatialConvolutionMap stores its field table only: the layout is not applied
+    (the values after the table do not repeat its fields), and the module imports and runs."""
+    conv, weight, bias = _conv_map()
+    conv.after = []
+    imported = import_t7(_save(tmp_path, _module("nn.Sequential", modules=[conv, _module("nn.Tanh")]), False),
+                         (1, 5, 5), dtype=torch.float64)
+    x = np.random.default_rng(9).uniform(0, 1, (1, 1, 5, 5))
+    expected = np.zeros((3, 3, 3)) + bias[:, None, None]
+    for k, (_, dst) in enumerate(TABLE):
+        for i in range(3):
+            for j in range(3):
+                expected[dst - 1, i, j] += np.sum(x[0, 0, i:i + 3, j:j + 3] * weight[k])
+    np.testing.assert_allclose(imported.model.eval()(torch.from_numpy(x))[0].detach().numpy(), np.tanh(expected),
+                               rtol=1e-10, atol=1e-12)

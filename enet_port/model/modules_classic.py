@@ -7,7 +7,8 @@ nOutputPlane are the table's largest entries), ``SpatialLPPooling.lua`` (nInputP
 kH, dW=kW, dH=kH), ``LinearNoBias.lua``, the three ``Spatial*Normalization.lua`` (nInputPlane=1,
 kernel=ones(9, 9), threshold=1e-4, thresval=threshold), nnx ``SpatialClassifier.lua`` and nnx
 ``SpatialNormalization.lua`` (nInputPlane, kernel: 2-D or a pair {kv, kh} of 2-D ones, threshold
-= adaptive; stored as ``nfeatures``, ``kernel``, ``fixedThres``). A
+= adaptive; stored as ``nfeatures``, ``kernel``, ``fixedThres``) and nnx ``SpatialLinear.lua``
+(fanin=1, fanout=1; fields ``fanin``, ``fanout``, ``weightDecay``). A
 connection table is written as Lua's ``nn.tables`` make it: a list of {input plane, output
 plane} pairs, 1-based (see :mod:`enet_port.model.connection_tables`); a kernel as a list of
 numbers (1-D) or of rows (2-D).
@@ -238,3 +239,17 @@ register("nn.SpatialNormalization", [Param("nInputPlane", "int", field=False),
              a["nInputPlane"], _nnx_kernels(a["kernel"]), a["threshold"]),
          shape=_norm_shape, tensors=no_tensors, macs=_nnx_norm_macs, check=_nnx_norm_check,
          fields=_nnx_norm_fields, from_fields=_nnx_norm_from_fields)
+
+
+# nnx's nn.SpatialLinear(fanin, fanout): a linear map of the planes at every pixel ------------------
+def _spatial_linear_shape(a, node, shape, infer_child):
+    _, h, w = tensor(shape, 3, node)
+    planes(shape, a["fanin"], node)
+    return (a["fanout"], h, w)
+
+
+register("nn.SpatialLinear", [Param("fanin", "int", 1), Param("fanout", "int", 1)],
+         build=lambda a, n: layers_classic.SpatialLinear(a["fanin"], a["fanout"]), shape=_spatial_linear_shape,
+         tensors=lambda a, n: {"weight": [a["fanout"], a["fanin"]], "bias": [a["fanout"]]},
+         macs=lambda a, i, o: math.prod(o) * a["fanin"], fields=lambda a, n: {"weightDecay": 0},
+         check=lambda a, n: at_least(a, n, 1, "fanin", "fanout"))

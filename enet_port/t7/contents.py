@@ -5,7 +5,8 @@ Lua counterpart: what ``torch.save(path, x)`` was given. Files named ``.t7`` hol
 values can be: a model, ``{model = model, optimState = ...}`` (a training checkpoint), a dataset
 (``{data = tensor, labels = tensor}``), a single tensor. A table whose values hold exactly one
 module is read as that module (its key is named in the places of errors); any other non-module is
-refused, saying what it holds.
+refused, saying what it holds. A table of ``modules`` (and gradInput, output) without a class
+is an nn.Sequential's fields saved without its class header (neuflow's face.net): read as one.
 """
 import numpy as np
 
@@ -22,6 +23,8 @@ def model_of(obj, path):
         return obj, ""
     if isinstance(obj, TorchObject) and _name(obj).endswith("Criterion"):
         raise T7Error(path, f"not a model but a criterion ({_name(obj)})")
+    if _classless_sequential(obj):
+        return TorchObject(b"nn.Sequential", obj), ""
     if isinstance(obj, (dict, list)):
         items = list(obj.items()) if isinstance(obj, dict) else list(enumerate(obj, 1))
         found = [(_key(k), v) for k, v in items if isinstance(v, TorchObject) and _is_module(v)]
@@ -31,6 +34,16 @@ def model_of(obj, path):
             raise T7Error(path, f"a Lua table holding {len(found)} modules "
                                 f"({', '.join(f'{k}: {_name(v)}' for k, v in found[:MOST_KEYS])}), not one model")
     raise T7Error(path, f"not a model but {describe(obj)}")
+
+
+def _classless_sequential(obj):
+    """An nn.Sequential's field table stored without its class (neuflow's 2011 face.net: a table
+    of modules, gradInput and output): a ``modules`` array of modules and no other module."""
+    if not isinstance(obj, dict) or not isinstance(obj.get(b"modules"), list) or not obj[b"modules"]:
+        return False
+    modules = obj[b"modules"]
+    others = [v for k, v in obj.items() if k != b"modules" and isinstance(v, TorchObject) and _is_module(v)]
+    return not others and all(isinstance(m, TorchObject) and _is_module(m) for m in modules)
 
 
 def describe(value):

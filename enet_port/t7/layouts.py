@@ -6,13 +6,14 @@ into it. torch7's nn.Module of 2011-2012 had ``write``/``read`` of one field tab
 (``file:writeObject(var)``), so a class that calls ``parent.write(self, file)`` and then
 ``file:writeObject(...)`` and ``file:writeInt(...)`` leaves tagged values and raw ints after its
 table; only the class's own ``read`` knows which, so such layouts cannot be read generally. A
-layout is a generator: it yields ``(INT, name)`` or ``(OBJECT, name)`` for each value its
-``write`` adds, is sent the value read, and returns the fields its ``read`` then changes (a None
+layout is a generator: it yields ``(INT, name)``, ``(DOUBLE, name)`` (``writeDouble``) or
+``(OBJECT, name)`` for each value its ``write`` adds, is sent the value read, and returns the fields its ``read`` then changes (a None
 removes the field, as a Lua nil does). ``field_names()`` are the keys of the table read first;
-``is_table(value)`` tells a Lua table from the other values. A layout begins with an object the
-table also holds (:func:`first_object`), by which the reader tells whether the file has it.
+``is_table(value)`` tells a Lua table from the other values. What a write puts before its first
+object repeats fields of the table (:func:`prefix`): by them the reader tells whether the file
+was written by that write at all.
 """
-INT, OBJECT = "int", "object"
+INT, DOUBLE, OBJECT = "int", "double", "object"
 
 
 def spatial_normalization(field_names, is_table):
@@ -39,9 +40,36 @@ def _subtract_name(names):
     return "subtractMod" if b"subtractMod" in names else "substractMod"
 
 
-def first_object(layout):
-    """The field whose object the layout writes first (how a file shows that it was used)."""
-    return next(layout(lambda: set(), lambda v: False))[1]
+def spatial_convolution_map(field_names, is_table):
+    """nnx ``SpatialConvolutionSparse:write`` (the class torch/nn later took in as
+    SpatialConvolutionMap, whose 2011 files keep this layout): six ints, then weight, bias,
+    gradWeight, gradBias and connTable."""
+    for name in ("kW", "kH", "dW", "dH", "nInputPlane", "nOutputPlane"):
+        yield INT, name
+    for name in ("weight", "bias", "gradWeight", "gradBias", "connTable"):
+        yield OBJECT, name
+    return {}
 
 
-LAYOUTS = {b"nn.SpatialNormalization": spatial_normalization}
+def spatial_linear(field_names, is_table):
+    """nnx ``SpatialLinear:write``: fanin, fanout (ints), weightDecay (a double), then weight,
+    bias, gradWeight, gradBias."""
+    yield INT, "fanin"
+    yield INT, "fanout"
+    yield DOUBLE, "weightDecay"
+    for name in ("weight", "bias", "gradWeight", "gradBias"):
+        yield OBJECT, name
+    return {}
+
+
+def prefix(layout):
+    """The layout's steps up to its first object (they do not depend on the values read)."""
+    steps = layout(lambda: set(), lambda v: False)
+    out = [next(steps)]
+    while out[-1][0] != OBJECT:
+        out.append(steps.send(None))
+    return out
+
+
+LAYOUTS = {b"nn.SpatialNormalization": spatial_normalization, b"nn.SpatialConvolutionMap": spatial_convolution_map,
+           b"nn.SpatialConvolutionSparse": spatial_convolution_map, b"nn.SpatialLinear": spatial_linear}

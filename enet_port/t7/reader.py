@@ -117,7 +117,8 @@ class ObjectRecord(Frame):
         if self.step is None:
             return super().read_next(reader)
         kind, name = self.step
-        value = reader.source.int() if kind == layouts.INT else reader.value(False)
+        value = reader.source.int() if kind == layouts.INT else \
+            reader.source.double() if kind == layouts.DOUBLE else reader.value(False)
         self.extras[name] = value
         self.advance(value)
 
@@ -233,21 +234,26 @@ class _Reader:
         raise Damaged(f"unknown object type {tag} at byte {start}: not a Torch7 {kind} file or out of step")
 
     def layout_follows(self, record):
-        """Whether the class's own write() was used: the versions of a class differ (nnx's last
-        SpatialNormalization has none), so the first value after the table must be what its write
-        puts first, a reference to the object the table holds under that name (``kernel``)."""
-        table = self.records[record.body.index]
-        first = dict(table.pairs).get(layouts.first_object(record.layout).encode())
-        if not isinstance(first, Ref):
-            return False
+        """Whether the class's own write() was used (the versions of a class differ: nnx's last
+        SpatialNormalization has none). Its write repeats fields the table holds: the numbers it
+        puts before its first object must equal the table's fields of their names, and that
+        object must be a reference to the one the table holds under its name."""
+        fields = dict(self.records[record.body.index].pairs)
         at = self.source.pos
         try:
-            tag, index = self.source.int(), self.source.int()
+            for kind, name in layouts.prefix(record.layout):
+                stored = fields.get(name.encode())
+                if kind == layouts.OBJECT:
+                    tag, index = self.source.int(), self.source.int()
+                    return tag in (TABLE, TORCH) and isinstance(stored, Ref) and index == stored.index
+                number = self.source.int() if kind == layouts.INT else self.source.double()
+                if isinstance(stored, bool) or not isinstance(stored, (int, float)) or number != stored:
+                    return False
+            return False
         except Damaged:
             return False
         finally:
             self.source.pos = at
-        return tag in (TABLE, TORCH) and index == first.index
 
     def own_write_hint(self):
         """The message for a file that breaks in the value begun right where a field table
