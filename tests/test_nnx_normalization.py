@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from enet_port.cli import main
 from enet_port.lua.tracer import trace_lua
+from enet_port.model import connection_tables as tables
 from enet_port.model.registry import ArgumentError, resolve_args
 from enet_port.model.shapes import infer, macs, param_count
 from enet_port.model.tree import Node
@@ -132,3 +133,28 @@ def test_diff_compares_kernel_tables(tmp_path):
     path.write_text(DEMO.replace("threshold = 0.5", "threshold = 0.4"))
     changed = CliRunner().invoke(main, ["diff", str(spec), str(path)])
     assert changed.exit_code == 1 and "features[1]" in changed.output and "arguments differ" in changed.output
+
+
+TUTORIAL = """require 'nnx'
+local m = nn.Sequential()
+m:add(nn.SpatialConvolutionMap(nn.tables.random(3, 16, 1), 5, 5))
+m:add(nn.Tanh())
+m:add(nn.SpatialConvolutionMap(nn.tables.full(16, 4), 3, 3))
+m:add(nn.SpatialConvolutionMap(nn.tables.oneToOne(4), 1, 1))
+m:add(nn.SpatialLinear(4, 2))
+return m
+"""
+
+
+def test_nn_tables_and_spatial_linear_in_the_tracer(tmp_path):
+    path = tmp_path / "tutorial.lua"
+    path.write_text(TUTORIAL)
+    model = trace_lua(path).model
+    random, _, full, one, linear = model.children
+    assert full.args[0] == tables.full(16, 4) and one.args[0] == tables.one_to_one(4)
+    rows = random.args[0]
+    assert [out for _, out in rows] == list(range(1, 17))  # nto = 1: one input plane per output, in order
+    for start in (0, 3, 6, 9, 12):  # nin // nto = 3 chunks use up one permutation of the 3 inputs
+        assert sorted(src for src, _ in rows[start:start + 3]) == [1, 2, 3]
+    assert linear.args == [4, 2]
+    assert sum(param_count(c) for c in model.children) == (16 * 25 + 16) + (64 * 9 + 4) + (4 + 4) + (4 * 2 + 2)

@@ -137,6 +137,45 @@ local nn, cudnn = classes.nn, classes.cudnn
 cudnn.version, cudnn.benchmark, cudnn.fastest = 5105, false, false
 function cudnn.convert(model) return model end  -- nn.X and cudnn.X compute the same
 
+-- torch/nn's nn.tables (SpatialConvolutionMap.lua): connection tables as N x 2 tensors of
+-- {input plane, output plane} rows, filled in the Lua loops' order; random() draws with Lua's
+-- math.random, so its planes differ from Torch7's (its shape does not)
+local function pairs_tensor(rows)
+  local data = {}
+  for _, row in ipairs(rows) do data[#data + 1], data[#data + 2] = row[1], row[2] end
+  return new_tensor({#rows, 2}, data)
+end
+local function randperm(n)
+  local perm = {}
+  for i = 1, n do perm[i] = i end
+  for i = n, 2, -1 do
+    local j = math.random(i)
+    perm[i], perm[j] = perm[j], perm[i]
+  end
+  return perm
+end
+local tables = {}
+function tables.full(nin, nout)
+  local rows = {}
+  for j = 1, nout do for i = 1, nin do rows[#rows + 1] = {i, j} end end
+  return pairs_tensor(rows)
+end
+function tables.oneToOne(n)
+  local rows = {}
+  for i = 1, n do rows[i] = {i, i} end
+  return pairs_tensor(rows)
+end
+function tables.random(nin, nout, nto)
+  local rows, perm, chunk, chunks = {}, randperm(nin), 0, math.floor(nin / nto)
+  for out = 1, nout do
+    for k = 1, nto do rows[#rows + 1] = {perm[chunk * nto + k], out} end
+    chunk = chunk + 1
+    if chunk == chunks then perm, chunk = randperm(nin), 0 end
+  end
+  return pairs_tensor(rows)
+end
+rawset(nn, "tables", tables)
+
 local torch = {Tensor = tensor_from, FloatTensor = tensor_from, DoubleTensor = tensor_from,
                CudaTensor = tensor_from, LongTensor = tensor_from, ByteTensor = tensor_from,
                LongStorage = tensor_from}
