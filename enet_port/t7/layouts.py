@@ -7,11 +7,11 @@ into it. torch7's nn.Module of 2011-2012 had ``write``/``read`` of one field tab
 ``file:writeObject(...)`` and ``file:writeInt(...)`` leaves tagged values and raw ints after its
 table; only the class's own ``read`` knows which, so such layouts cannot be read generally. A
 layout is a generator: it yields ``(INT, name)``, ``(DOUBLE, name)`` (``writeDouble``) or
-``(OBJECT, name)`` for each value its ``write`` adds, is sent the value read, and returns the fields its ``read`` then changes (a None
-removes the field, as a Lua nil does). ``field_names()`` are the keys of the table read first;
-``is_table(value)`` tells a Lua table from the other values. What a write puts before its first
-object repeats fields of the table (:func:`prefix`): by them the reader tells whether the file
-was written by that write at all.
+``(OBJECT, name)`` for each value its ``write`` adds, is sent the value read, and returns the
+fields its ``read`` then changes (a None removes the field, as a Lua nil does).
+``field_names()`` are the keys of the table read first; ``is_table(value)`` tells a Lua table
+from the other values. What a write puts before its first object repeats fields of the table
+(:func:`prefix`): by them the reader tells whether the file was written by that write at all.
 """
 INT, DOUBLE, OBJECT = "int", "double", "object"
 
@@ -40,26 +40,44 @@ def _subtract_name(names):
     return "subtractMod" if b"subtractMod" in names else "substractMod"
 
 
-def spatial_convolution_map(field_names, is_table):
-    """nnx ``SpatialConvolutionSparse:write`` (the class torch/nn later took in as
-    SpatialConvolutionMap, whose 2011 files keep this layout): six ints, then weight, bias,
-    gradWeight, gradBias and connTable."""
-    for name in ("kW", "kH", "dW", "dH", "nInputPlane", "nOutputPlane"):
-        yield INT, name
-    for name in ("weight", "bias", "gradWeight", "gradBias", "connTable"):
-        yield OBJECT, name
-    return {}
+def fixed(*steps):
+    """A layout that is the same steps every time (what most classes' writes are)."""
+    def layout(field_names, is_table):
+        for step in steps:
+            yield step
+        return {}
+    return layout
 
 
-def spatial_linear(field_names, is_table):
-    """nnx ``SpatialLinear:write``: fanin, fanout (ints), weightDecay (a double), then weight,
-    bias, gradWeight, gradBias."""
-    yield INT, "fanin"
-    yield INT, "fanout"
-    yield DOUBLE, "weightDecay"
-    for name in ("weight", "bias", "gradWeight", "gradBias"):
-        yield OBJECT, name
-    return {}
+def _ints(*names):
+    return tuple((INT, name) for name in names)
+
+
+def _objects(*names):
+    return tuple((OBJECT, name) for name in names)
+
+
+PARAMETERS = _objects("weight", "bias", "gradWeight", "gradBias")
+# torch7's nn and nnx of 2011-12 (their Module:write wrote the field table; these classes then
+# repeated fields): the write functions of Linear.lua, SpatialConvolution.lua,
+# SpatialSubSampling.lua, SpatialMaxPooling.lua, TemporalConvolution.lua, Reshape.lua,
+# Sequential.lua, Concat.lua, nnx SpatialConvolutionSparse.lua (kept by 2011 files under the name
+# nn.SpatialConvolutionMap) and nnx SpatialLinear.lua.
+CONVOLUTION_MAP = fixed(*_ints("kW", "kH", "dW", "dH", "nInputPlane", "nOutputPlane"), *PARAMETERS,
+                        (OBJECT, "connTable"))
+FIXED = {
+    b"nn.Linear": fixed((DOUBLE, "weightDecay"), *PARAMETERS),
+    b"nn.SpatialConvolution": fixed(*_ints("kW", "kH", "dW", "dH", "nInputPlane", "nOutputPlane"), *PARAMETERS),
+    b"nn.SpatialSubSampling": fixed(*_ints("kW", "kH", "dW", "dH", "nInputPlane"), *PARAMETERS),
+    b"nn.SpatialMaxPooling": fixed(*_ints("kW", "kH", "dW", "dH"), (OBJECT, "indices")),
+    b"nn.TemporalConvolution": fixed(*_ints("kW", "dW", "inputFrameSize", "outputFrameSize"), *PARAMETERS),
+    b"nn.Reshape": fixed((OBJECT, "size")),
+    b"nn.Sequential": fixed((OBJECT, "modules")),
+    b"nn.Concat": fixed(*_objects("modules", "size"), (INT, "dimension")),
+    b"nn.SpatialConvolutionMap": CONVOLUTION_MAP,
+    b"nn.SpatialConvolutionSparse": CONVOLUTION_MAP,
+    b"nn.SpatialLinear": fixed(*_ints("fanin", "fanout"), (DOUBLE, "weightDecay"), *PARAMETERS),
+}
 
 
 def prefix(layout):
@@ -71,5 +89,4 @@ def prefix(layout):
     return out
 
 
-LAYOUTS = {b"nn.SpatialNormalization": spatial_normalization, b"nn.SpatialConvolutionMap": spatial_convolution_map,
-           b"nn.SpatialConvolutionSparse": spatial_convolution_map, b"nn.SpatialLinear": spatial_linear}
+LAYOUTS = {b"nn.SpatialNormalization": spatial_normalization, **FIXED}
