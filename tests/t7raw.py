@@ -47,6 +47,9 @@ class AsciiWriter(RawWriter):
 
     long = int
 
+    def double(self, v):
+        self.out += b"%.17g\n" % v
+
     def longs(self, values):  # one write of n longs: space-separated, one newline
         if values:
             self.out += b" ".join(b"%d" % n for n in values) + b"\n"

@@ -33,10 +33,12 @@ class Storage:
 
 
 class Object:
-    """A torch class instance written with its field table (nn modules)."""
+    """A torch class instance written with its field table (nn modules). ``after``: what a class's
+    own ``write`` adds after the table, as ``("int", n)`` (``file:writeInt``), ``("double", x)``
+    (``file:writeDouble``) or ``("obj", v)`` (``file:writeObject``) pairs."""
 
-    def __init__(self, kind, fields, version=1):
-        self.kind, self.fields, self.version = kind, fields, version
+    def __init__(self, kind, fields, version=1, after=()):
+        self.kind, self.fields, self.version, self.after = kind, fields, version, list(after)
 
 
 class Table:
@@ -64,6 +66,9 @@ class Writer:
 
     def long(self, v):
         self.out += struct.pack("<q", v)
+
+    def double(self, v):
+        self.out += struct.pack("<d", v)
 
     def string(self, s):
         data = s.encode() if isinstance(s, str) else s
@@ -116,6 +121,8 @@ class Writer:
             self.out += v.array.tobytes()
         else:
             self.obj(v.fields)
+            for kind, value in v.after:
+                {"int": self.int, "double": self.double, "obj": self.obj}[kind](value)
 
 
 def dumps(value):

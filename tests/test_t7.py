@@ -325,7 +325,7 @@ def _module(name, **extra):
 BAD = [
     ("truncated", lambda good: good[: len(good) // 2], r"truncated|cut short"),
     ("not_torch", lambda good: b"\x89PNG\r\n\x1a\n" + b"\0" * 64, r"not a Torch7 binary file"),
-    ("not_a_module", lambda good: dumps({"epoch": 3}), r"\(the stored object\): not a Torch7 module but a Lua table"),
+    ("not_a_module", lambda good: dumps({"epoch": 3}), r"not a model but a Lua table of 1 entry \(epoch: the number 3\)"),
     ("unknown_module", lambda good: dumps(_module("nn.Sequential", modules=[_module("nn.Identity"),
                                                                             _module("nn.Frobnicate")])),
      r"modules\[2\]: unknown Torch7 module nn.Frobnicate"),

@@ -162,6 +162,13 @@ CASES = [
      "nn.SpatialDivisiveNormalization(1, {{1}}, 0.5)"),
     (m("nn.SpatialContrastiveNormalization", nInputPlane=1, kernel=Tensor(np.ones(1)), threshold=1e-4, thresval=0),
      "nn.SpatialContrastiveNormalization(1, {1}, 0.0001, 0)"),
+    # nnx's last SpatialNormalization (no write of its own): the kernel stored divided by its sum
+    (m("nn.SpatialNormalization", nfeatures=2, kernel=Tensor(np.full((1, 3), 0.25)), fixedThres=0.5, padW=1,
+       padH=0, kerWisPair=0, kerHisPair=0, coef=t(1, 1)), "nn.SpatialNormalization(2, {{0.25, 0.25, 0.25}}, 0.5)"),
+    (m("nn.SpatialNormalization", nfeatures=1, kernel=[Tensor(np.ones((3, 1)) / 3), Tensor(np.ones((1, 1)))],
+       padW=0, padH=1), "nn.SpatialNormalization(1, {{{0.3333333432674408}, {0.3333333432674408}, "
+                        "{0.3333333432674408}}, {{1}}})"),
+    (m("nn.SpatialLinear", fanin=3, fanout=2, weightDecay=0, weight=t(2, 3), bias=t(2)), "nn.SpatialLinear(3, 2)"),
     (m("nn.TemporalConvolution", inputFrameSize=4, outputFrameSize=5, kW=3, dW=1, weight=t(5, 12), bias=t(5)),
      "nn.TemporalConvolution(4, 5, 3)"),
     (m("nn.TemporalMaxPooling", kW=2, dW=2, indices=t(0)), "nn.TemporalMaxPooling(2)"),

@@ -115,15 +115,20 @@ def _whole(v):
     return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10**9
 
 
+def _number_table(value, most, depth):
+    """Numbers, or tables of them, nested at most ``depth`` deep (a pair of 2-D kernels: 3)."""
+    if depth == 0 or len(value) > most:
+        return False
+    return all(_number_table(x, most, depth - 1) if isinstance(x, list) else _number(x) for x in value)
+
+
 def _scalars(values, most, tables=False):
     if len(values) > most:
         raise Unusable("too many values")
     for v in values:
         if tables and isinstance(v, list):  # a Lua table of numbers (or of such tables) as an argument
-            for x in v:
-                if not all(_number(y) for y in (x if isinstance(x, list) else [x])) or len(v) > most \
-                        or (isinstance(x, list) and len(x) > most):
-                    raise Unusable("a table argument")
+            if not _number_table(v, most, 3):
+                raise Unusable("a table argument")
             continue
         if isinstance(v, str) and len(v) > MAX_TEXT:
             raise Unusable("a string value")

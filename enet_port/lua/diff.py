@@ -23,8 +23,8 @@ class Difference:
 def node_key(node):
     try:
         resolved = registry.resolve_args(node, lenient=True)
-        args = tuple(_canonical(v) if not isinstance(v, list) else tuple(v)
-                     for k, v in resolved.items() if k != "ignored")  # Torch7 drops those arguments
+        # Torch7 drops the "ignored" arguments; a table (a 2-D kernel, a pair of them) nests as tuples
+        args = tuple(_canonical(v) for k, v in resolved.items() if k != "ignored")
     except (KeyError, registry.ArgumentError):
         args = tuple(_canonical(a) for a in node.args)
     mods = {tuple(_canonical(x) for x in m) for m in node.modifiers if m[0] not in ("ceil", "floor")}

@@ -45,12 +45,38 @@ local function tensor_list(v)
   return rows
 end
 
+-- a table of such tensors (nnx SpatialNormalization's pair of kernels {kv, kh}) as a list of them
+local function tensor_table(v)
+  if type(v) ~= "table" or getmetatable(v) ~= nil or rawget(v, 1) == nil then return nil end
+  local out = {}
+  for i, x in ipairs(v) do
+    out[i] = tensor_list(x)
+    if out[i] == nil or i > ARRAY_MAX then return nil end
+  end
+  return out
+end
+
+-- xlua.unpack's classes (nnx) also take one table of named arguments:
+-- nn.SpatialNormalization{nInputPlane = 3, kernel = k} is nn.SpatialNormalization(3, k)
+local NAMED_ARGS = {["nn.SpatialNormalization"] = {"nInputPlane", "kernel", "threshold"}}
+
+local function positional(name, n, args)
+  local names, first = NAMED_ARGS[name], args[1]
+  if not names or n ~= 1 or type(first) ~= "table" or getmetatable(first) ~= nil or rawget(first, 1) ~= nil then
+    return n, args
+  end
+  local out = {}
+  for i, key in ipairs(names) do out[i] = rawget(first, key) end
+  return #names, out
+end
+
 local function record(m, name, ...)
   uid = uid + 1
-  local n, args, tie = select("#", ...), {}, nil
+  local n, given = positional(name, select("#", ...), {...})
+  local args, tie = {}, nil
   for i = 1, n do
-    local v = select(i, ...)
-    if is_module(v) then tie = v.__t7.uid; v = nil else v = tensor_list(v) or plain_list(v, 1) or v end
+    local v = given[i]
+    if is_module(v) then tie = v.__t7.uid; v = nil else v = tensor_list(v) or tensor_table(v) or plain_list(v, 1) or v end
     args[i] = v
   end
   if tie then n = 0; args = {} end  -- nn.SpatialMaxUnpooling(pool): the pool is its only argument

@@ -114,7 +114,7 @@ end
 
 local function json_scalar(v, depth)
   local kind = type(v)
-  if kind == "table" and (depth or 0) < 2 and getmetatable(v) == nil then
+  if kind == "table" and (depth or 0) < 3 and getmetatable(v) == nil then  -- a pair of 2-D kernels nests 3 deep
     local parts = {}
     for i = 1, MAX_ARGS + 1 do
       local x = rawget(v, i)

@@ -113,7 +113,7 @@ local function sum(x, a, b)
 end
 
 local plain = {}
-for _, name in ipairs({"add", "mul", "div", "copy", "fill", "zero", "clone"}) do plain[name] = Tensor[name] end
+for _, name in ipairs({"add", "mul", "div", "copy", "fill", "zero", "clone", "resize"}) do plain[name] = Tensor[name] end
 
 -- the methods whose stand-in on ordinary tensors stays, with a symbolic meaning beside it
 local function either(name, symbolic)
@@ -153,7 +153,10 @@ Tensor.zero = function(self)
 end
 
 function Tensor:resizeAs() return self end
-function Tensor:resize() return self end
+function Tensor:resize(...)  -- a symbolic tensor keeps its shape; a plain one (a kernel) is resized
+  if is_sym(self) then return self end
+  return plain.resize(self, ...)
+end
 function Tensor:cmul(other) return become(self, apply(nn.CMulTable(), self, other)) end
 function Tensor:csub(other) return become(self, apply(nn.CSubTable(), self, other)) end
 function Tensor:narrow(dim, index, size)

@@ -84,6 +84,24 @@ function Tensor:totable()
   for i, v in ipairs(self._data or {}) do out[i] = v end
   return out
 end
+-- resize keeps the elements when their number stays (image.gaussian1D(5):resize(5, 1), nnx's tests)
+function Tensor:resize(...)
+  local sizes = {...}
+  if type(sizes[1]) == "table" then sizes = sizes[1]._data or sizes[1] end
+  if numel(sizes) ~= numel(self._sizes) then self._data = nil end
+  self._sizes = sizes
+  return self
+end
+function Tensor:t()
+  if #self._sizes ~= 2 then error("t() expects a 2D tensor", 2) end
+  local rows, cols = self._sizes[1], self._sizes[2]
+  if not self._data then return new_tensor({cols, rows}) end
+  local data = {}
+  for i = 1, rows do
+    for j = 1, cols do data[(j - 1) * rows + i] = self._data[(i - 1) * cols + j] end
+  end
+  return new_tensor({cols, rows}, data)
+end
 function Tensor:mul(v) return record_init(self, "mul", v) end
 function Tensor:div(v) return record_init(self, "div", v) end
 function Tensor:add(v) return record_init(self, "add", v) end
@@ -118,6 +136,45 @@ local classes = chunks.nn(fields, record_line, user_error,
 local nn, cudnn = classes.nn, classes.cudnn
 cudnn.version, cudnn.benchmark, cudnn.fastest = 5105, false, false
 function cudnn.convert(model) return model end  -- nn.X and cudnn.X compute the same
+
+-- torch/nn's nn.tables (SpatialConvolutionMap.lua): connection tables as N x 2 tensors of
+-- {input plane, output plane} rows, filled in the Lua loops' order; random() draws with Lua's
+-- math.random, so its planes differ from Torch7's (its shape does not)
+local function pairs_tensor(rows)
+  local data = {}
+  for _, row in ipairs(rows) do data[#data + 1], data[#data + 2] = row[1], row[2] end
+  return new_tensor({#rows, 2}, data)
+end
+local function randperm(n)
+  local perm = {}
+  for i = 1, n do perm[i] = i end
+  for i = n, 2, -1 do
+    local j = math.random(i)
+    perm[i], perm[j] = perm[j], perm[i]
+  end
+  return perm
+end
+local tables = {}
+function tables.full(nin, nout)
+  local rows = {}
+  for j = 1, nout do for i = 1, nin do rows[#rows + 1] = {i, j} end end
+  return pairs_tensor(rows)
+end
+function tables.oneToOne(n)
+  local rows = {}
+  for i = 1, n do rows[i] = {i, i} end
+  return pairs_tensor(rows)
+end
+function tables.random(nin, nout, nto)
+  local rows, perm, chunk, chunks = {}, randperm(nin), 0, math.floor(nin / nto)
+  for out = 1, nout do
+    for k = 1, nto do rows[#rows + 1] = {perm[chunk * nto + k], out} end
+    chunk = chunk + 1
+    if chunk == chunks then perm, chunk = randperm(nin), 0 end
+  end
+  return pairs_tensor(rows)
+end
+rawset(nn, "tables", tables)
 
 local torch = {Tensor = tensor_from, FloatTensor = tensor_from, DoubleTensor = tensor_from,
                CudaTensor = tensor_from, LongTensor = tensor_from, ByteTensor = tensor_from,
@@ -179,6 +236,7 @@ function paths.filep() return false end
 function paths.dirp() return false end
 
 
-return {torch = torch, nn = nn, cudnn = cudnn, cunn = nn, inn = classes.inn, nngraph = classes.nngraph, cutorch = cutorch, paths = paths,
+-- require 'nnx' (and cunn) returns nn, which those packages extend with their modules
+return {torch = torch, nn = nn, cudnn = cudnn, cunn = nn, nnx = nn, inn = classes.inn, nngraph = classes.nngraph, cutorch = cutorch, paths = paths,
         moses = moses, image = chunks.image(new_tensor), optim = {}, xlua = {}, trace = trace, resolve = resolve,
         nninit = chunks.nninit(classes.Module)}

@@ -164,3 +164,18 @@ class SpatialClassifier(nn.ModuleList):
         rows = x.reshape(n, k, h * w).transpose(1, 2).reshape(n * h * w, k)
         out = self[0](rows)
         return out.reshape(n, h * w, -1).transpose(1, 2).reshape(n, -1, h, w)
+
+
+class SpatialLinear(nn.Module):
+    """nnx ``nn.SpatialLinear(fanin, fanout)`` (its planes-first version, C ``SpatialLinear_updateOutput``):
+    output plane k = bias[k] + sum over l of weight[k][l] * input plane l, a 1x1 convolution; weight
+    fanout x fanin. ``reset()`` draws both from U(+-1/sqrt(weight:size(1))), that is 1/sqrt(fanout)."""
+
+    def __init__(self, fanin, fanout):
+        super().__init__()
+        bound = 1 / math.sqrt(fanout)
+        self.weight = nn.Parameter(torch.empty(fanout, fanin).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(fanout).uniform_(-bound, bound))
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight[:, :, None, None], self.bias)

@@ -72,3 +72,39 @@ class ContrastiveNormalization(_LocalNormalization):
 
     def forward(self, x):
         return self.divide(self.subtract(x))
+
+
+class SpatialNormalization(nn.Module):
+    """nnx ``nn.SpatialNormalization(nInputPlane, kernel, threshold)`` (nnx
+    ``SpatialNormalization.lua``, its last version, planes first). ``kernels``: one 2-D kernel, or
+    the pair ``{kv, kh}`` applied one after the other; each weighs 1 (the constructor divides it by
+    its sum). Its estimator ``convo``: zero padding of floor(k/2) before and floor(k/2) - 1 after an
+    even size, every plane cross-correlated with the kernel, summed over planes, replicated to all
+    planes; the pair runs it twice (the second pass sums the replicated planes again, a factor the
+    border coefficient ``coef`` = convo(ones) cancels). mean = convo(x) / coef; std =
+    sqrt(convo((x - mean)^2)) / coef (coef, not its root, as nnx divides); the threshold is
+    ``threshold``, else max(mean of std, 1e-3) over the sample (a Torch7 forward is one sample:
+    here each sample of the batch gets its own); std below it becomes it (nn.Threshold(t, t))."""
+
+    def __init__(self, planes, kernels, threshold=None):
+        super().__init__()
+        self.planes, self.threshold = planes, threshold
+        self.kernels = [torch.as_tensor(k, dtype=torch.float64) / float(sum(map(sum, k))) for k in kernels]
+
+    def convo(self, x):
+        for kernel in self.kernels:
+            kh, kw = kernel.shape
+            padded = F.pad(x, (kw // 2, (kw - 1) // 2, kh // 2, (kh - 1) // 2))
+            weight = kernel.to(x.dtype).expand(1, x.shape[1], kh, kw)
+            x = F.conv2d(padded, weight).expand(-1, self.planes, -1, -1)
+        return x
+
+    def forward(self, x):
+        coef = self.convo(torch.ones_like(x[:1]))
+        zero_mean = x - self.convo(x) / coef
+        std = torch.sqrt(self.convo(zero_mean * zero_mean)) / coef
+        if self.threshold is None:
+            threshold = std.mean(dim=(1, 2, 3), keepdim=True).clamp(min=1e-3)
+        else:
+            threshold = torch.full_like(std[:, :1, :1, :1], float(self.threshold))
+        return zero_mean / torch.where(std > threshold, std, threshold)

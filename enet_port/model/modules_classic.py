@@ -5,7 +5,10 @@ Signatures, defaults and fields from torch/nn ``Square.lua``, ``Sqrt.lua`` (b ->
 dW=1, dH=1), ``SpatialConvolutionMap.lua`` (connTable, kW, kH, dW=1, dH=1; nInputPlane and
 nOutputPlane are the table's largest entries), ``SpatialLPPooling.lua`` (nInputPlane, pnorm, kW,
 kH, dW=kW, dH=kH), ``LinearNoBias.lua``, the three ``Spatial*Normalization.lua`` (nInputPlane=1,
-kernel=ones(9, 9), threshold=1e-4, thresval=threshold) and nnx ``SpatialClassifier.lua``. A
+kernel=ones(9, 9), threshold=1e-4, thresval=threshold), nnx ``SpatialClassifier.lua`` and nnx
+``SpatialNormalization.lua`` (nInputPlane, kernel: 2-D or a pair {kv, kh} of 2-D ones, threshold
+= adaptive; stored as ``nfeatures``, ``kernel``, ``fixedThres``) and nnx ``SpatialLinear.lua``
+(fanin=1, fanout=1; fields ``fanin``, ``fanout``, ``weightDecay``). A
 connection table is written as Lua's ``nn.tables`` make it: a list of {input plane, output
 plane} pairs, 1-based (see :mod:`enet_port.model.connection_tables`); a kernel as a list of
 numbers (1-D) or of rows (2-D).
@@ -186,3 +189,67 @@ def _norm_record(name, cls, passes, thresholds):
 _norm_record("nn.SpatialSubtractiveNormalization", layers_normalization.SubtractiveNormalization, 1, False)
 _norm_record("nn.SpatialDivisiveNormalization", layers_normalization.DivisiveNormalization, 1, True)
 _norm_record("nn.SpatialContrastiveNormalization", layers_normalization.ContrastiveNormalization, 2, True)
+
+
+# nnx's nn.SpatialNormalization(nInputPlane, kernel, threshold) ------------------------------------
+def _nnx_kernels(kernel):
+    """The 2-D kernels nnx uses: a 2-D kernel alone, else the first two of a table of them (its
+    ``ker = kernel[1]; ker2 = kernel[2]``); None when that is not what ``kernel`` holds."""
+    if isinstance(kernel, list) and kernel and all(_kernel_dims(k) and len(_kernel_dims(k)) == 2 for k in kernel):
+        return kernel[:2]
+    return [kernel] if _kernel_dims(kernel) and len(_kernel_dims(kernel)) == 2 else None
+
+
+def _nnx_norm_check(a, node):
+    at_least(a, node, 1, "nInputPlane")
+    if a["kernel"] is None:  # nnx: xerror('please provide kernel(s)')
+        raise ArgumentError(f"{node.name}: please provide kernel(s)")
+    kernels = _nnx_kernels(a["kernel"])
+    if kernels is None:  # Lua's ker:size(2) fails on a 1-D tensor
+        raise ArgumentError(f"{node.name}: the kernel must be 2-D (a list of equal rows) or a pair of 2-D kernels")
+    if any(sum(map(sum, k)) == 0 for k in kernels):
+        raise ArgumentError(f"{node.name}: a kernel sums to 0 (nnx divides it by its sum)")
+
+
+def _nnx_norm_macs(a, in_shape, out_shape):
+    """convo and convostd: each of its kernels on every plane (coef is computed once per size)."""
+    return 2 * math.prod(in_shape) * sum(len(k) * len(k[0]) for k in _nnx_kernels(a["kernel"]))
+
+
+def _nnx_norm_from_fields(f):
+    if "substractMod" in f:  # nnx's first version: H x W x planes maps, kernel sizes read the other way
+        raise FieldError("nnx's first SpatialNormalization (its maps H x W x planes, field substractMod) "
+                         "is not supported")
+    kernel = f.get("kernel")  # a tensor, or a Lua table of two
+    kernel = [k.tolist() if hasattr(k, "tolist") else k for k in kernel] if isinstance(kernel, list) else \
+        kernel.tolist() if hasattr(kernel, "tolist") else kernel
+    return {"nInputPlane": f.get("nfeatures"), "threshold": f.get("fixedThres"), "kernel": kernel}
+
+
+def _nnx_norm_fields(a, node):
+    kh, kw = len(_nnx_kernels(a["kernel"])[0]), len(_nnx_kernels(a["kernel"])[0][0])
+    out = {"nfeatures": a["nInputPlane"], "padW": kw // 2, "padH": kh // 2}
+    return out if a["threshold"] is None else {**out, "fixedThres": a["threshold"]}
+
+
+register("nn.SpatialNormalization", [Param("nInputPlane", "int", field=False),
+                                     Param("kernel", "any", None, field=False),
+                                     Param("threshold", "number", None, field=False)],
+         build=lambda a, n: layers_normalization.SpatialNormalization(
+             a["nInputPlane"], _nnx_kernels(a["kernel"]), a["threshold"]),
+         shape=_norm_shape, tensors=no_tensors, macs=_nnx_norm_macs, check=_nnx_norm_check,
+         fields=_nnx_norm_fields, from_fields=_nnx_norm_from_fields)
+
+
+# nnx's nn.SpatialLinear(fanin, fanout): a linear map of the planes at every pixel ------------------
+def _spatial_linear_shape(a, node, shape, infer_child):
+    _, h, w = tensor(shape, 3, node)
+    planes(shape, a["fanin"], node)
+    return (a["fanout"], h, w)
+
+
+register("nn.SpatialLinear", [Param("fanin", "int", 1), Param("fanout", "int", 1)],
+         build=lambda a, n: layers_classic.SpatialLinear(a["fanin"], a["fanout"]), shape=_spatial_linear_shape,
+         tensors=lambda a, n: {"weight": [a["fanout"], a["fanin"]], "bias": [a["fanout"]]},
+         macs=lambda a, i, o: math.prod(o) * a["fanin"], fields=lambda a, n: {"weightDecay": 0},
+         check=lambda a, n: at_least(a, n, 1, "fanin", "fanout"))

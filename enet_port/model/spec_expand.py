@@ -135,9 +135,10 @@ class Expander:
                     raise self.error(f"{json_path}[{i}]", f"unknown variable {arg!r} (known: {', '.join(VARIABLES)})")
                 arg = self.variables[arg]
             elif isinstance(arg, list):
-                if not all(_numbers(v) if isinstance(v, list) else _numbers([v]) for v in arg):
+                if not _number_table(arg, 3):
                     raise self.error(f"{json_path}[{i}]", "a table argument holds numbers or tables of numbers "
-                                                          f"(a connection table, a 2-D kernel) only, not {arg!r}")
+                                                          "(a connection table, a 2-D kernel, a pair of 2-D "
+                                                          f"kernels) only, not {arg!r}")
             elif arg is not None and not isinstance(arg, (bool, int, float)):
                 raise self.error(f"{json_path}[{i}]",
                                  f"an argument is a number, true, false, null or a list of numbers, not {arg!r}")
@@ -169,6 +170,12 @@ class Expander:
 
 def _whole(value):
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number_table(value, depth):
+    """A list of numbers, or of such lists, nested at most ``depth`` deep."""
+    return isinstance(value, list) and depth > 0 and \
+        all(_number_table(v, depth - 1) if isinstance(v, list) else _numbers([v]) for v in value)
 
 
 def _numbers(values):

@@ -17,6 +17,7 @@ import numpy as np
 from .. import limits
 from ..model import registry
 from ..model.tree import Node, Origin
+from .contents import model_of
 from .graph import graph_node
 from .objects import TorchObject
 from .reader import T7Error
@@ -160,7 +161,8 @@ def _kind(value):
 def convert(obj, path):
     """The :class:`Converted` model of a stored object (the value ``torch.load`` would return)."""
     converter = _Converter(str(path))
-    converter.result.tree = converter.node(obj, "")
+    model, place = model_of(obj, str(path))
+    converter.result.tree = converter.node(model, place)
     tied = [n for n in converter.result.tree.walk() if n.id]
     for number, node in enumerate(tied, 1):  # numbered in model order, not in the order of use
         node.id = f"pool{number}"

@@ -137,7 +137,9 @@ def copy_tensors(model, tree, tensors):
 
 
 def _copy_module(module, node, stored):
-    targets = list(module.named_parameters(recurse=False)) + list(module.named_buffers(recurse=False))
+    derived = module._non_persistent_buffers_set  # made from the arguments (a connection table's planes)
+    targets = list(module.named_parameters(recurse=False)) + \
+        [(n, b) for n, b in module.named_buffers(recurse=False) if n not in derived]
     for name, target in targets:
         if name == "num_batches_tracked":  # PyTorch's own counter; Torch7 has none
             continue

@@ -20,11 +20,15 @@ import re
 
 from .. import limits
 from ..errors import EnetPortError
+from ..model import registry
+from . import layouts
+from .formats import foreign_format
 from .objects import LuaFunction, LuaTable, TorchObject, key_of
 from .source import Damaged, source_of
 from .tensors import Materialiser, element_type, read_header
 
 NIL, NUMBER, STRING, TABLE, TORCH, BOOLEAN, FUNCTION, LEGACY_RECUR_FUNCTION, RECUR_FUNCTION = range(9)
+KNOWN_CLASSES = (b"nngraph.Node", b"graph.Graph", b"graph.Edge", b"graph.Node")  # tables only, no own write
 CLASS_NAME = re.compile(rb"[A-Za-z_][\w.]*")
 IDENTIFIER = re.compile(rb"[A-Za-z_]\w*")
 
@@ -50,6 +54,9 @@ class Frame:
 
     def child_path(self):
         return self.path
+
+    def read_next(self, reader):
+        self.put(reader.value(self.expects_table))
 
 
 class Root(Frame):
@@ -80,14 +87,43 @@ class TableRecord(Frame):
 
 
 class ObjectRecord(Frame):
+    """A torch class instance: its field table, then what its own ``write`` adds (:mod:`.layouts`)."""
     expects_table = True
 
-    def __init__(self, path, class_name, version, start):
+    def __init__(self, path, class_name, version, start, layout=None):
         super().__init__(path)
         self.class_name, self.version, self.start, self.body = class_name, version, start, None
+        self.layout, self.steps, self.step, self.extras = layout, None, None, {}
 
     def put(self, value):
         self.body, self.needed = value, 0
+
+    def start_layout(self, records):
+        """After the field table: the layout's first step, if the class has one."""
+        table = records[self.body.index]
+        self.steps = self.layout(lambda: {k for k, _ in table.pairs},
+                                 lambda v: isinstance(v, Ref) and isinstance(records.get(v.index), TableRecord))
+        self.advance(None)
+
+    def advance(self, value):
+        try:
+            self.step = self.steps.send(value) if self.step else next(self.steps)
+            self.needed = 1
+        except StopIteration as done:
+            self.extras.update(done.value or {})
+            self.step, self.needed = None, 0
+
+    def read_next(self, reader):
+        if self.step is None:
+            return super().read_next(reader)
+        kind, name = self.step
+        value = reader.source.int() if kind == layouts.INT else \
+            reader.source.double() if kind == layouts.DOUBLE else reader.value(False)
+        self.extras[name] = value
+        self.advance(value)
+
+    def child_path(self):
+        return f"{self.path}.{self.step[1]}".lstrip(".") if self.step else self.path
 
 
 class TensorRecord(Frame):
@@ -138,7 +174,8 @@ class _Reader:
         self.materialiser = Materialiser(len(source.data))
         self.values, self.functions = 0, 0
         self.depth_limit, self.values_limit = limits.value(limits.T7_DEPTH), limits.value(limits.T7_VALUES)
-        self.where = ""
+        self.where, self.after_object = "", None  # (class, byte) where the last field table ended
+        self.suspect = None  # (after_object, stack depth) of the value being read from there
 
     def read(self):
         """Records of the whole file, then the value they make."""
@@ -149,17 +186,28 @@ class _Reader:
             if top.needed == 0:
                 self.where = top.path
                 self.stack.pop()
+                if self.suspect and len(self.stack) < self.suspect[1]:
+                    self.suspect = None  # the table (or object) that held it is read whole
                 self.finish(top)
                 continue
             self.where = top.child_path()
-            top.put(self.value(top.expects_table))
+            top.read_next(self)
         self.where = ""
         if not self.source.at_end():
+            if self.after_object is not None and self.after_object[1] == self.source.pos:
+                self.suspect = (self.after_object, 0)
             raise Damaged("data after the stored object (not a single torch.save)")
         return Builder(self.records).value(root.value)
 
     def value(self, expects_table):
-        """One value: immediate ones as they are, the others as a :class:`Ref` (read later)."""
+        """One value: immediate ones as they are, the others as a :class:`Ref` (read later). A value
+        that begins where the field table of a class no record knows ended makes the rest of the
+        table that holds it a suspect (see :meth:`own_write_hint`)."""
+        if self.after_object is not None and self.after_object[1] == self.source.pos:
+            self.suspect = (self.after_object, len(self.stack))
+        return self.one_value(expects_table)
+
+    def one_value(self, expects_table):
         self.values += 1
         if self.values > self.values_limit:
             raise Damaged(f"more than {self.values_limit} values ({limits.hint(limits.T7_VALUES)})")
@@ -184,6 +232,37 @@ class _Reader:
             return self.referenced(tag, start)
         kind = "ASCII" if self.source.ascii else "binary"
         raise Damaged(f"unknown object type {tag} at byte {start}: not a Torch7 {kind} file or out of step")
+
+    def layout_follows(self, record):
+        """Whether the class's own write() was used (the versions of a class differ: nnx's last
+        SpatialNormalization has none). Its write repeats fields the table holds: the numbers it
+        puts before its first object must equal the table's fields of their names, and that
+        object must be a reference to the one the table holds under its name."""
+        fields = dict(self.records[record.body.index].pairs)
+        at = self.source.pos
+        try:
+            for kind, name in layouts.prefix(record.layout):
+                stored = fields.get(name.encode())
+                if kind == layouts.OBJECT:
+                    tag, index = self.source.int(), self.source.int()
+                    return tag in (TABLE, TORCH) and isinstance(stored, Ref) and index == stored.index
+                number = self.source.int() if kind == layouts.INT else self.source.double()
+                if isinstance(stored, bool) or not isinstance(stored, (int, float)) or number != stored:
+                    return False
+            return False
+        except Damaged:
+            return False
+        finally:
+            self.source.pos = at
+
+    def own_write_hint(self):
+        """The message for a file that breaks in the value begun right where a field table
+        ended: a class whose own write() adds values there (only its read() knows them)."""
+        if not self.suspect:
+            return None
+        (name, at), _ = self.suspect
+        return (f"{name.decode()} writes more than its field table (its own write(), from byte {at}), "
+                f"a layout this reader does not know (it knows {len(layouts.LAYOUTS)} classes': t7/layouts.py)")
 
     def string(self, what):
         size = self.source.int()
@@ -219,7 +298,8 @@ class _Reader:
         name = class_name.decode()
         kind = element_type(name)
         if kind is None:
-            return self.push(index, ObjectRecord(self.where, class_name, number or 0, start))
+            return self.push(index, ObjectRecord(self.where, class_name, number or 0, start,
+                                                 layouts.LAYOUTS.get(class_name)))
         dtype, what = kind
         if what == "Storage":
             self.records[index] = StorageRecord(name, self.source.array(dtype, self.source.long(), name))
@@ -234,8 +314,15 @@ class _Reader:
         return Ref(index)
 
     def finish(self, record):
-        if isinstance(record, ObjectRecord) and not isinstance(self.records.get(record.body.index), TableRecord):
-            raise Damaged(f"{record.class_name.decode()}: its field table is another kind of object (out of step)")
+        if isinstance(record, ObjectRecord) and record.steps is None:
+            if not isinstance(self.records.get(record.body.index), TableRecord):
+                raise Damaged(f"{record.class_name.decode()}: its field table is another kind of object (out of step)")
+            if record.layout and self.layout_follows(record):  # its own write() goes on: not finished yet
+                self.stack.append(record)
+                record.start_layout(self.records)
+                return
+            if record.class_name.decode() not in registry.REGISTRY and record.class_name not in KNOWN_CLASSES:
+                self.after_object = (record.class_name, self.source.pos)
         if isinstance(record, TensorRecord):
             record.array = self.materialiser.tensor(record.class_name, record.dtype, record.header,
                                                     self.storage_of(record))
@@ -277,6 +364,9 @@ class Builder:
             self.objects[index] = self.empty(record)
         for index, record in records.items():
             self.fill(self.objects[index], record)
+        for index, record in records.items():
+            if isinstance(record, ObjectRecord) and record.extras:
+                self.read_extras(self.objects[index], record)
 
     def value(self, raw):
         return self.objects[raw.index] if isinstance(raw, Ref) else raw
@@ -292,6 +382,17 @@ class Builder:
         if isinstance(record, FunctionRecord):
             return LuaFunction(record.size, record.dumped)
         return record.array
+
+    def read_extras(self, obj, record):
+        """The class's own read(): the table's fields, then those read after it (nil removes)."""
+        table = LuaTable(obj._obj) if isinstance(obj._obj, dict) else LuaTable()
+        for name, raw in record.extras.items():
+            value = self.value(raw)
+            if value is None:
+                table.pop(name.encode(), None)
+            else:
+                table[name.encode()] = value
+        obj._obj = table
 
     def fill(self, obj, record):
         if isinstance(record, TableRecord):
@@ -321,11 +422,14 @@ def read_t7(path):
 
 def parse_t7(data, path):
     """The object stored in ``data``, the bytes of the Torch7 file ``path`` (named in errors)."""
+    foreign = foreign_format(data)
+    if foreign:
+        raise T7Error(path, f"not a Torch7 file but {foreign}")
     reader = _Reader(source_of(data))
     try:
         return reader.read()
     except Damaged as exc:
-        raise T7Error(f"{path}: {_shown(reader.where)}", str(exc)) from None
+        raise T7Error(f"{path}: {_shown(reader.where)}", reader.own_write_hint() or str(exc)) from None
     except MemoryError:
         raise T7Error(path, "out of memory while reading (the file's sizes are too large)") from None
 
