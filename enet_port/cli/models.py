@@ -120,6 +120,9 @@ def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, outpu
         check_outputs({"the spec": output}, {"the Lua file": luafile})
     spec, trace = run_import(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), recipe=recipe,
                              input_shape=input_shape or DEFAULT_INPUT, call=parse_call(call_name, call_args))
+    for name, file in trace.loaded:
+        echo(f"note: {luafile} uses {name} without requiring it; loaded {file} of its folder, which defines "
+             "it (as the project's entry point would have)", err=True)
     if init_calls(trace):
         echo(f"note: {luafile} sets the weights of {init_calls(trace)} modules after building them; "
                    "the spec keeps the structure (biases removed included), not those values", err=True)

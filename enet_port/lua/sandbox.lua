@@ -289,7 +289,10 @@ end
 
 -- job: "model" (trace the model the file builds) or "schedule" (call its paramsForEpoch); the
 -- result is JSON text. limits: seconds, depth, modules, printed (and the hints their errors give)
-return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, limits, print_sink, epochs, read, choice)
+-- find_class(name): the module name (for require) of the file of the model's folder that defines
+-- the class, or nil
+return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, limits, print_sink, epochs, read, choice,
+                find_class)
   if source:byte(1) == 27 then error("precompiled Lua chunks are refused", 0) end
   local user_source = "@" .. chunkname
   local function record_line()
@@ -338,10 +341,18 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
   string.format, math.log = luajit.format, luajit.log
   local pkgs = chunks.torch7(fields, user_lines, user_error, chunks)
   pkgs.bit = luajit.bit
-  local trace, resolve = pkgs.trace, pkgs.resolve
-  pkgs.trace, pkgs.resolve = nil, nil  -- the record stays out of the user's reach
+  local trace, resolve, set_class_loader = pkgs.trace, pkgs.resolve, pkgs.set_class_loader
+  pkgs.trace, pkgs.resolve, pkgs.set_class_loader = nil, nil, nil  -- the record stays out of the user's reach
   local state = {expired = false, printed = 0, limits = limits}
   local env = make_env(pkgs, opt, nClasses, print_sink, state, read)
+  -- nn.Foo that the file uses but never requires, defined by another file of its folder: the
+  -- project's entry point (main.lua, checkpoints.lua) required that file before the model's
+  set_class_loader(function(name)
+    local module = find_class(name)
+    if module == nil then return false end
+    env.require(module)
+    return true
+  end)
   local chunk, err = loadstring(source, user_source)
   if not chunk then error(err, 0) end
   setfenv(chunk, env)

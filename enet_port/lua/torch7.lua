@@ -180,4 +180,5 @@ function paths.dirp() return false end
 
 
 return {torch = torch, nn = nn, cudnn = cudnn, cunn = nn, inn = classes.inn, nngraph = classes.nngraph, cutorch = cutorch, paths = paths,
-        moses = moses, image = chunks.image(new_tensor), optim = {}, xlua = {}, trace = trace, resolve = resolve}
+        moses = moses, image = chunks.image(new_tensor), optim = {}, xlua = {}, trace = trace, resolve = resolve,
+        set_class_loader = classes.set_class_loader}
