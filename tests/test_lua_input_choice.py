@@ -39,3 +39,16 @@ def test_a_model_no_usual_size_fits_is_refused_for_224(tmp_path):
         import_lua(path)
     spec, _ = import_lua(path, input_shape=(3, 12, 12))
     assert spec["input"] == [3, 12, 12]
+
+
+def test_a_failure_names_the_opt_fields_the_file_read_unset(tmp_path):
+    # fb.resnet.torch-style: opts.lua gave optMemory and reduction defaults; run alone they are nil
+    path = tmp_path / "dense.lua"
+    path.write_text("require 'nn'\nlocal function createModel(opt)\n  local m = nn.Sequential()\n"
+                    "  local r = opt.reduction\n  if opt.optMemory >= 3 then m:add(nn.Identity()) end\n"
+                    "  return m\nend\nreturn createModel\n")
+    with pytest.raises(LuaError) as info:
+        import_lua(path, opt={"depth": 40})
+    assert str(info.value) == (f"{path}:5: attempt to compare number with nil (the file read opt.reduction, "
+                               "opt.optMemory, which --opt does not set; a project's opts.lua or train.lua gives "
+                               "them defaults: give them with --opt KEY=VALUE)")

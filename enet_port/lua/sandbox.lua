@@ -258,6 +258,29 @@ local function evaluate_opt(env)
   end
 end
 
+-- the opt fields the model's files read and --opt did not set (a project's opts.lua gave them
+-- defaults: th main.lua -depth 100 sets the rest), named when the file then fails
+local function watch_opt(opt)
+  local unset = {}
+  setmetatable(opt, {__index = function(_, key)
+    local info = debug.getinfo(2, "S")
+    if type(key) == "string" and info and info.source:sub(1, 1) == "@" and not unset[key] then
+      unset[key] = true
+      unset[#unset + 1] = key
+    end
+  end})
+  return unset
+end
+
+local function unset_hint(unset)
+  if #unset == 0 then return "" end
+  local names = {}
+  for i = 1, math.min(#unset, 8) do names[i] = "opt." .. unset[i] end
+  return " (the file read " .. table.concat(names, ", ") .. (#unset > 8 and ", ..." or "")
+         .. ", which --opt does not set; a project's opts.lua or train.lua gives them defaults: give them with "
+         .. "--opt KEY=VALUE)"
+end
+
 local function run_schedule(env, result, epochs)
   local rule = type(result) == "function" and result or env.paramsForEpoch
   if type(rule) ~= "function" then
@@ -353,6 +376,7 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
     env.require(module)
     return true
   end)
+  local unset = watch_opt(opt)
   local chunk, err = loadstring(source, user_source)
   if not chunk then error(err, 0) end
   setfenv(chunk, env)
@@ -372,7 +396,8 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
   if not ok then
     if state.expired then error(LIMIT, 0) end
     -- no tostring(): a user __tostring would run here, after the hook is gone
-    error(type(out) == "string" and out or ("error object of type " .. type(out) .. " (not a string)"), 0)
+    error(type(out) == "string" and out .. unset_hint(unset)
+          or ("error object of type " .. type(out) .. " (not a string)"), 0)
   end
   return out
 end
