@@ -67,3 +67,14 @@ def test_a_link_out_of_the_folder_is_not_followed(tmp_path):
     os.symlink(outside / "twopathblock.lua", folder / "twopathblock.lua")
     with pytest.raises(LuaError, match=r"attempt to call local 'block' \(a nil value\)"):
         trace_lua(folder / "twopath.lua", opt=OPT)
+
+
+def test_a_flat_copy_of_the_project_finds_what_models_x_requires(tmp_path):
+    # DenseNet's models/densenet.lua does require 'models/DenseConnectLayer' from the project root
+    folder = tmp_path / "densenet_files"
+    folder.mkdir()
+    (folder / "layer.lua").write_text("function Layer(n) return nn.SpatialConvolution(n, n, 3, 3) end\n")
+    (folder / "net.lua").write_text("require 'nn'\nrequire 'models/layer'\nlocal m = nn.Sequential()\n"
+                                    "m:add(Layer(4))\nreturn m\n")
+    trace = trace_lua(folder / "net.lua")
+    assert [c.name for c in trace.model.children] == ["nn.SpatialConvolution"]

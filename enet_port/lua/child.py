@@ -102,7 +102,8 @@ def _reader(model_path, most):
     """``read(name, as_module)`` -> (text, file) or (None, why): a Lua file of the model's folder.
 
     ``as_module`` reads ``require``'s names (``models.x`` or ``models/x``, as Lua's ``./?.lua``
-    from the folder or from its parent when the first part names the folder itself). Nothing
+    from the folder, else with the first part dropped: from the project root when the model file
+    is in ``models/``, or a flat copy of the project's files). Nothing
     outside the folder (after resolving links) and nothing but regular files is read."""
     folder = os.path.realpath(os.path.dirname(os.path.abspath(model_path)))
 
@@ -113,7 +114,9 @@ def _reader(model_path, most):
         if as_module:
             parts = name.replace(".", "/").split("/")
             candidates = ["/".join(parts) + ".lua"]
-            if len(parts) > 1 and parts[0] == os.path.basename(folder):
+            # require 'models/x' from the project root, the model file in models/; or a copy of
+            # the project's files in one folder (Torch7 would need the layout, not other files)
+            if len(parts) > 1:
                 candidates.append("/".join(parts[1:]) + ".lua")
         for candidate in candidates:
             target = os.path.realpath(os.path.join(folder, candidate))
