@@ -52,3 +52,13 @@ def test_a_failure_names_the_opt_fields_the_file_read_unset(tmp_path):
     assert str(info.value) == (f"{path}:5: attempt to compare number with nil (the file read opt.reduction, "
                                "opt.optMemory, which --opt does not set; a project's opts.lua or train.lua gives "
                                "them defaults: give them with --opt KEY=VALUE)")
+
+
+def test_a_missing_method_is_not_blamed_on_unset_opt_fields(tmp_path):
+    path = tmp_path / "net.lua"
+    path.write_text("require 'nn'\nreturn function(opt)\n  local w = opt.width or 4\n"
+                    "  return nn.Sequential():frobnicate(w)\nend\n")
+    with pytest.raises(LuaError) as info:
+        import_lua(path)
+    assert str(info.value).endswith("the tracer does not support :frobnicate() "
+                                    "(Lua: attempt to call method 'frobnicate' (a nil value))")

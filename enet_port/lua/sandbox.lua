@@ -259,7 +259,8 @@ local function evaluate_opt(env)
 end
 
 -- the opt fields the model's files read and --opt did not set (a project's opts.lua gave them
--- defaults: th main.lua -depth 100 sets the rest), named when the file then fails
+-- defaults: th main.lua -depth 100 sets the rest), named when the file then fails on a nil (not
+-- on a method the stand-ins lack)
 local function watch_opt(opt)
   local unset = {}
   setmetatable(opt, {__index = function(_, key)
@@ -272,8 +273,9 @@ local function watch_opt(opt)
   return unset
 end
 
-local function unset_hint(unset)
-  if #unset == 0 then return "" end
+local function unset_hint(unset, message)
+  local from_nil = message:find("nil", 1, true) or message:find("assertion failed", 1, true)
+  if #unset == 0 or not from_nil or message:find("attempt to call", 1, true) then return "" end
   local names = {}
   for i = 1, math.min(#unset, 8) do names[i] = "opt." .. unset[i] end
   return " (the file read " .. table.concat(names, ", ") .. (#unset > 8 and ", ..." or "")
@@ -396,7 +398,7 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
   if not ok then
     if state.expired then error(LIMIT, 0) end
     -- no tostring(): a user __tostring would run here, after the hook is gone
-    error(type(out) == "string" and out .. unset_hint(unset)
+    error(type(out) == "string" and out .. unset_hint(unset, out)
           or ("error object of type " .. type(out) .. " (not a string)"), 0)
   end
   return out
