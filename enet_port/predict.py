@@ -11,7 +11,6 @@ are fed as ``enet-port test`` feeds them: read by the trainer's decoder, its pip
 applies (``feed.normaliser``). Class indices are 0-based (Torch7 label k is index k - 1).
 """
 import dataclasses
-import glob
 import json
 import sys
 import time
@@ -31,6 +30,7 @@ from .model.spec import load_spec
 from .t7.load import import_t7
 from .data import decode, feed, palettes, pipeline, seg_images
 from .export.runtime import SUFFIXES as EXPORTED, load_exported
+from .predict_backends import image_paths, run_batch, with_backend
 from .train import checkpoints, runfolder
 from .train.opts import OPTIONS, Opt
 from .train.resume import run_spec
@@ -253,50 +253,6 @@ def segmentation_names(classes, n_classes, known=None):
     return names
 
 
-BACKENDS = ("torch", "compile", "onnxruntime")
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".ppm", ".bmp", ".tif", ".tiff", ".webp"}
-
-
-def image_paths(arguments):
-    """Files as given; a folder's image files and a glob's matches, each sorted."""
-    paths = []
-    for argument in map(str, arguments):
-        if Path(argument).is_dir():
-            paths += sorted(p for p in Path(argument).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        elif not Path(argument).exists() and glob.has_magic(argument):
-            paths += [Path(p) for p in sorted(glob.glob(argument))]
-        else:
-            paths.append(Path(argument))
-    if not paths:
-        raise DataError(", ".join(map(str, arguments)), "no images there")
-    return paths
-
-
-def with_backend(predictor, model_path, backend):
-    """The predictor on ``backend``: eager, ``torch.compile`` or ONNX Runtime (a model that is not
-    an ONNX file is exported to one first)."""
-    is_onnx = Path(model_path).suffix == ".onnx"
-    backend = backend or ("onnxruntime" if is_onnx else "torch")
-    if is_onnx and backend != "onnxruntime":
-        raise EnetPortError(str(model_path), f"an ONNX file runs on --backend onnxruntime, not {backend}")
-    if backend == "compile":
-        return dataclasses.replace(predictor, model=torch.compile(predictor.model))
-    if backend == "onnxruntime" and not is_onnx:
-        return dataclasses.replace(predictor, model=on_onnxruntime(predictor.model, predictor.preprocessing["input"]))
-    return predictor
-
-
-def on_onnxruntime(model, input_shape):
-    """``model`` exported to a temporary ONNX file (batch and size symbolic) and loaded on ONNX Runtime."""
-    import tempfile
-    from .export import files, program, runtime
-    x = torch.rand(2, *input_shape)
-    exported = program.export_program(model, x, dynamic=True)
-    with tempfile.TemporaryDirectory() as folder:
-        files.write_onnx(exported, model, x, Path(folder) / "model.onnx", {})
-        return runtime.OnnxRuntimeModel(Path(folder) / "model.onnx")
-
-
 def predict(model_path, images, size=None, out_dir=".", echo=print, classes=None, backend=None, batch=8):
     """``enet-port predict``: print the top-5 of a classifier (and write top5.json to
     ``out_dir``), or write a segmentation's label images, legend and overlay; ``batch`` images go
@@ -326,14 +282,6 @@ def predict(model_path, images, size=None, out_dir=".", echo=print, classes=None
         atomic_write_text(Path(out_dir) / "top5.json", json.dumps(
             {k: [{"p": p, "index": i, "name": n} for p, i, n in v] for k, v in results.items()}, indent=1))
     return results
-
-
-def run_batch(predictor, image_paths):
-    """The model's output for several images, read and stacked into one batch."""
-    x = torch.cat([predictor.read(p) for p in image_paths])
-    param = next(predictor.model.parameters(), None)
-    with torch.no_grad():
-        return predictor.model(x.to(param.dtype if param is not None else torch.float32))
 
 
 def _report(model_path, names, image_path, output, out_dir, echo):

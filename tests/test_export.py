@@ -97,6 +97,17 @@ def test_a_missing_extra_names_the_pip_install(monkeypatch):
         extra.need("onnxscript", "ONNX export")
 
 
+def test_an_execution_provider_onnxruntime_lacks_is_named_in_one_line(tmp_path):
+    from enet_port.export.runtime import OnnxRuntimeModel
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 2, 3)).eval()
+    onnx_outputs(model, torch.rand(1, 3, 8, 8), tmp_path / "m.onnx")
+    assert OnnxRuntimeModel(tmp_path / "m.onnx", providers=("CPUExecutionProvider",))(torch.rand(1, 3, 8, 8)).shape == (1, 2, 6, 6)
+    with pytest.raises(ExportError, match=r"m.onnx: this ONNX Runtime has no NoSuchExecutionProvider \(it has .*"
+                                          r"CPUExecutionProvider.*pip install onnxruntime-gpu") as caught:
+        OnnxRuntimeModel(tmp_path / "m.onnx", providers=("NoSuchExecutionProvider", "CPUExecutionProvider"))
+    assert "\n" not in str(caught.value)
+
+
 def test_pt2_loads_without_this_package(tmp_path):
     model = build(ROOT / "tests/specs/tiny.json", classes=3).eval()
     shape = json.loads((ROOT / "tests/specs/tiny.json").read_text())["input"]

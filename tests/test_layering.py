@@ -7,7 +7,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "enet_port"
 # what each part may import, besides itself and the shared floor (errors, atomic, limits, userpaths)
 ALLOWED = {"model": set(), "lua": {"model"}, "t7": {"model"}, "data": set(),
-           "train": {"model", "t7", "data"}, "predict": {"model", "t7", "data", "train", "export"},
+           "train": {"model", "t7", "data"}, "predict": {"model", "t7", "data", "train", "export", "predict_backends"},
+           "predict_backends": {"export"},
            "export": {"model"}, "export_model": {"model", "t7", "data", "train", "export", "predict"}}
 FLOOR = {"errors", "atomic", "limits", "userpaths"}
 

@@ -56,7 +56,8 @@ def diff(spec, luafile, n_classes, lua_opts, call_name, call_args, input_shape):
     from ..lua.importer import check_shapes
     from ..lua.tracer import parse_call, parse_opt, trace_lua
     from ..model.spec import expand, load_spec
-    trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args))
+    trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args),
+                      input_shape=input_shape or None)
     if input_shape:
         check_shapes(trace, input_shape)
     spec_tree = expand(load_spec(spec), classes=n_classes, input_shape=input_shape)
@@ -82,7 +83,8 @@ def trace_command(luafile, n_classes, lua_opts, call_name, call_args, input_shap
     from ..lua.tracer import parse_call, parse_opt, torch7_table, trace_lua
     from ..model.shapes import format_shape
     from ..model.tree import lua_call
-    trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args))
+    trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args),
+                      input_shape=input_shape or DEFAULT_INPUT)
     rows, problem = torch7_table(trace, input_shape or DEFAULT_INPUT)
     for row in rows:
         node, shape = row["module"], row["output_shape"]

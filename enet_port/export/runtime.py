@@ -15,18 +15,31 @@ from .files import METADATA_KEY
 SUFFIXES = (".onnx", ".pt2")
 
 
-class OnnxRuntimeModel(torch.nn.Module):
-    """An ONNX file on ONNX Runtime's CPU provider; a graph with a fixed batch size runs a larger
-    batch in slices of that size (the last one padded)."""
+CPU = ("CPUExecutionProvider",)
 
-    def __init__(self, path, threads=None):
+
+def _check_providers(ort, providers, path):
+    missing = [p for p in providers if p not in ort.get_available_providers()]
+    if missing:
+        raise ExportError(str(path), f"this ONNX Runtime has no {', '.join(missing)} (it has "
+                                     f"{', '.join(ort.get_available_providers())}); the GPU providers "
+                                     "come with pip install onnxruntime-gpu")
+
+
+class OnnxRuntimeModel(torch.nn.Module):
+    """An ONNX file on ONNX Runtime (its CPU provider unless ``providers`` names others, in order of
+    preference: CUDAExecutionProvider, TensorrtExecutionProvider); a graph with a fixed batch size
+    runs a larger batch in slices of that size (the last one padded)."""
+
+    def __init__(self, path, threads=None, providers=CPU):
         super().__init__()
         ort = need("onnxruntime", "--backend onnxruntime")
+        _check_providers(ort, providers, path)
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
         try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(path), options, providers=list(providers))
         except Exception as exc:
             raise ExportError(str(path), f"ONNX Runtime cannot load it ({str(exc).splitlines()[0]})") from None
         self.input = self.session.get_inputs()[0]

@@ -24,7 +24,7 @@ from ..model import modules, registry  # noqa: F401  (modules fills the registry
 from ..model.shapes import param_tensors
 from ..model.tree import Node
 from .classfiles import class_finder
-from .sizing import shape_callback
+from .sizing import sample_shape_callback, shape_callback
 
 LUA_DIR = Path(__file__).parent
 MAX_MESSAGE = 1000  # characters of a Lua error message
@@ -73,8 +73,9 @@ def _answer(request):
     runtime.globals().string.dump = None
     compile_ = runtime.globals().loadstring
     chunks = runtime.table_from({name: compile_((LUA_DIR / f"{name}.lua").read_text(), f"=enet_port/lua/{name}.lua")
-                                 for name in ("torch7", "nn", "nngraph", "custom", "luajit", "image", "builders")})
-    chunks.shape = shape_callback(runtime)
+                                 for name in ("torch7", "nn", "nngraph", "custom", "custom_walk", "symbolic",
+                                              "symbolic_sizes", "nninit", "luajit", "image", "builders")})
+    chunks.shape, chunks.sample_shape = shape_callback(runtime), sample_shape_callback(runtime)
     run = compile_((LUA_DIR / "sandbox.lua").read_text(), "=enet_port/lua/sandbox.lua")()
     opt = runtime.table_from({"nGPU": request["nGPU"], "nClasses": request["nClasses"], **request["opt"]})
     limits = runtime.table_from(request["limits"])
@@ -86,7 +87,7 @@ def _answer(request):
         result = run(request["job"], request["source"], os.path.basename(path), chunks, _fields_callback(runtime), opt,
                      request["nClasses"], request["nGPU"], limits, printed.append, request["epochs"],
                      _reader(path, request["max_source"]), runtime.table_from(request.get("call") or {}),
-                     find_class)
+                     _inputs(runtime, request.get("input")), find_class)
     except lua51.LuaMemoryError:
         raise LuaError(path, f"memory limit of {request['max_memory'] >> 20} MiB exceeded "
                              f"({request['memory_hint']})") from None
@@ -96,6 +97,15 @@ def _answer(request):
         runtime.set_max_memory(0)
     return (b'{"printed": ' + json.dumps(printed).encode() + b', "loaded": ' + json.dumps(loaded).encode()
             + b', "result": ' + result.encode("ascii") + b"}")
+
+
+def _inputs(runtime, shapes):
+    """The model's input as the walk in forward order takes it (``lua/custom.lua``): one
+    per-sample shape ``{sizes}``, several (a graph's inputs) a ``{table}`` of them; None: unknown."""
+    if not shapes:
+        return None
+    values = [{"sizes": list(s)} for s in shapes]
+    return runtime.table_from(values[0] if len(values) == 1 else {"table": values}, recursive=True)
 
 
 def _reader(model_path, most):

@@ -63,7 +63,8 @@ local function record(m, name, ...)
     for k, sizes in pairs(info.tensors) do m[k] = new_tensor(sizes, nil, m, k) end
     t.had_bias = info.tensors.bias ~= nil
   end
-  m.output, m.gradInput = new_tensor({}), new_tensor({})
+  -- a custom class's __init may have set them (a table output: DenseNet's DenseConnectLayerCustom)
+  m.output, m.gradInput = rawget(m, "output") or new_tensor({}), rawget(m, "gradInput") or new_tensor({})
   if CRITERIA[name] then trace.criteria[#trace.criteria + 1] = m end
   return m
 end

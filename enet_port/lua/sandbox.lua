@@ -314,10 +314,11 @@ end
 
 -- job: "model" (trace the model the file builds) or "schedule" (call its paramsForEpoch); the
 -- result is JSON text. limits: seconds, depth, modules, printed (and the hints their errors give)
+-- inputs: the model's per-sample input ({sizes} or a {table} of them, lua/custom.lua), or nil;
 -- find_class(name): the module name (for require) of the file of the model's folder that defines
 -- the class, or nil
 return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, limits, print_sink, epochs, read, choice,
-                find_class)
+                inputs, find_class)
   if source:byte(1) == 27 then error("precompiled Lua chunks are refused", 0) end
   local user_source = "@" .. chunkname
   local function record_line()
@@ -345,6 +346,10 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
   -- at the innermost user line, as error(message, level) would; with no line of the model file
   -- running, at the innermost line of another file of its folder (chunks named "@relative path")
   local function user_error(message)
+    local last = context.lines and context.last
+    if last and #record_line() <= context.base then  -- no user frame inside the custom module's method
+      error(last.source:sub(2) .. ":" .. last.line .. ": " .. message, 0)
+    end
     local line = user_lines()[1]
     if line then error(chunkname .. ":" .. line .. ": " .. message, 0) end
     local level, info = 2, debug.getinfo(2, "Sl")
@@ -391,7 +396,7 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
     if job == "schedule" then return run_schedule(env, chunk(), epochs) end
     local function call(f) return f(builders.argument(f, env, pkgs, user_source, source, nGPU)) end
     local model, how = builders.find_model(env, chunk(), call, choice, user_source, source)
-    resolve(model)
+    resolve(model, inputs)
     return export_model(model, how, trace.criteria, limits)
   end)
   debug.sethook()

@@ -13,6 +13,7 @@ from ..model.shapes import ShapeError, infer
 from ..model.tree import Node
 
 MAX_DIMS = 8
+MAX_ITEMS = 256  # tensors in one Lua table a module passes on (DenseNet-264's widest block: 64)
 
 
 def shape_callback(runtime):
@@ -30,6 +31,50 @@ def shape_callback(runtime):
             return None
         return runtime.table_from(answer, recursive=True)
     return shape
+
+
+def sample_shape_callback(runtime):
+    """``shape(json_text, value)`` for the walk in forward order (``lua/custom.lua``): the output of
+    a module for a per-sample input ``value`` (``{sizes = {...}}`` for a tensor, ``{table = {...}}``
+    for a Lua table of them), in the same form; None where the rules cannot size it, ``{error}``
+    where Torch7's forward would fail."""
+    def shape(text, value):
+        try:
+            node, given = _node(json.loads(text)), _from_lua(value, 0)
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            return None
+        if given is None or any(n.name not in registry.REGISTRY for n in node.walk()):
+            return None
+        try:
+            out = infer(node, given)
+        except (ShapeError, registry.ArgumentError) as exc:
+            return runtime.table_from({"error": str(exc)})
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None
+        return runtime.table_from(_to_lua(out), recursive=True)
+    return shape
+
+
+def _from_lua(value, depth):
+    """A Lua ``{sizes}``/``{table}`` value as the shape rules take it: a tuple, or a list."""
+    if value is None or depth > MAX_DIMS:
+        return None
+    sizes, items = value["sizes"], value["table"]
+    if sizes is not None:
+        dims = [sizes[i] for i in range(1, min(len(sizes), MAX_DIMS) + 1)]
+        if not all(isinstance(d, (int, float)) and d == int(d) and d >= 1 for d in dims):
+            return None
+        return tuple(int(d) for d in dims)
+    if items is None or not 0 < len(items) <= MAX_ITEMS:
+        return None
+    out = [_from_lua(items[i], depth + 1) for i in range(1, len(items) + 1)]
+    return None if any(o is None for o in out) else out
+
+
+def _to_lua(shape):
+    if isinstance(shape, list):
+        return {"table": [_to_lua(s) for s in shape]}
+    return {"sizes": list(shape)}
 
 
 def _sized(node, dims):

@@ -151,7 +151,7 @@ function torch.isTensor(x) return type(x) == "table" and getmetatable(x) == "tor
 local resolve = chunks.custom({Tensor = Tensor, nn = nn, torch = torch, is_tensor = is_tensor, new_tensor = new_tensor,
                                is_module = classes.is_module, user_error = user_error, Module = classes.Module,
                                builtin = classes.builtin, context = chunks.context, shape = chunks.shape,
-                               export = chunks.export})
+                               export = chunks.export, chunks = chunks})
 
 local moses = {}
 function moses.bindn(f, ...)
@@ -181,4 +181,4 @@ function paths.dirp() return false end
 
 return {torch = torch, nn = nn, cudnn = cudnn, cunn = nn, inn = classes.inn, nngraph = classes.nngraph, cutorch = cutorch, paths = paths,
         moses = moses, image = chunks.image(new_tensor), optim = {}, xlua = {}, trace = trace, resolve = resolve,
-        set_class_loader = classes.set_class_loader}
+        nninit = chunks.nninit(classes.Module), set_class_loader = classes.set_class_loader}

@@ -68,14 +68,18 @@ def _lua_scalar(text):
     return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
 
-def trace_lua(path, nClasses=1000, opt=None, nGPU=1, seconds=None, max_memory=None, call=None):
+def trace_lua(path, nClasses=1000, opt=None, nGPU=1, seconds=None, max_memory=None, call=None,
+              input_shape=None):
     """Run ``path`` and return its :class:`Trace`; any failure is a one-line :class:`LuaError`.
 
     ``seconds`` (CPU time) and ``max_memory`` (bytes of Lua heap) default to the limits of
     :mod:`enet_port.limits`; the Lua runs in a child process under them. ``call`` (from
-    :func:`parse_call`) names the builder of a returned table and its Lua arguments."""
+    :func:`parse_call`) names the builder of a returned table and its Lua arguments.
+    ``input_shape`` (a per-sample shape, or a list of them for a graph's inputs) sizes the
+    stand-ins custom modules are traced on (None: their sizes are unknown)."""
     request, source = _request("model", path, nClasses, opt, nGPU, seconds, max_memory)
     request["call"] = call
+    request["input"] = _input_list(input_shape)
     answer = _run(request)
     result = check_model(answer, request["path"], request["limits"]["depth"], request["limits"]["modules"])
     trace = _to_trace(request["path"], source.splitlines(), result, answer["printed"])
@@ -90,6 +94,13 @@ def lua_schedule(path, epochs, opt=None, seconds=None):
     """
     request, _ = _request("schedule", path, 1000, opt, 1, seconds, 64 << 20, epochs)
     return check_schedule(_run(request), request["path"], epochs)
+
+
+def _input_list(input_shape):
+    if input_shape is None:
+        return None
+    shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+    return [[int(d) for d in shape] for shape in shapes]
 
 
 def _request(job, path, nClasses, opt, nGPU, seconds, max_memory, epochs=0):
