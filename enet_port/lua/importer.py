@@ -29,17 +29,18 @@ def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=N
     """The spec (a dict) for the model ``path`` builds, for inputs of ``input_shape`` (C, H, W,
     or N, or T x F; a list of them for a graph with several inputs; None: :func:`pick_input`);
     ``call`` picks a builder of a returned table (:func:`~enet_port.lua.tracer.parse_call`)."""
-    trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call, input_shape=input_shape)
+    trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call, input_shape=input_shape or DEFAULT_INPUT)
     if trace.unknown:
         name, where = trace.unknown[0]
         more = f" (and {len(trace.unknown) - 1} more)" if len(trace.unknown) > 1 else ""
         raise LuaError(where, f"unknown Torch7 module {name}{more}: a spec cannot hold it")
     if input_shape:
         input_shape = check_shapes(trace, input_shape)
-    else:  # custom modules are traced again on stand-ins of the size chosen
+    else:
         input_shape = pick_input(trace)
-        trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call, input_shape=input_shape)
-        check_shapes(trace, input_shape)
+        if input_shape != DEFAULT_INPUT:  # custom modules are traced again on stand-ins of that size
+            trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call, input_shape=input_shape)
+            check_shapes(trace, input_shape)
     model = _with_class_count(trace.model, _other_count(path, nClasses + 1, opt, call, input_shape), nClasses)
     features, classifier = _split(model)
     dropout = any(n.name == "nn.SpatialDropout" for n in model.walk())
