@@ -104,7 +104,8 @@ def trace_command(luafile, n_classes, lua_opts, call_name, call_args, input_shap
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the spec here (default: stdout).")
 @click.option("--input", "input_shape", multiple=True, callback=parse_inputs,
               help="Input size the spec records: CxHxW (e.g. 3x32x32 for a CIFAR model), TxF or N; once "
-                   "per input of a graph with several, in order (default: 3x224x224).")
+                   "per input of a graph with several, in order (default: 3x224x224, or, where the model "
+                   "does not take it, the first of 32, 28, 64, 96, 227, 231, 299 square that it takes).")
 def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, output, input_shape):
     """Write a spec for the model LUAFILE builds. The file runs twice, the second time for
     nClasses + 1, so that every argument that follows the class count is written $nClasses
@@ -121,7 +122,14 @@ def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, outpu
     if output:
         check_outputs({"the spec": output}, {"the Lua file": luafile})
     spec, trace = run_import(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), recipe=recipe,
-                             input_shape=input_shape or DEFAULT_INPUT, call=parse_call(call_name, call_args))
+                             input_shape=input_shape or None, call=parse_call(call_name, call_args))
+    if not input_shape and spec["input"] != list(DEFAULT_INPUT):
+        echo(f"note: no --input given and the model does not take {'x'.join(map(str, DEFAULT_INPUT))}; the spec "
+             f"records {'x'.join(map(str, spec['input']))} (what its first module implies, or the first usual "
+             "image size it takes)", err=True)
+    for name, file in trace.loaded:
+        echo(f"note: {luafile} uses {name} without requiring it; loaded {file} of its folder, which defines "
+             "it (as the project's entry point would have)", err=True)
     if init_calls(trace):
         echo(f"note: {luafile} sets the weights of {init_calls(trace)} modules after building them; "
                    "the spec keeps the structure (biases removed included), not those values", err=True)

@@ -19,7 +19,8 @@ class Unusable(Exception):
 
 
 def check_model(answer, path, max_depth, max_modules):
-    """``answer`` is ``{"printed": [str], "result": {"how", "model", "criteria"}}``; raises LuaError."""
+    """``answer`` is ``{"printed": [str], "loaded": [[class, file]], "result": {"how", "model",
+    "criteria"}}``; raises LuaError."""
     try:
         _check_printed(answer)
         result = _keys(answer["result"], {"how": str, "model": dict, "criteria": list}, "result")
@@ -45,10 +46,14 @@ def check_schedule(answer, path, epochs):
 
 
 def _check_printed(answer):
-    _keys(answer, {"printed": list, "result": (dict, list)}, "answer")
+    _keys(answer, {"printed": list, "loaded": list, "result": (dict, list)}, "answer")
     if len(answer["printed"]) > MAX_PRINTED or not all(isinstance(p, str) and len(p) <= MAX_PRINTED_LINE
                                                        for p in answer["printed"]):
         raise Unusable("printed lines")
+    if len(answer["loaded"]) > MAX_LIST or not all(
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) and len(x) <= MAX_TEXT for x in pair)
+            for pair in answer["loaded"]):
+        raise Unusable("loaded class files")
 
 
 def _keys(value, kinds, what):

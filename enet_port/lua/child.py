@@ -5,7 +5,8 @@ Lua counterpart: none (``th`` ran model files in its own process, with full righ
 imported. Before any user code runs the process limits itself: CPU seconds (``RLIMIT_CPU``), its
 address space (``RLIMIT_AS``: the Lua heap, the print lines and the answer all count) and no
 file writes (``RLIMIT_FSIZE`` 0). Everything it sends back is one message: ``{"error": [where,
-message]}`` or ``{"printed": [...], "result": <the JSON text the sandbox wrote>}``; the parent
+message]}`` or ``{"printed": [...], "loaded": [[class, file], ...], "result": <the JSON text the
+sandbox wrote>}`` (``loaded``: :mod:`enet_port.lua.classfiles`); the parent
 checks it before use. The one thing the child reads for the Lua code is the model file's own
 folder (:func:`_reader`: ``paths.dofile``, ``require 'models.x'``), read-only, under the same limits.
 """
@@ -22,6 +23,7 @@ from ..errors import LuaError
 from ..model import modules, registry  # noqa: F401  (modules fills the registry)
 from ..model.shapes import param_tensors
 from ..model.tree import Node
+from .classfiles import class_finder
 from .sizing import sample_shape_callback, shape_callback
 
 LUA_DIR = Path(__file__).parent
@@ -77,12 +79,15 @@ def _answer(request):
     run = compile_((LUA_DIR / "sandbox.lua").read_text(), "=enet_port/lua/sandbox.lua")()
     opt = runtime.table_from({"nGPU": request["nGPU"], "nClasses": request["nClasses"], **request["opt"]})
     limits = runtime.table_from(request["limits"])
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    find_class, loaded = class_finder(folder, lambda target: _read_inside(folder, target, request["max_source"]),
+                                      os.path.basename(path))
     try:
         # short chunk names: Lua cuts long ones ("...ls/net.lua:12:"); _located restores the path
         result = run(request["job"], request["source"], os.path.basename(path), chunks, _fields_callback(runtime), opt,
                      request["nClasses"], request["nGPU"], limits, printed.append, request["epochs"],
                      _reader(path, request["max_source"]), runtime.table_from(request.get("call") or {}),
-                     _inputs(runtime, request.get("input")))
+                     _inputs(runtime, request.get("input")), find_class)
     except lua51.LuaMemoryError:
         raise LuaError(path, f"memory limit of {request['max_memory'] >> 20} MiB exceeded "
                              f"({request['memory_hint']})") from None
@@ -90,7 +95,8 @@ def _answer(request):
         raise LuaError(*_located(path, str(exc))) from None
     finally:  # lupa's own cleanup allocates: at the Lua limit it would abort the process
         runtime.set_max_memory(0)
-    return b'{"printed": ' + json.dumps(printed).encode() + b', "result": ' + result.encode("ascii") + b"}"
+    return (b'{"printed": ' + json.dumps(printed).encode() + b', "loaded": ' + json.dumps(loaded).encode()
+            + b', "result": ' + result.encode("ascii") + b"}")
 
 
 def _inputs(runtime, shapes):
@@ -106,7 +112,8 @@ def _reader(model_path, most):
     """``read(name, as_module)`` -> (text, file) or (None, why): a Lua file of the model's folder.
 
     ``as_module`` reads ``require``'s names (``models.x`` or ``models/x``, as Lua's ``./?.lua``
-    from the folder or from its parent when the first part names the folder itself). Nothing
+    from the folder, else with the first part dropped: from the project root when the model file
+    is in ``models/``, or a flat copy of the project's files). Nothing
     outside the folder (after resolving links) and nothing but regular files is read."""
     folder = os.path.realpath(os.path.dirname(os.path.abspath(model_path)))
 
@@ -117,7 +124,9 @@ def _reader(model_path, most):
         if as_module:
             parts = name.replace(".", "/").split("/")
             candidates = ["/".join(parts) + ".lua"]
-            if len(parts) > 1 and parts[0] == os.path.basename(folder):
+            # require 'models/x' from the project root, the model file in models/; or a copy of
+            # the project's files in one folder (Torch7 would need the layout, not other files)
+            if len(parts) > 1:
                 candidates.append("/".join(parts[1:]) + ".lua")
         for candidate in candidates:
             target = os.path.realpath(os.path.join(folder, candidate))
@@ -128,6 +137,14 @@ def _reader(model_path, most):
                 return (text, os.path.relpath(target, folder)) if text is not None else (None, why)
         return None, f"'{name}' is not a file in the model file's folder"
     return read
+
+
+def _read_inside(folder, target, most):
+    """The text of a file of the folder (after resolving links), else None."""
+    real = os.path.realpath(target)
+    if os.path.commonpath([folder, real]) != folder:
+        return None
+    return _read_regular(real, target, most)[0]
 
 
 def _read_regular(target, name, most):

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from ..model import blocks
+from ..model.implied_input import first_implied
 from ..model.shapes import ShapeError, format_shape, infer
 from ..model.spec import dumps, node_entry  # noqa: F401  (import-lua writes specs with dumps)
 from .diff import deep_key
@@ -18,15 +19,28 @@ from ..errors import LuaError
 from .tracer import checked_inputs, trace_lua
 
 
-def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=(3, 224, 224), call=None):
+DEFAULT_INPUT = (3, 224, 224)
+# image sides tried when no input is given and 224x224 does not fit: CIFAR and SVHN, MNIST, Tiny
+# ImageNet, STL-10, AlexNet, OverFeat, Inception-v3
+USUAL_SIDES = (32, 28, 64, 96, 227, 231, 299)
+
+
+def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=None, call=None):
     """The spec (a dict) for the model ``path`` builds, for inputs of ``input_shape`` (C, H, W,
-    or N, or T x F; a list of them for a graph with several inputs); ``call`` picks a builder of a returned table (:func:`~enet_port.lua.tracer.parse_call`)."""
-    trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call, input_shape=input_shape)
+    or N, or T x F; a list of them for a graph with several inputs; None: :func:`pick_input`);
+    ``call`` picks a builder of a returned table (:func:`~enet_port.lua.tracer.parse_call`)."""
+    trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call, input_shape=input_shape or DEFAULT_INPUT)
     if trace.unknown:
         name, where = trace.unknown[0]
         more = f" (and {len(trace.unknown) - 1} more)" if len(trace.unknown) > 1 else ""
         raise LuaError(where, f"unknown Torch7 module {name}{more}: a spec cannot hold it")
-    input_shape = check_shapes(trace, input_shape)
+    if input_shape:
+        input_shape = check_shapes(trace, input_shape)
+    else:
+        input_shape = pick_input(trace)
+        if input_shape != DEFAULT_INPUT:  # custom modules are traced again on stand-ins of that size
+            trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call, input_shape=input_shape)
+            check_shapes(trace, input_shape)
     model = _with_class_count(trace.model, _other_count(path, nClasses + 1, opt, call, input_shape), nClasses)
     features, classifier = _split(model)
     dropout = any(n.name == "nn.SpatialDropout" for n in model.walk())
@@ -51,6 +65,23 @@ def check_shapes(trace, input_shape):
         where = exc.node.where if exc.node is not None else trace.path
         raise LuaError(where, f"{exc}, for a {format_shape(input_shape)} input (--input)") from None
     return input_shape
+
+
+def pick_input(trace):
+    """No input given: the planes the first module implies (or 3) at 224x224, as Torch7 files
+    for ImageNet take, else the first usual image side that the shape rules accept (a CIFAR
+    model's 32x32). Where none fits, the refusal for 224x224."""
+    first = first_implied(trace.model)
+    candidates = [first or DEFAULT_INPUT]
+    if len(candidates[0]) == 3:
+        candidates += [(candidates[0][0], side, side) for side in USUAL_SIDES]
+    refusal = None
+    for shape in candidates:
+        try:
+            return check_shapes(trace, shape)
+        except LuaError as exc:
+            refusal = refusal or exc
+    raise refusal
 
 
 def _spec_input(input_shape):

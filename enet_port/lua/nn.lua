@@ -170,10 +170,17 @@ for name in ([[Module Container Concat Parallel Sequential DepthConcat Decorator
   TORCH_NN[name] = true
 end
 
+-- set by the sandbox: runs the file of the model's folder that defines a class the model file
+-- uses but never requires (the project's entry point required it); true when one did
+local class_loader = function() return false end
+
 local function package(prefix)
   return setmetatable({}, {__index = function(t, name)
     if type(name) ~= "string" or not name:match("^%u[%w_]*$") then return nil end
-    if prefix == "nn" and not TORCH_NN[name] and fields(prefix .. "." .. name, {}, 0) == nil then return nil end
+    if prefix == "nn" and not TORCH_NN[name] and fields(prefix .. "." .. name, {}, 0) == nil then
+      if class_loader(prefix .. "." .. name) then return rawget(t, name) end
+      return nil
+    end
     local cls = new_class(prefix .. "." .. name, Module, true)
     rawset(t, name, cls)
     return cls
@@ -320,4 +327,5 @@ local graph = nngraph_chunk({GraphNode = GraphNode, nn = nn, is_module = is_modu
                              record_line = record_line, record = record, new_tensor = new_tensor})
 
 return {nn = nn, cudnn = cudnn, inn = inn, class = torch_class, nngraph = graph, Module = Module, builtin = builtin,
-        is_module = is_module, getmetatable = function(name) return classes[name] end}
+        is_module = is_module, getmetatable = function(name) return classes[name] end,
+        set_class_loader = function(f) class_loader = f end}

@@ -258,6 +258,31 @@ local function evaluate_opt(env)
   end
 end
 
+-- the opt fields the model's files read and --opt did not set (a project's opts.lua gave them
+-- defaults: th main.lua -depth 100 sets the rest), named when the file then fails on a nil (not
+-- on a method the stand-ins lack)
+local function watch_opt(opt)
+  local unset = {}
+  setmetatable(opt, {__index = function(_, key)
+    local info = debug.getinfo(2, "S")
+    if type(key) == "string" and info and info.source:sub(1, 1) == "@" and not unset[key] then
+      unset[key] = true
+      unset[#unset + 1] = key
+    end
+  end})
+  return unset
+end
+
+local function unset_hint(unset, message)
+  local from_nil = message:find("nil", 1, true) or message:find("assertion failed", 1, true)
+  if #unset == 0 or not from_nil or message:find("attempt to call", 1, true) then return "" end
+  local names = {}
+  for i = 1, math.min(#unset, 8) do names[i] = "opt." .. unset[i] end
+  return " (the file read " .. table.concat(names, ", ") .. (#unset > 8 and ", ..." or "")
+         .. ", which --opt does not set; a project's opts.lua or train.lua gives them defaults: give them with "
+         .. "--opt KEY=VALUE)"
+end
+
 local function run_schedule(env, result, epochs)
   local rule = type(result) == "function" and result or env.paramsForEpoch
   if type(rule) ~= "function" then
@@ -289,9 +314,11 @@ end
 
 -- job: "model" (trace the model the file builds) or "schedule" (call its paramsForEpoch); the
 -- result is JSON text. limits: seconds, depth, modules, printed (and the hints their errors give)
--- inputs: the model's per-sample input ({sizes} or a {table} of them, lua/custom.lua), or nil
+-- inputs: the model's per-sample input ({sizes} or a {table} of them, lua/custom.lua), or nil;
+-- find_class(name): the module name (for require) of the file of the model's folder that defines
+-- the class, or nil
 return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, limits, print_sink, epochs, read, choice,
-                inputs)
+                inputs, find_class)
   if source:byte(1) == 27 then error("precompiled Lua chunks are refused", 0) end
   local user_source = "@" .. chunkname
   local function record_line()
@@ -344,10 +371,19 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
   string.format, math.log = luajit.format, luajit.log
   local pkgs = chunks.torch7(fields, user_lines, user_error, chunks)
   pkgs.bit = luajit.bit
-  local trace, resolve = pkgs.trace, pkgs.resolve
-  pkgs.trace, pkgs.resolve = nil, nil  -- the record stays out of the user's reach
+  local trace, resolve, set_class_loader = pkgs.trace, pkgs.resolve, pkgs.set_class_loader
+  pkgs.trace, pkgs.resolve, pkgs.set_class_loader = nil, nil, nil  -- the record stays out of the user's reach
   local state = {expired = false, printed = 0, limits = limits}
   local env = make_env(pkgs, opt, nClasses, print_sink, state, read)
+  -- nn.Foo that the file uses but never requires, defined by another file of its folder: the
+  -- project's entry point (main.lua, checkpoints.lua) required that file before the model's
+  set_class_loader(function(name)
+    local module = find_class(name)
+    if module == nil then return false end
+    env.require(module)
+    return true
+  end)
+  local unset = watch_opt(opt)
   local chunk, err = loadstring(source, user_source)
   if not chunk then error(err, 0) end
   setfenv(chunk, env)
@@ -367,7 +403,8 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
   if not ok then
     if state.expired then error(LIMIT, 0) end
     -- no tostring(): a user __tostring would run here, after the hook is gone
-    error(type(out) == "string" and out or ("error object of type " .. type(out) .. " (not a string)"), 0)
+    error(type(out) == "string" and out .. unset_hint(unset, out)
+          or ("error object of type " .. type(out) .. " (not a string)"), 0)
   end
   return out
 end

@@ -239,4 +239,4 @@ function paths.dirp() return false end
 -- require 'nnx' (and cunn) returns nn, which those packages extend with their modules
 return {torch = torch, nn = nn, cudnn = cudnn, cunn = nn, nnx = nn, inn = classes.inn, nngraph = classes.nngraph, cutorch = cutorch, paths = paths,
         moses = moses, image = chunks.image(new_tensor), optim = {}, xlua = {}, trace = trace, resolve = resolve,
-        nninit = chunks.nninit(classes.Module)}
+        nninit = chunks.nninit(classes.Module), set_class_loader = classes.set_class_loader}

@@ -31,6 +31,7 @@ class Trace:
     unknown: list = field(default_factory=list)   # (name, where)
     printed: list = field(default_factory=list)
     criteria: list = field(default_factory=list)
+    loaded: list = field(default_factory=list)    # (class, file): class files the file never required
 
 
 def parse_opt(pairs):
@@ -81,7 +82,9 @@ def trace_lua(path, nClasses=1000, opt=None, nGPU=1, seconds=None, max_memory=No
     request["input"] = _input_list(input_shape)
     answer = _run(request)
     result = check_model(answer, request["path"], request["limits"]["depth"], request["limits"]["modules"])
-    return _to_trace(request["path"], source.splitlines(), result, answer["printed"])
+    trace = _to_trace(request["path"], source.splitlines(), result, answer["printed"])
+    trace.loaded = [tuple(pair) for pair in answer["loaded"]]
+    return trace
 
 
 def lua_schedule(path, epochs, opt=None, seconds=None):

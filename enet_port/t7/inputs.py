@@ -12,7 +12,7 @@ readers imply, or, where nothing says, each of the other inputs' shapes.
 import itertools
 
 from ..errors import SpecError
-from ..model import registry
+from ..model.implied_input import first_implied
 from ..model.spec import check_shapes
 from .reader import T7Error
 
@@ -46,47 +46,20 @@ def _candidates(tree, converted):
             yield (1,) * (3 - len(shape)) + tuple(shape)  # MNIST's stored 28x28 is one plane
         if 0 < len(shape) <= 3:
             yield tuple(shape)
-    if _first_implied(tree) is not None:
-        yield _first_implied(tree)
+    if first_implied(tree) is not None:
+        yield first_implied(tree)
     yield DEFAULT
-
-
-def implied(node):
-    """The per-sample input a module's own arguments imply, or None."""
-    a = registry.resolve_args(node)
-    if "inputFrameSize" in a:
-        return (a["kW"], a["inputFrameSize"])
-    if "inputSize" in a and "outputSize" in a:  # Linear, LinearNoBias, FastLSTM (not Add's element count)
-        return (a["inputSize"],)
-    if "connTable" in a:
-        return (max(p[0] for p in a["connTable"]), 224, 224)
-    if "nInputPlane" in a:
-        return (a["nInputPlane"], 224, 224)
-    if node.name == "nn.BatchNormalization":
-        return (a["nOutput"],)
-    if node.name.endswith("SpatialBatchNormalization"):
-        return (a["nOutput"], 224, 224)
-    return None
 
 
 def _searched(tree):
     """The smallest fixed size: square images with the implied planes (or 3), or a number of
     frames (of the implied frame size, or of the implied vector)."""
-    shape = _first_implied(tree) or DEFAULT
+    shape = first_implied(tree) or DEFAULT
     if len(shape) == 3:
         return ((shape[0], s, s) for s in SEARCHED)
     if len(shape) == 2:
         return ((s, shape[1]) for s in SEARCHED)
     return ((s, shape[0]) for s in SEARCHED)  # a step's vector: a sequence of them (rnn's Sequencer)
-
-
-def _first_implied(node):
-    """What the first module (in the order the input reaches them) that implies an input
-    implies, looking through containers and shape-keeping modules; None if none does."""
-    for n in node.walk():
-        if not registry.lookup(n.name).container and implied(n) is not None:
-            return implied(n)
-    return None
 
 
 def _top_graph(tree):
@@ -107,7 +80,7 @@ def _graph_candidates(graph):
 def _reader_shape(graph, position):
     node = graph.children[position]
     if node.name != "nn.Identity":
-        return _first_implied(node)
+        return first_implied(node)
     for reader_position, reader in enumerate(graph.children):
         if reader.inputs == [position]:
             shape = _reader_shape(graph, reader_position)
