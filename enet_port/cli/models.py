@@ -53,13 +53,13 @@ def lua_options(command):
 def diff(spec, luafile, n_classes, lua_opts, call_name, call_args, input_shape):
     """Compare SPEC with the model LUAFILE builds: exit 0 identical, 1 different, 2 error."""
     from ..lua.diff import compare, count_modules, format_differences
-    from ..lua.importer import check_shapes
+    from ..lua.importer import check_shapes, fill_spec_planes
     from ..lua.tracer import parse_call, parse_opt, trace_lua
     from ..model.spec import expand, load_spec
     trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args))
-    if input_shape:
-        check_shapes(trace, input_shape)
-    spec_tree = expand(load_spec(spec), classes=n_classes, input_shape=input_shape)
+    loaded = load_spec(spec)
+    check_shapes(trace, input_shape) if input_shape else fill_spec_planes(trace, loaded.input)
+    spec_tree = expand(loaded, classes=n_classes, input_shape=input_shape)
     lua_tree = trace.model
     differences = compare(spec_tree, lua_tree)
     if not differences:

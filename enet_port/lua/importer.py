@@ -15,6 +15,7 @@ from ..model.shapes import ShapeError, format_shape, infer
 from ..model.spec import dumps, node_entry  # noqa: F401  (import-lua writes specs with dumps)
 from .diff import deep_key
 from ..errors import LuaError
+from .planes import fill_planes
 from .tracer import checked_inputs, trace_lua
 
 
@@ -46,11 +47,22 @@ def check_shapes(trace, input_shape):
     Returns the input as the shape rules take it."""
     input_shape = checked_inputs(trace, input_shape)
     try:
+        fill_planes(trace.model, input_shape)
         infer(trace.model, input_shape)
     except ShapeError as exc:
         where = exc.node.where if exc.node is not None else trace.path
         raise LuaError(where, f"{exc}, for a {format_shape(input_shape)} input (--input)") from None
     return input_shape
+
+
+def fill_spec_planes(trace, input_shape):
+    """For ``diff`` without ``--input``: the planes of 2015 ``nn.BatchNormalization(0)`` modules
+    at the spec's input (:mod:`.planes`); a model that cannot take it is left as it is, and
+    the comparison shows the difference."""
+    try:
+        fill_planes(trace.model, checked_inputs(trace, input_shape))
+    except (ShapeError, LuaError):
+        pass
 
 
 def _spec_input(input_shape):

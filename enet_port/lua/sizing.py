@@ -11,6 +11,7 @@ import json
 from ..model import registry
 from ..model.shapes import ShapeError, infer
 from ..model.tree import Node
+from . import planes
 
 MAX_DIMS = 8
 
@@ -43,7 +44,7 @@ def _sized(node, dims):
         if not sample:
             continue
         try:
-            out = infer(node, tuple(sample))
+            out = infer(node, tuple(sample), visit=planes.sized)
         except (ShapeError, registry.ArgumentError) as exc:
             error = error or str(exc)
             continue

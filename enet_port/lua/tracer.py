@@ -183,9 +183,10 @@ def torch7_table(trace, input_shape):
     """Every module of the trace with its depth, output shape and parameter count, from the
     Torch7 rules alone; stops (returning the reason) at a module the rules cannot size."""
     from ..model.shapes import ShapeError, infer, param_count
+    from .planes import sized
     record, problem = [], None
     try:
-        infer(trace.model, checked_inputs(trace, input_shape), record)
+        infer(trace.model, checked_inputs(trace, input_shape), record, visit=sized)
     except (ShapeError, registry.ArgumentError, KeyError) as exc:
         problem = str(exc)
     depth = {id(trace.model): 0}

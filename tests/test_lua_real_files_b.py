@@ -1,0 +1,54 @@
+"""Causes found on the second corpus of real Torch7 model files (issue 19, part B), each on a
+file of our own written in the style of the public ones (tests/lua/real_files_b). Expected values
+come from torch/nn's rules and the layer sizes, never from our output."""
+import json
+
+import torch
+
+from enet_port.model.build import build
+from conftest import ROOT
+from test_lua_conventions import run
+
+LUA = ROOT / "tests" / "lua" / "real_files_b"
+
+
+def conv(cin, cout, k):
+    return cout * cin * k * k + cout
+
+
+def linear(cin, cout):
+    return cout * cin + cout
+
+
+def test_batchnorm_of_zero_planes_is_the_2015_non_affine_one(tmp_path):
+    out = tmp_path / "m.json"
+    code, output = run("import-lua", LUA / "bn_zero.lua", "--nClasses", 10, "--input", "3x32x32", "-o", out)
+    assert code == 0, output
+    spec = json.loads(out.read_text())
+    norms = [e[k] for e in spec["features"] + spec["classifier"] for k in e if k.endswith("BatchNormalization")]
+    # planes of each module's input: 16 after the first pooling, 32 after the second convolution
+    # (its own eps kept), 64 after the hidden Linear; no affine transform, as torch/nn had for 0
+    assert norms == [[16, 1e-5, 0.1, False], [32, 1e-3, 0.1, False], [64, 1e-5, 0.1, False]]
+    code, output = run("diff", out, LUA / "bn_zero.lua", "--nClasses", 10)
+    assert code == 0 and output.startswith("identical"), output
+    model = build(out).eval()
+    assert sum(p.numel() for p in model.parameters()) == \
+        conv(3, 16, 5) + conv(16, 32, 3) + linear(32 * 8 * 8, 64) + linear(64, 10)
+    with torch.no_grad():
+        assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_cudnn_batchnorm_of_zero_planes_is_refused(tmp_path):
+    lua = tmp_path / "m.lua"
+    lua.write_text("require 'cudnn'\nlocal m = nn.Sequential()\nm:add(cudnn.SpatialBatchNormalization(0))\nreturn m\n")
+    code, output = run("import-lua", lua)
+    assert code != 0 and "m.lua:3" in output and "nOutput must be at least 1" in output, output
+
+
+def test_a_spec_with_zero_planes_is_refused_in_one_line(tmp_path):
+    spec = tmp_path / "s.json"
+    spec.write_text(json.dumps({"name": "s", "recipe": "regimes-55", "classes": 10, "input": [3, 8, 8], "features": [
+        {"nn.SpatialConvolution": [3, 4, 3, 3]}, {"nn.SpatialBatchNormalization": [0]}], "classifier": []}))
+    code, output = run("summary", spec)
+    assert code != 0 and output.strip().count("\n") == 0, output
+    assert "features[1]" in output and "takes its planes from its first input" in output, output
