@@ -52,3 +52,28 @@ def test_a_spec_with_zero_planes_is_refused_in_one_line(tmp_path):
     code, output = run("summary", spec)
     assert code != 0 and output.strip().count("\n") == 0, output
     assert "features[1]" in output and "takes its planes from its first input" in output, output
+
+
+def test_xlua_string_split_as_th_has_it(tmp_path):
+    from enet_port.lua.tracer import trace_lua
+    lua = tmp_path / "m.lua"
+    lua.write_text("print(table.concat(('a,,b,'):split(','), '|'), #(',a'):split(','),\n"
+                   "      table.concat(string.split('x y  z', ' +'), '|'))\n"
+                   "return nn.Sequential():add(nn.ReLU())\n")
+    # torch/xlua's string.split: an empty first piece is left out, inner ones kept, none after
+    # a trailing separator; the separator is a Lua pattern
+    assert trace_lua(lua).printed == ["a||b\t1\tx|y|z"]
+
+
+def test_a_builder_reading_its_architecture_string(tmp_path):
+    out = tmp_path / "m.json"
+    opts = ("--call", "build_model", "--opt", "arch=c16,d32,C32,u16,c3", "--input", "3x16x16")
+    code, output = run("import-lua", LUA / "arch_string.lua", *opts, "-o", out)
+    assert code == 0, output
+    model = build(out).eval()
+    bn = 2  # weight and bias per plane
+    expected = conv(3, 16, 3) + bn * 16 + conv(16, 32, 3) + bn * 32 + conv(32, 32, 3) + bn * 32 + bn * 32 \
+        + conv(32, 16, 3) + bn * 16 + conv(16, 3, 3)
+    assert sum(p.numel() for p in model.parameters()) == expected
+    with torch.no_grad():
+        assert model(torch.randn(1, 3, 16, 16)).shape == (1, 3, 16, 16)

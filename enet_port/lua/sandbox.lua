@@ -336,6 +336,7 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
   local builders = chunks.builders()
   local luajit = chunks.luajit()  -- before make_env copies string and math
   string.format, math.log = luajit.format, luajit.log
+  string.split = chunks.xlua().split  -- xlua's, which th loads: opt.arch:split(',')
   local pkgs = chunks.torch7(fields, user_lines, user_error, chunks)
   pkgs.bit = luajit.bit
   local trace, resolve = pkgs.trace, pkgs.resolve
