@@ -77,3 +77,15 @@ def test_a_builder_reading_its_architecture_string(tmp_path):
     assert sum(p.numel() for p in model.parameters()) == expected
     with torch.no_grad():
         assert model(torch.randn(1, 3, 16, 16)).shape == (1, 3, 16, 16)
+
+
+def test_a_tutorial_that_shows_its_filters_builds_the_same_model(tmp_path):
+    out = tmp_path / "m.json"
+    code, output = run("import-lua", LUA / "tutorial_style.lua", "--opt", "visualize=true", "--input", "3x16x16",
+                       "-o", out)
+    assert code == 0, output
+    model = build(out).eval()
+    # two convolutions and a Linear; the pooling and the normalisation learn nothing
+    assert sum(p.numel() for p in model.parameters()) == conv(3, 8, 5) + conv(8, 8, 3) + linear(128, 10)
+    with torch.no_grad():
+        assert model(torch.randn(2, 3, 16, 16)).shape == (2, 10)
