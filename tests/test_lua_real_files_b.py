@@ -89,3 +89,13 @@ def test_a_tutorial_that_shows_its_filters_builds_the_same_model(tmp_path):
     assert sum(p.numel() for p in model.parameters()) == conv(3, 8, 5) + conv(8, 8, 3) + linear(128, 10)
     with torch.no_grad():
         assert model(torch.randn(2, 3, 16, 16)).shape == (2, 10)
+
+
+def test_a_global_the_file_never_defines_is_torch7s_own_failure(tmp_path):
+    lua = tmp_path / "cell.lua"
+    lua.write_text("local M = {}\nfunction M.cell(n)\n  local x = nn.Identity()()\n"
+                   "  local h = Embed(n)(x)\n  return nn.gModule({x}, {h})\nend\nreturn M\n")
+    code, output = run("import-lua", lua, "--call", "cell", "--args", "4")
+    assert code != 0 and output.count("\n") == 1, output
+    assert f"{lua}:4: Torch7 itself would fail here (attempt to call global 'Embed' (a nil value)): " \
+           "the file neither defines nor requires Embed" in output, output

@@ -157,9 +157,12 @@ def _located(path, message):
 
 def _unsupported(message):
     """Lua's "attempt to call method 'X' (a nil value)": a Torch7 call the stand-ins lack."""
-    match = re.match(r"attempt to call (method|field) '(\w+)' \(a nil value\)$", message)
+    match = re.match(r"attempt to call (method|field|global) '(\w+)' \(a nil value\)$", message)
     if not match:
         return message
+    if match.group(1) == "global":  # char-rnn's OneHot: train.lua requires util/OneHot.lua first
+        return (f"Torch7 itself would fail here ({message}): the file neither defines nor requires "
+                f"{match.group(2)} (the project's entry point must have loaded it before this file)")
     if match.group(1) == "field" and match.group(2)[0].isupper():  # nn.Foo the file never defines
         return (f"Torch7 itself would fail here ({message}): {match.group(2)} is not a module of the package "
                 f"and the file neither defines nor requires it")
