@@ -99,3 +99,18 @@ def test_a_global_the_file_never_defines_is_torch7s_own_failure(tmp_path):
     assert code != 0 and output.count("\n") == 1, output
     assert f"{lua}:4: Torch7 itself would fail here (attempt to call global 'Embed' (a nil value)): " \
            "the file neither defines nor requires Embed" in output, output
+
+
+def test_a_global_table_the_file_never_sets_is_torch7s_own_failure(tmp_path):
+    lua = tmp_path / "models.lua"
+    lua.write_text("\nif params.model == 'linear' then\n  model = nn.Sequential()\nend\n")
+    code, output = run("import-lua", lua)
+    assert code != 0 and f"{lua}:2: Torch7 itself would fail here (attempt to index global 'params' (a nil value)): " \
+        "the file neither defines nor requires params" in output, output
+
+
+def test_a_lua_global_the_sandbox_leaves_out_is_not_called_torch7s_failure(tmp_path):
+    lua = tmp_path / "m.lua"
+    lua.write_text("local f = io.open('x')\nreturn nn.Sequential()\n")
+    code, output = run("import-lua", lua)
+    assert code != 0 and "attempt to index global 'io'" in output and "Torch7 itself" not in output, output
