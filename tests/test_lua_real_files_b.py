@@ -114,3 +114,11 @@ def test_a_lua_global_the_sandbox_leaves_out_is_not_called_torch7s_failure(tmp_p
     lua.write_text("local f = io.open('x')\nreturn nn.Sequential()\n")
     code, output = run("import-lua", lua)
     assert code != 0 and "attempt to index global 'io'" in output and "Torch7 itself" not in output, output
+
+
+def test_collectgarbage_runs_as_in_torch7_but_cannot_stop_the_collector(tmp_path):
+    from enet_port.lua.tracer import trace_lua
+    lua = tmp_path / "m.lua"
+    lua.write_text("collectgarbage()\nprint(collectgarbage('count') > 0, collectgarbage('stop'))\n"
+                   "return nn.Sequential():add(nn.ReLU())\n")
+    assert trace_lua(lua).printed == ["true\t0"]

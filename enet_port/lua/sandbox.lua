@@ -37,6 +37,12 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
   env.table.unpack = unpack  -- fb.resnet.torch files call table.unpack
   env.os = {time = os.time, clock = os.clock, date = os.date}
   env.getmetatable = function(x) if type(x) ~= "string" then return getmetatable(x) end end
+  -- Torch7 files free memory between steps (collectgarbage()) and print its count; stopping or
+  -- tuning the collector is left out, as it would weaken the memory limit
+  env.collectgarbage = function(what)
+    if what == nil or what == "collect" or what == "count" then return collectgarbage(what) end
+    return 0
+  end
   -- a Torch7 tensor is userdata (custom modules test `type(input) == 'table'` for table inputs)
   env.type = function(x)
     local kind = type(x)
