@@ -58,7 +58,10 @@ def diff(spec, luafile, n_classes, lua_opts, call_name, call_args, input_shape):
     from ..model.spec import expand, load_spec
     trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args))
     loaded = load_spec(spec)
-    check_shapes(trace, input_shape) if input_shape else fill_spec_planes(trace, loaded.input)
+    if input_shape:
+        check_shapes(trace, input_shape)
+    else:
+        fill_spec_planes(trace, loaded.input)
     spec_tree = expand(loaded, classes=n_classes, input_shape=input_shape)
     lua_tree = trace.model
     differences = compare(spec_tree, lua_tree)
