@@ -122,3 +122,25 @@ def test_collectgarbage_runs_as_in_torch7_but_cannot_stop_the_collector(tmp_path
     lua.write_text("collectgarbage()\nprint(collectgarbage('count') > 0, collectgarbage('stop'))\n"
                    "return nn.Sequential():add(nn.ReLU())\n")
     assert trace_lua(lua).printed == ["true\t0"]
+
+
+def test_the_input_size_a_file_declares_is_the_default(tmp_path):
+    out = tmp_path / "m.json"
+    code, output = run("import-lua", LUA / "declared_input.lua", "--nClasses", 10, "-o", out)
+    assert code == 0, output
+    assert "declares its input size (InputSize): the spec is for 3x19x19" in output
+    spec = json.loads(out.read_text())
+    assert spec["input"] == [3, 19, 19]
+    model = build(out).eval()
+    # conv 3->8 and 8->16 (3x3, with biases), two affine BNs, Linear 16->10
+    assert sum(p.numel() for p in model.parameters()) == conv(3, 8, 3) + 16 + conv(8, 16, 3) + 32 + linear(16, 10)
+    code, output = run("import-lua", LUA / "declared_input.lua", "--input", "3x32x32")
+    assert code != 0 and "for a 3x32x32 input (--input)" in output, output
+
+
+def test_a_declared_input_out_of_shape_is_not_used(tmp_path):
+    lua = tmp_path / "m.lua"
+    lua.write_text("return {model = nn.Sequential():add(nn.ReLU()), InputSize = {3, 0, 'x'}}\n")
+    out = tmp_path / "m.json"
+    code, output = run("import-lua", lua, "-o", out)
+    assert code == 0 and json.loads(out.read_text())["input"] == [3, 224, 224], output

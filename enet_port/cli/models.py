@@ -86,7 +86,7 @@ def trace_command(luafile, n_classes, lua_opts, call_name, call_args, input_shap
     from ..model.shapes import format_shape
     from ..model.tree import lua_call
     trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args))
-    rows, problem = torch7_table(trace, input_shape or DEFAULT_INPUT)
+    rows, problem = torch7_table(trace, input_shape or trace.declared_input or DEFAULT_INPUT)
     for row in rows:
         node, shape = row["module"], row["output_shape"]
         shown = format_shape(shape) if shape is not None else "?"
@@ -122,7 +122,10 @@ def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, outpu
     if output:
         check_outputs({"the spec": output}, {"the Lua file": luafile})
     spec, trace = run_import(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), recipe=recipe,
-                             input_shape=input_shape or DEFAULT_INPUT, call=parse_call(call_name, call_args))
+                             input_shape=input_shape, call=parse_call(call_name, call_args))
+    if not input_shape and trace.declared_input:
+        echo(f"note: {luafile} declares its input size (InputSize): the spec is for "
+             f"{'x'.join(map(str, trace.declared_input))} (--input gives another)", err=True)
     if init_calls(trace):
         echo(f"note: {luafile} sets the weights of {init_calls(trace)} modules after building them; "
                    "the spec keeps the structure (biases removed included), not those values", err=True)

@@ -280,9 +280,9 @@ local function run_schedule(env, result, epochs)
   return "[" .. table.concat(rows, ",") .. "]"
 end
 
-local function export_model(model, how, criteria, limits)
+local function export_model(model, how, criteria, limits, input)
   local out, state = {}, {path = {}, count = 0, limits = limits}
-  out[1] = '{"how":' .. json_string(how) .. ',"model":'
+  out[1] = '{"how":' .. json_string(how) .. ',"input":' .. (input and json_scalar(input) or "null") .. ',"model":'
   export(model, state, 1, out)
   out[#out + 1] = ',"criteria":['
   for i, c in ipairs(criteria) do
@@ -360,9 +360,9 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
     evaluate_opt(env)
     if job == "schedule" then return run_schedule(env, chunk(), epochs) end
     local function call(f) return f(builders.argument(f, env, pkgs, user_source, source, nGPU)) end
-    local model, how = builders.find_model(env, chunk(), call, choice, user_source, source)
+    local model, how, input = builders.find_model(env, chunk(), call, choice, user_source, source)
     resolve(model)
-    return export_model(model, how, trace.criteria, limits)
+    return export_model(model, how, trace.criteria, limits, input)
   end)
   debug.sethook()
   if not ok then

@@ -31,6 +31,7 @@ class Trace:
     unknown: list = field(default_factory=list)   # (name, where)
     printed: list = field(default_factory=list)
     criteria: list = field(default_factory=list)
+    declared_input: tuple = None  # the input size the file's returned table declares (InputSize)
 
 
 def parse_opt(pairs):
@@ -125,6 +126,7 @@ def _run(request):
 
 def _to_trace(path, source_lines, result, printed):
     trace, raw = Trace(path, None, printed=list(printed)), {}
+    trace.declared_input = tuple(result["input"]) if result["input"] else None
     trace.model = _unwrap(_to_node(result["model"], path, source_lines, trace, raw))
     _link(trace.model, raw)
     trace.criteria = [_to_node(c, path, source_lines, None, {}) for c in result["criteria"]]
