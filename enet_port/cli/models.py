@@ -79,7 +79,8 @@ def diff(spec, luafile, n_classes, lua_opts, call_name, call_args, input_shape):
 @lua_options
 @click.option("--input", "input_shape", multiple=True, callback=parse_inputs,
               help="Input size for the shapes: CxHxW, TxF (a sequence) or N (a vector); once per input "
-                   "of a graph with several, in order (default: 3x224x224).")
+                   "of a graph with several, in order (default: the InputSize the file declares, else "
+                   "3x224x224).")
 def trace_command(luafile, n_classes, lua_opts, call_name, call_args, input_shape):
     """Every module LUAFILE builds, with its Lua line, output shape and parameters (Torch7 rules)."""
     from ..lua.tracer import parse_call, parse_opt, torch7_table, trace_lua
@@ -105,7 +106,8 @@ def trace_command(luafile, n_classes, lua_opts, call_name, call_args, input_shap
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the spec here (default: stdout).")
 @click.option("--input", "input_shape", multiple=True, callback=parse_inputs,
               help="Input size the spec records: CxHxW (e.g. 3x32x32 for a CIFAR model), TxF or N; once "
-                   "per input of a graph with several, in order (default: 3x224x224).")
+                   "per input of a graph with several, in order (default: the InputSize the file's "
+                   "returned table declares, else 3x224x224).")
 def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, output, input_shape):
     """Write a spec for the model LUAFILE builds. The file runs twice, the second time for
     nClasses + 1, so that every argument that follows the class count is written $nClasses
