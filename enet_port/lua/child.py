@@ -71,7 +71,8 @@ def _answer(request):
     runtime.globals().string.dump = None
     compile_ = runtime.globals().loadstring
     chunks = runtime.table_from({name: compile_((LUA_DIR / f"{name}.lua").read_text(), f"=enet_port/lua/{name}.lua")
-                                 for name in ("torch7", "nn", "nngraph", "custom", "luajit", "image", "builders", "xlua")})
+                                 for name in ("torch7", "nn", "nngraph", "custom", "luajit", "image", "builders",
+                                              "xlua")})
     chunks.shape = shape_callback(runtime)
     run = compile_((LUA_DIR / "sandbox.lua").read_text(), "=enet_port/lua/sandbox.lua")()
     opt = runtime.table_from({"nGPU": request["nGPU"], "nClasses": request["nClasses"], **request["opt"]})

@@ -22,7 +22,8 @@ from .tracer import checked_inputs, trace_lua
 def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=None, call=None):
     """The spec (a dict) for the model ``path`` builds, for inputs of ``input_shape`` (C, H, W,
     or N, or T x F; a list of them for a graph with several inputs; by default the size the file
-    declares, else 3x224x224); ``call`` picks a builder of a returned table (:func:`~enet_port.lua.tracer.parse_call`)."""
+    declares, else 3x224x224); ``call`` picks a builder of a returned table
+    (:func:`~enet_port.lua.tracer.parse_call`)."""
     trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call)
     input_shape = input_shape or trace.declared_input or DEFAULT_INPUT
     if trace.unknown:
