@@ -144,3 +144,14 @@ def test_a_declared_input_out_of_shape_is_not_used(tmp_path):
     out = tmp_path / "m.json"
     code, output = run("import-lua", lua, "-o", out)
     assert code == 0 and json.loads(out.read_text())["input"] == [3, 224, 224], output
+
+
+def test_zero_planes_after_the_classifier_follow_the_class_count(tmp_path):
+    out = tmp_path / "m.json"
+    code, output = run("import-lua", LUA / "bn_zero_head.lua", "--nClasses", 7, "--input", "3x4x4", "-o", out)
+    assert code == 0, output
+    spec = json.loads(out.read_text())
+    norm = next(e["nn.BatchNormalization"] for e in spec["features"] if "nn.BatchNormalization" in e)
+    assert norm == ["$nClasses", 1e-5, 0.1, False]
+    code, output = run("summary", out, "--classes", 5, "--json")
+    assert code == 0 and json.loads(output)["params"] == 48 * 5 + 5, output

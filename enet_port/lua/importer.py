@@ -31,7 +31,7 @@ def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=N
         more = f" (and {len(trace.unknown) - 1} more)" if len(trace.unknown) > 1 else ""
         raise LuaError(where, f"unknown Torch7 module {name}{more}: a spec cannot hold it")
     input_shape = check_shapes(trace, input_shape)
-    model = _with_class_count(trace.model, _other_count(path, nClasses + 1, opt, call), nClasses)
+    model = _with_class_count(trace.model, _other_count(path, nClasses + 1, opt, call, input_shape), nClasses)
     features, classifier = _split(model)
     dropout = any(n.name == "nn.SpatialDropout" for n in model.walk())
     factory = blocks.BottleneckFactory(dropout=dropout)
@@ -75,13 +75,16 @@ def _spec_input(input_shape):
     return [list(s) for s in input_shape] if isinstance(input_shape, list) else list(input_shape)
 
 
-def _other_count(path, nClasses, opt, call):
+def _other_count(path, nClasses, opt, call, input_shape):
     """The model the file builds for ``nClasses``, or None where it refuses that count (a file
-    may accept 1000 classes only)."""
+    may accept 1000 classes only); a 2015 ``BatchNormalization(0)`` after the classifier takes
+    that count as its planes, as it does in the first trace."""
     try:
-        return trace_lua(path, nClasses=nClasses, opt=opt, call=call).model
-    except LuaError:
+        model = trace_lua(path, nClasses=nClasses, opt=opt, call=call).model
+        fill_planes(model, input_shape)
+    except (LuaError, ShapeError):
         return None
+    return model
 
 
 def _with_class_count(model, other, nClasses):
