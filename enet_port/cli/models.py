@@ -53,14 +53,17 @@ def lua_options(command):
 def diff(spec, luafile, n_classes, lua_opts, call_name, call_args, input_shape):
     """Compare SPEC with the model LUAFILE builds: exit 0 identical, 1 different, 2 error."""
     from ..lua.diff import compare, count_modules, format_differences
-    from ..lua.importer import check_shapes
+    from ..lua.importer import check_shapes, fill_spec_planes
     from ..lua.tracer import parse_call, parse_opt, trace_lua
     from ..model.spec import expand, load_spec
     trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args),
                       input_shape=input_shape or None)
+    loaded = load_spec(spec)
     if input_shape:
         check_shapes(trace, input_shape)
-    spec_tree = expand(load_spec(spec), classes=n_classes, input_shape=input_shape)
+    else:
+        fill_spec_planes(trace, loaded.input)
+    spec_tree = expand(loaded, classes=n_classes, input_shape=input_shape)
     lua_tree = trace.model
     differences = compare(spec_tree, lua_tree)
     if not differences:
@@ -77,15 +80,18 @@ def diff(spec, luafile, n_classes, lua_opts, call_name, call_args, input_shape):
 @lua_options
 @click.option("--input", "input_shape", multiple=True, callback=parse_inputs,
               help="Input size for the shapes: CxHxW, TxF (a sequence) or N (a vector); once per input "
-                   "of a graph with several, in order (default: 3x224x224).")
+                   "of a graph with several, in order (default: the InputSize the file declares, else "
+                   "3x224x224).")
 def trace_command(luafile, n_classes, lua_opts, call_name, call_args, input_shape):
     """Every module LUAFILE builds, with its Lua line, output shape and parameters (Torch7 rules)."""
     from ..lua.tracer import parse_call, parse_opt, torch7_table, trace_lua
     from ..model.shapes import format_shape
     from ..model.tree import lua_call
-    trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args),
-                      input_shape=input_shape or DEFAULT_INPUT)
-    rows, problem = torch7_table(trace, input_shape or DEFAULT_INPUT)
+    options = dict(nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args))
+    trace = trace_lua(luafile, input_shape=input_shape or DEFAULT_INPUT, **options)
+    if not input_shape and trace.declared_input:  # custom modules traced again at the declared size
+        trace = trace_lua(luafile, input_shape=trace.declared_input, **options)
+    rows, problem = torch7_table(trace, input_shape or trace.declared_input or DEFAULT_INPUT)
     for row in rows:
         node, shape = row["module"], row["output_shape"]
         shown = format_shape(shape) if shape is not None else "?"
@@ -104,8 +110,9 @@ def trace_command(luafile, n_classes, lua_opts, call_name, call_args, input_shap
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the spec here (default: stdout).")
 @click.option("--input", "input_shape", multiple=True, callback=parse_inputs,
               help="Input size the spec records: CxHxW (e.g. 3x32x32 for a CIFAR model), TxF or N; once "
-                   "per input of a graph with several, in order (default: 3x224x224, or, where the model "
-                   "does not take it, the first of 32, 28, 64, 96, 227, 231, 299 square that it takes).")
+                   "per input of a graph with several, in order (default: the InputSize the file's "
+                   "returned table declares, else 3x224x224, or, where the model does not take it, the "
+                   "first of 32, 28, 64, 96, 227, 231, 299 square that it takes).")
 def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, output, input_shape):
     """Write a spec for the model LUAFILE builds. The file runs twice, the second time for
     nClasses + 1, so that every argument that follows the class count is written $nClasses
@@ -123,7 +130,10 @@ def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, outpu
         check_outputs({"the spec": output}, {"the Lua file": luafile})
     spec, trace = run_import(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), recipe=recipe,
                              input_shape=input_shape or None, call=parse_call(call_name, call_args))
-    if not input_shape and spec["input"] != list(DEFAULT_INPUT):
+    if not input_shape and trace.declared_input:
+        echo(f"note: {luafile} declares its input size (InputSize): the spec is for "
+             f"{'x'.join(map(str, trace.declared_input))} (--input gives another)", err=True)
+    elif not input_shape and spec["input"] != list(DEFAULT_INPUT):
         echo(f"note: no --input given and the model does not take {'x'.join(map(str, DEFAULT_INPUT))}; the spec "
              f"records {'x'.join(map(str, spec['input']))} (what its first module implies, or the first usual "
              "image size it takes)", err=True)

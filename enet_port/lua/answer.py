@@ -19,15 +19,24 @@ class Unusable(Exception):
 
 
 def check_model(answer, path, max_depth, max_modules):
-    """``answer`` is ``{"printed": [str], "loaded": [[class, file]], "result": {"how", "model",
+    """``answer`` is ``{"printed": [str], "loaded": [[class, file]], "result": {"how", "input", "model",
     "criteria"}}``; raises LuaError."""
     try:
         _check_printed(answer)
-        result = _keys(answer["result"], {"how": str, "model": dict, "criteria": list}, "result")
+        result = _keys(answer["result"], {"how": str, "input": (list, type(None)), "model": dict, "criteria": list},
+                       "result")
+        _check_input(result["input"])
         _check_tree([result["model"], *result["criteria"]], max_depth, max_modules)
     except Unusable as exc:
         raise LuaError(path, f"the tracer's answer is unusable: {exc}") from None
     return result
+
+
+def _check_input(sizes):
+    """The input size the file declares (builders.lua), None when it declares none."""
+    if sizes is not None and not (1 <= len(sizes) <= 3 and all(
+            isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= 2 ** 24 for x in sizes)):
+        raise Unusable("result field 'input'")
 
 
 def check_schedule(answer, path, epochs):

@@ -65,12 +65,30 @@ local function chosen(env, result, choice, call)
   return (f(setfenv(args, env)()))
 end
 
+-- the input size a returned table declares (eladhoffer's ImageNet-Training: InputSize = {3, 299,
+-- 299}, read by its Main.lua), or nil: 1 to 3 whole positive numbers
+local function declared_input(result)
+  local v = rawget(result, "InputSize")
+  if type(v) ~= "table" or getmetatable(v) ~= nil then return nil end
+  local sizes = {}
+  for i = 1, 4 do
+    local x = rawget(v, i)
+    if x == nil then break end
+    if type(x) ~= "number" or x < 1 or x > 2^24 or x ~= math.floor(x) then return nil end
+    sizes[i] = x
+  end
+  if #sizes == 0 or #sizes > 3 then return nil end
+  return sizes
+end
+
 local function find_model(env, result, call, choice, user_source, source)
   if choice.name then return chosen(env, result, choice, call), "call" end
   if type(env.createModel) == "function" then return (call(env.createModel)), "createModel" end
   if type(result) == "function" then return (call(result)), "return" end
   if type(result) == "table" and rawget(result, "__t7") then return result, "return" end
-  if type(result) == "table" and type(rawget(result, "model")) == "table" then return result.model, "return" end
+  if type(result) == "table" and type(rawget(result, "model")) == "table" then
+    return result.model, "return", declared_input(result)
+  end
   if type(env.model) == "table" then return env.model, "model" end
   local takes_opt = {}
   for _, name in ipairs(builders(result)) do

@@ -74,7 +74,7 @@ def _answer(request):
     compile_ = runtime.globals().loadstring
     chunks = runtime.table_from({name: compile_((LUA_DIR / f"{name}.lua").read_text(), f"=enet_port/lua/{name}.lua")
                                  for name in ("torch7", "nn", "nngraph", "custom", "custom_walk", "symbolic",
-                                              "symbolic_sizes", "nninit", "luajit", "image", "builders")})
+                                              "symbolic_sizes", "nninit", "luajit", "image", "builders", "xlua")})
     chunks.shape, chunks.sample_shape = shape_callback(runtime), sample_shape_callback(runtime)
     run = compile_((LUA_DIR / "sandbox.lua").read_text(), "=enet_port/lua/sandbox.lua")()
     opt = runtime.table_from({"nGPU": request["nGPU"], "nClasses": request["nClasses"], **request["opt"]})
@@ -183,16 +183,30 @@ def _located(path, message):
     return f"{file}:{line}", _unsupported(rest.strip())
 
 
+# Lua 5.1's and LuaJIT's own globals: one the sandbox leaves out (io, dofile) exists in Torch7
+LUA_GLOBALS = frozenset("""assert collectgarbage dofile error gcinfo getfenv getmetatable ipairs load loadfile
+    loadstring module newproxy next pairs pcall print rawequal rawget rawset require select setfenv setmetatable
+    tonumber tostring type unpack xpcall coroutine debug io math os package string table jit bit _G""".split())
+
+
 def _unsupported(message):
-    """Lua's "attempt to call method 'X' (a nil value)": a Torch7 call the stand-ins lack."""
-    match = re.match(r"attempt to call (method|field) '(\w+)' \(a nil value\)$", message)
+    """Lua's "attempt to call method 'X' (a nil value)": a Torch7 call the stand-ins lack; a
+    global the file never sets (char-rnn's OneHot, a tutorial's params) is Torch7's own failure."""
+    match = re.match(r"attempt to (call|index) (method|field|global) '(\w+)' \(a nil value\)$", message)
     if not match:
         return message
-    if match.group(1) == "field" and match.group(2)[0].isupper():  # nn.Foo the file never defines
-        return (f"Torch7 itself would fail here ({message}): {match.group(2)} is not a module of the package "
+    action, kind, name = match.groups()
+    if kind == "global":
+        if name in LUA_GLOBALS:  # left out by the sandbox (io, dofile): Torch7 has it
+            return message
+        return (f"Torch7 itself would fail here ({message}): the file neither defines nor requires "
+                f"{name} (the project's entry point must have loaded it before this file)")
+    if action == "index":
+        return message
+    if kind == "field" and name[0].isupper():  # nn.Foo the file never defines
+        return (f"Torch7 itself would fail here ({message}): {name} is not a module of the package "
                 f"and the file neither defines nor requires it")
-    name = f":{match.group(2)}()" if match.group(1) == "method" else f"{match.group(2)}()"
-    return f"the tracer does not support {name} (Lua: {message})"
+    return f"the tracer does not support {':' if kind == 'method' else ''}{name}() (Lua: {message})"
 
 
 def _no_attributes(obj, name, is_setting):

@@ -16,6 +16,7 @@ from ..model.shapes import ShapeError, format_shape, infer
 from ..model.spec import dumps, node_entry  # noqa: F401  (import-lua writes specs with dumps)
 from .diff import deep_key
 from ..errors import LuaError
+from .planes import fill_planes
 from .tracer import checked_inputs, trace_lua
 
 
@@ -27,9 +28,14 @@ USUAL_SIDES = (32, 28, 64, 96, 227, 231, 299)
 
 def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=None, call=None):
     """The spec (a dict) for the model ``path`` builds, for inputs of ``input_shape`` (C, H, W,
-    or N, or T x F; a list of them for a graph with several inputs; None: :func:`pick_input`);
-    ``call`` picks a builder of a returned table (:func:`~enet_port.lua.tracer.parse_call`)."""
+    or N, or T x F; a list of them for a graph with several inputs; None: the size the file
+    declares, else :func:`pick_input`); ``call`` picks a builder of a returned table
+    (:func:`~enet_port.lua.tracer.parse_call`)."""
     trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call, input_shape=input_shape or DEFAULT_INPUT)
+    if not input_shape and trace.declared_input:
+        input_shape = trace.declared_input
+        if tuple(input_shape) != DEFAULT_INPUT:  # custom modules are traced again at that size
+            trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call, input_shape=input_shape)
     if trace.unknown:
         name, where = trace.unknown[0]
         more = f" (and {len(trace.unknown) - 1} more)" if len(trace.unknown) > 1 else ""
@@ -60,6 +66,7 @@ def check_shapes(trace, input_shape):
     Returns the input as the shape rules take it."""
     input_shape = checked_inputs(trace, input_shape)
     try:
+        fill_planes(trace.model, input_shape)
         infer(trace.model, input_shape)
     except ShapeError as exc:
         where = exc.node.where if exc.node is not None else trace.path
@@ -84,17 +91,30 @@ def pick_input(trace):
     raise refusal
 
 
+def fill_spec_planes(trace, input_shape):
+    """For ``diff`` without ``--input``: the planes of 2015 ``nn.BatchNormalization(0)`` modules
+    at the spec's input (:mod:`.planes`); a model that cannot take it is left as it is, and
+    the comparison shows the difference."""
+    try:
+        fill_planes(trace.model, checked_inputs(trace, input_shape))
+    except (ShapeError, LuaError):
+        pass
+
+
 def _spec_input(input_shape):
     return [list(s) for s in input_shape] if isinstance(input_shape, list) else list(input_shape)
 
 
 def _other_count(path, nClasses, opt, call, input_shape):
     """The model the file builds for ``nClasses``, or None where it refuses that count (a file
-    may accept 1000 classes only)."""
+    may accept 1000 classes only); a 2015 ``BatchNormalization(0)`` after the classifier takes
+    that count as its planes, as it does in the first trace."""
     try:
-        return trace_lua(path, nClasses=nClasses, opt=opt, call=call, input_shape=input_shape).model
-    except LuaError:
+        model = trace_lua(path, nClasses=nClasses, opt=opt, call=call, input_shape=input_shape).model
+        fill_planes(model, input_shape)
+    except (LuaError, ShapeError):
         return None
+    return model
 
 
 def _with_class_count(model, other, nClasses):

@@ -37,6 +37,12 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
   env.table.unpack = unpack  -- fb.resnet.torch files call table.unpack
   env.os = {time = os.time, clock = os.clock, date = os.date}
   env.getmetatable = function(x) if type(x) ~= "string" then return getmetatable(x) end end
+  -- Torch7 files free memory between steps (collectgarbage()) and print its count; stopping or
+  -- tuning the collector is left out, as it would weaken the memory limit
+  env.collectgarbage = function(what)
+    if what == nil or what == "collect" or what == "count" then return collectgarbage(what) end
+    return 0
+  end
   -- a Torch7 tensor is userdata (custom modules test `type(input) == 'table'` for table inputs)
   env.type = function(x)
     local kind = type(x)
@@ -299,9 +305,9 @@ local function run_schedule(env, result, epochs)
   return "[" .. table.concat(rows, ",") .. "]"
 end
 
-local function export_model(model, how, criteria, limits)
+local function export_model(model, how, criteria, limits, input)
   local out, state = {}, {path = {}, count = 0, limits = limits}
-  out[1] = '{"how":' .. json_string(how) .. ',"model":'
+  out[1] = '{"how":' .. json_string(how) .. ',"input":' .. (input and json_scalar(input) or "null") .. ',"model":'
   export(model, state, 1, out)
   out[#out + 1] = ',"criteria":['
   for i, c in ipairs(criteria) do
@@ -369,6 +375,7 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
   local builders = chunks.builders()
   local luajit = chunks.luajit()  -- before make_env copies string and math
   string.format, math.log = luajit.format, luajit.log
+  string.split = chunks.xlua().split  -- xlua's, which th loads: opt.arch:split(',')
   local pkgs = chunks.torch7(fields, user_lines, user_error, chunks)
   pkgs.bit = luajit.bit
   local trace, resolve, set_class_loader = pkgs.trace, pkgs.resolve, pkgs.set_class_loader
@@ -395,9 +402,9 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
     evaluate_opt(env)
     if job == "schedule" then return run_schedule(env, chunk(), epochs) end
     local function call(f) return f(builders.argument(f, env, pkgs, user_source, source, nGPU)) end
-    local model, how = builders.find_model(env, chunk(), call, choice, user_source, source)
+    local model, how, input = builders.find_model(env, chunk(), call, choice, user_source, source)
     resolve(model, inputs)
-    return export_model(model, how, trace.criteria, limits)
+    return export_model(model, how, trace.criteria, limits, input)
   end)
   debug.sethook()
   if not ok then

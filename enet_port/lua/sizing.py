@@ -11,6 +11,7 @@ import json
 from ..model import registry
 from ..model.shapes import ShapeError, infer
 from ..model.tree import Node
+from . import planes
 
 MAX_DIMS = 8
 MAX_ITEMS = 256  # tensors in one Lua table a module passes on (DenseNet-264's widest block: 64)
@@ -88,7 +89,7 @@ def _sized(node, dims):
         if not sample:
             continue
         try:
-            out = infer(node, tuple(sample))
+            out = infer(node, tuple(sample), visit=planes.sized)
         except (ShapeError, registry.ArgumentError) as exc:
             error = error or str(exc)
             continue

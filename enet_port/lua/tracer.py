@@ -32,6 +32,7 @@ class Trace:
     printed: list = field(default_factory=list)
     criteria: list = field(default_factory=list)
     loaded: list = field(default_factory=list)    # (class, file): class files the file never required
+    declared_input: tuple = None  # the input size the file's returned table declares (InputSize)
 
 
 def parse_opt(pairs):
@@ -139,6 +140,7 @@ def _run(request):
 
 def _to_trace(path, source_lines, result, printed):
     trace, raw = Trace(path, None, printed=list(printed)), {}
+    trace.declared_input = tuple(result["input"]) if result["input"] else None
     trace.model = _unwrap(_to_node(result["model"], path, source_lines, trace, raw))
     _link(trace.model, raw)
     trace.criteria = [_to_node(c, path, source_lines, None, {}) for c in result["criteria"]]
@@ -197,9 +199,10 @@ def torch7_table(trace, input_shape):
     """Every module of the trace with its depth, output shape and parameter count, from the
     Torch7 rules alone; stops (returning the reason) at a module the rules cannot size."""
     from ..model.shapes import ShapeError, infer, param_count
+    from .planes import sized
     record, problem = [], None
     try:
-        infer(trace.model, checked_inputs(trace, input_shape), record)
+        infer(trace.model, checked_inputs(trace, input_shape), record, visit=sized)
     except (ShapeError, registry.ArgumentError, KeyError) as exc:
         problem = str(exc)
     depth = {id(trace.model): 0}

@@ -151,6 +151,8 @@ def _per_plane(key):
     def rule(a, node, shape, infer_child):
         if isinstance(shape, list):
             raise ShapeError(f"{node.name} expects a tensor, gets a table")
+        if a[key] == 0 and key == "nOutput":  # the 2015 form: import-lua reads its planes from the input
+            raise ShapeError(f"{node.name}(0) takes its planes from its first input: a spec names them")
         if a[key]:
             planes(shape, a[key], node)
         return shape
@@ -158,7 +160,7 @@ def _per_plane(key):
 
 
 def _bn_tensors(a, node):
-    return {"weight": [a["nOutput"]], "bias": [a["nOutput"]]} if a["affine"] else {}
+    return {"weight": [a["nOutput"]], "bias": [a["nOutput"]]} if a["affine"] and a["nOutput"] else {}
 
 
 def _bn_state(f, version):
@@ -181,7 +183,9 @@ _BN_T7 = dict(from_fields=_bn_from_fields, t7_state=_bn_state)
 
 
 def _bn_check(a, node):
-    at_least(a, node, 1, "nOutput")
+    # torch/nn of 2015 (BatchNormalization.lua: "Give 0 for no affine transform"): nn.X(0) had no
+    # weight or bias and sized its running statistics at the first forward; cudnn's never took 0
+    at_least(a, node, 0 if node.name.startswith("nn.") else 1, "nOutput")
     at_least(a, node, 0, "eps", "momentum")  # sqrt(var + eps) of a negative eps is NaN
 
 
