@@ -191,3 +191,16 @@ def test_without_sizes_the_tables_between_custom_modules_keep_their_structure():
     assert [n.args for n in unsized.model.children[4:7]] == [[[0], [0, 2]], [[0, 1], [0, 1, 4]],
                                                               [[0, 1, 2], [0, 1, 2, 5]]]
     assert unsized.model == sized.model
+
+
+def test_torch_cat_without_a_dimension_joins_along_the_last_one(tmp_path):
+    """Torch7's torch.cat(a, b) with no dimension joins along the last one: the width of a batch of
+    3x4x6 samples (dimension 4 of the 4-D tensor the custom module receives)."""
+    path = tmp_path / "model.lua"
+    path.write_text("local Mine = torch.class('nn.Mine', 'nn.Module')\nfunction Mine:updateOutput(input)\n"
+                    "  return torch.cat(input, input)\nend\nreturn nn.Sequential():add(nn.Mine())\n")
+    trace = trace_lua(path, input_shape=(3, 4, 6))
+    joins = [c for c in trace.model.children[0].children if c.name == "nn.JoinTable"]
+    assert [j.args for j in joins] == [[4]]
+    rows, problem = torch7_table(trace, (3, 4, 6))
+    assert problem is None and rows[0]["output_shape"] == (3, 4, 12)
