@@ -112,8 +112,13 @@ local function trace_custom(m, value)
   local lines = rawget(m.__t7, "lines")
   context.lines = type(lines) == "table" and lines or {}
   m.__t7.tracing = true
+  -- traced as in evaluation (model:evaluate()): a training-only path draws random numbers
+  -- (shake-shake's per-sample alphas) that no module of the spec can hold
+  local train = rawget(m, "train")
+  rawset(m, "train", false)
   local inputs = {}
   local out = with_last_line(method, m, stand_in(value, inputs))
+  rawset(m, "train", train)
   if out == nil then out = rawget(m, "output") end
   local outputs = output_nodes(out)
   local modules = chain(inputs, outputs)

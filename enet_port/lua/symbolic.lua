@@ -83,8 +83,11 @@ local function apply(module, ...)
   return output(node, S.shape(module, value))
 end
 
-local function become(self, result)  -- in-place: the tensor now holds the result
+-- in-place: the tensor now holds the result; Torch7 would also change the tensor a view is of,
+-- which the stand-ins do not follow
+local function become(self, result)
   if not is_sym(result) then refuse("writing a table of tensors into a tensor") end
+  if rawget(self, "_view") then refuse("an in-place operation on a part of a tensor (a :narrow() or :split() view)") end
   rawset(self, "_node", result._node)
   rawset(self, "_sizes", result._sizes)
   rawset(self, "_known", rawget(result, "_known"))

@@ -86,6 +86,41 @@ end)
 on_symbolic("reshape", function(self, ...) return viewed(self, ":reshape()", "Reshape", ...) end)
 on_symbolic("transpose", function(self, a, b) return apply(nn.Transpose({a, b}), self) end)
 
+-- x:split(size [, dim]) and x:chunk(n [, dim]) (torch.split/torch.chunk; dim 1 by default): Torch7's
+-- parts are views of x. Along the batch, the stand-in's one sample is one part, x itself, so an
+-- in-place operation on it is one on x (a per-sample scaling, slice:mul(c[i])): traced on the first
+-- sample, it stands for every sample. Along another dimension each part is nn.Narrow, read-only.
+local function parts(self, what, dim, size_of)
+  dim = dim or 1
+  local sizes = known_sizes(self, what)
+  if type(dim) ~= "number" or sizes[dim] == nil then
+    api.user_error(what .. ": dimension " .. tostring(dim) .. " out of range of a " .. #sizes .. "D tensor")
+  end
+  local size = size_of(sizes[dim])
+  if type(size) ~= "number" or size < 1 or size ~= math.floor(size) then
+    api.user_error(what .. ": the size of a part must be a positive integer")
+  end
+  if dim == 1 then
+    if size < sizes[1] then refuse(what .. " of a batch of " .. sizes[1] .. " samples into parts") end
+    return {self}
+  end
+  local out = {}
+  for first = 1, sizes[dim], size do out[#out + 1] = self:narrow(dim, first, math.min(size, sizes[dim] - first + 1)) end
+  return out
+end
+on_symbolic("split", function(self, size, dim) return parts(self, ":split()", dim, function() return size end) end)
+on_symbolic("chunk", function(self, n, dim)
+  return parts(self, ":chunk()", dim, function(total) return type(n) == "number" and math.ceil(total / n) or n end)
+end)
+for _, name in ipairs({"split", "chunk"}) do
+  local numeric = torch[name]
+  torch[name] = function(x, ...)
+    if is_sym(x) then return x[name](x, ...) end
+    if numeric == nil then api.user_error("the tracer does not support torch." .. name .. "() outside a custom module") end
+    return numeric(x, ...)
+  end
+end
+
 -- x[i] on a tensor selects along its first dimension, the batch
 local index = Tensor.__index
 Tensor.__index = function(t, k)
