@@ -4,7 +4,9 @@ saying what the file holds instead (a tensor, a table of data, a criterion).
 Lua counterpart: what ``torch.save(path, x)`` was given. Files named ``.t7`` hold anything Lua
 values can be: a model, ``{model = model, optimState = ...}`` (a training checkpoint), a dataset
 (``{data = tensor, labels = tensor}``), a single tensor. A table whose values hold exactly one
-module is read as that module (its key is named in the places of errors); any other non-module is
+module, itself or in tables inside it up to three deep (char-rnn's ``{protos = {rnn = ...,
+criterion = ...}, opt = ..., vocab = ...}``), is read as that module (its keys are named in the
+places of errors); any other non-module is
 refused, saying what it holds. A table of ``modules`` (and gradInput, output) without a class
 is an nn.Sequential's fields saved without its class header (neuflow's face.net): read as one.
 """
@@ -15,6 +17,7 @@ from .reader import T7Error
 
 MODULE_PACKAGES = ("nn", "cudnn", "cunn", "inn", "nnx", "dpnn", "rnn", "nngraph")
 MOST_KEYS = 6
+CHECKPOINT_DEPTH = 3  # tables searched for the model: checkpoint.protos.rnn
 
 
 def model_of(obj, path):
@@ -25,15 +28,28 @@ def model_of(obj, path):
         raise T7Error(path, f"not a model but a criterion ({_name(obj)})")
     if _classless_sequential(obj):
         return TorchObject(b"nn.Sequential", obj), ""
-    if isinstance(obj, (dict, list)):
-        items = list(obj.items()) if isinstance(obj, dict) else list(enumerate(obj, 1))
-        found = [(_key(k), v) for k, v in items if isinstance(v, TorchObject) and _is_module(v)]
-        if len(found) == 1:
-            return found[0][1], found[0][0]
-        if found:
-            raise T7Error(path, f"a Lua table holding {len(found)} modules "
-                                f"({', '.join(f'{k}: {_name(v)}' for k, v in found[:MOST_KEYS])}), not one model")
+    found = _modules_in(obj, "", CHECKPOINT_DEPTH)
+    if len(found) == 1:
+        return found[0][1], found[0][0]
+    if found:
+        raise T7Error(path, f"a Lua table holding {len(found)} modules "
+                            f"({', '.join(f'{k}: {_name(v)}' for k, v in found[:MOST_KEYS])}), not one model")
     raise T7Error(path, f"not a model but {describe(obj)}")
+
+
+def _modules_in(obj, place, depth):
+    """(place, module) of every module in the plain tables of ``obj``, ``depth`` tables deep:
+    char-rnn's checkpoint keeps its network at ``protos.rnn`` beside its criterion."""
+    if not isinstance(obj, (dict, list)) or depth == 0:
+        return []
+    found = []
+    for key, value in (obj.items() if isinstance(obj, dict) else enumerate(obj, 1)):
+        inner = f"{place}.{_key(key)}" if place else _key(key)
+        if isinstance(value, TorchObject) and _is_module(value):
+            found.append((inner, value))
+        elif not isinstance(value, TorchObject):
+            found += _modules_in(value, inner, depth - 1)
+    return found
 
 
 def _classless_sequential(obj):
