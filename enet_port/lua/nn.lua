@@ -70,6 +70,16 @@ local function positional(name, n, args)
   return #names, out
 end
 
+-- a decorator (model/decorators.py: Decorator.lua keeps module and modules = {module}) records
+-- the module it decorates as its one child; the export puts that module in its place
+local function decorate(m, name, module)
+  if not is_module(module) then user_error(name .. " expects the module it decorates as its first argument") end
+  m.module, m.modules = module, {module}
+  m.__t7 = {name = name, args = {}, n = 0, mods = {}, init = {}, lines = record_line(), uid = uid, decorator = true}
+  m.output, m.gradInput = new_tensor({}), new_tensor({})
+  return m
+end
+
 local function record(m, name, ...)
   uid = uid + 1
   local n, given = positional(name, select("#", ...), {...})
@@ -79,10 +89,11 @@ local function record(m, name, ...)
     if is_module(v) then tie = v.__t7.uid; v = nil else v = tensor_list(v) or tensor_table(v) or plain_list(v, 1) or v end
     args[i] = v
   end
+  local info = fields(name, args, n)
+  if info and info.decorator then return decorate(m, name, given[1]) end
   if tie then n = 0; args = {} end  -- nn.SpatialMaxUnpooling(pool): the pool is its only argument
   local t = {name = name, args = args, n = n, mods = {}, init = {}, lines = record_line(), uid = uid, tie = tie}
   m.__t7, m.modules = t, rawget(m, "modules") or {}
-  local info = fields(name, args, n)
   if info then  -- nil for a name the registry does not know; the tracer reports it
     if info.error then user_error(info.error) end  -- Torch7's constructor would fail here too
     for k, v in pairs(info.values) do m[k] = v end

@@ -219,6 +219,13 @@ local function export(m, state, depth, out)
   end
   if #name > 100 or not name:match("^[%a_][%w_.]*$") then altered("module", "name") end
   if state.path[m] then error("the model contains itself (" .. name .. ")", 0) end
+  if rawget(t, "decorator") then  -- the module it decorates, in its place (model/decorators.py)
+    local inner = rawget(m, "modules")
+    state.path[m] = true
+    export(type(inner) == "table" and rawget(inner, 1) or nil, state, depth, out)
+    state.path[m] = nil
+    return
+  end
   if depth > state.limits.depth then
     error("the model nests modules deeper than " .. state.limits.depth .. " levels (" .. state.limits.depth_hint .. ")", 0)
   end
