@@ -151,3 +151,16 @@ def test_decorators_in_a_lua_file_are_their_modules(tmp_path):
     model = trace_lua(path).model
     assert lua_call(model) == "nn.Sequential()"
     assert [lua_call(m) for m in model.children] == ["nn.SpatialConvolution(3, 4, 3, 3)", "nn.ReLU()"]
+
+
+def test_a_decorator_subclass_with_its_own_forward_is_traced_through_it(tmp_path):
+    # torch.class of nn.Decorator with an updateOutput: its forward, not its module's
+    path = tmp_path / "net.lua"
+    path.write_text("require 'dpnn'\nlocal Twice, parent = torch.class('nn.Twice', 'nn.Decorator')\n"
+                    "function Twice:__init(m) parent.__init(self, m) end\n"
+                    "function Twice:updateOutput(x)\n  self.output = self.module:updateOutput(x):clone():mul(2)\n"
+                    "  return self.output\nend\n"
+                    "return nn.Sequential():add(nn.Linear(3, 4)):add(nn.Twice(nn.ReLU()))\n")
+    model = trace_lua(path, input_shape=(3,)).model
+    twice = model.children[1]
+    assert [lua_call(m) for m in twice.children] == ["nn.ReLU()", "nn.MulConstant(2)"]

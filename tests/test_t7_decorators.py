@@ -162,3 +162,17 @@ def test_a_decorator_without_its_module_is_refused(tmp_path):
     path = write(tmp_path, seq(m("nn.Decorator", modules=[])))
     with pytest.raises(T7Error, match=r"modules\[1\].*nn.Decorator without the module it decorates"):
         import_t7(path, input_shape=(3, 6, 6))
+
+
+def test_the_first_dpnn_inception_a_container_of_its_depth_concat_imports(tmp_path):
+    # dpnn's first Inception.lua was an nn.Container keeping self.depthConcat and modules[1]
+    net = network()
+    for block in net.fields["modules"][2:]:
+        depth_concat = block.fields.pop("module")
+        block.fields["depthConcat"] = depth_concat
+    imported = import_t7(write(tmp_path, net), input_shape=(3, 9, 9))
+    x = torch.from_numpy(RNG.standard_normal((1, 3, 9, 9)).astype(np.float32))
+    for block in net.fields["modules"][2:]:
+        block.fields["module"] = block.fields["depthConcat"]
+    with torch.no_grad():
+        torch.testing.assert_close(imported.model(x), run(net, x), rtol=1e-5, atol=1e-5)

@@ -116,6 +116,7 @@ local function check_custom(cls, obj)
     if rawget(c, "updateOutput") ~= nil or rawget(c, "forward") ~= nil then
       if rawget(obj, "__t7") == nil then record(obj, cls.__typename) end
       obj.__t7.custom = true
+      obj.__t7.decorator = nil  -- a decorator subclass with its own forward is traced through it
       return
     end
     c = getmetatable(c).__index
