@@ -4,7 +4,8 @@
 -- the nn/cudnn/inn packages, torch.class and nngraph. As in Torch7 each nn.X is a class table
 -- (nn.X.__index == nn.X, methods patchable on it), instances have it as metatable, and
 -- nn.X(...) runs nn.X.__init. A module records its Torch7 name and arguments (__t7); a module
--- passed to another's constructor (nn.SpatialMaxUnpooling(pool)) is a tie, not an argument.
+-- passed to another's constructor (nn.SpatialMaxUnpooling(pool)) is a tie, not an argument, and
+-- a decorator's (nn.Decorator(m), model/decorators.py) is its one child, exported in its place.
 local fields, record_line, user_error, tensors, nngraph_chunk, trace = ...
 local new_tensor, is_tensor, copy_tensor = tensors.new, tensors.is, tensors.copy
 local modules = setmetatable({}, {__mode = "k"})  -- every module instance
