@@ -90,9 +90,9 @@ local function record(m, name, ...)
     if is_module(v) then tie = v.__t7.uid; v = nil else v = tensor_list(v) or tensor_table(v) or plain_list(v, 1) or v end
     args[i] = v
   end
+  if tie then n = 0; args = {} end  -- nn.SpatialMaxUnpooling(pool): the pool is its only argument
   local info = fields(name, args, n)
   if info and info.decorator then return decorate(m, name, given[1]) end
-  if tie then n = 0; args = {} end  -- nn.SpatialMaxUnpooling(pool): the pool is its only argument
   local t = {name = name, args = args, n = n, mods = {}, init = {}, lines = record_line(), uid = uid, tie = tie}
   m.__t7, m.modules = t, rawget(m, "modules") or {}
   if info then  -- nil for a name the registry does not know; the tracer reports it
