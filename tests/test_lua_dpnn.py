@@ -164,3 +164,23 @@ def test_a_decorator_subclass_with_its_own_forward_is_traced_through_it(tmp_path
     model = trace_lua(path, input_shape=(3,)).model
     twice = model.children[1]
     assert [lua_call(m) for m in twice.children] == ["nn.ReLU()", "nn.MulConstant(2)"]
+
+
+def test_decorators_as_nngraph_nodes_read_their_inputs(tmp_path):
+    # the Inception node and the DontCast node stand for their modules in the graph, with the
+    # decorators' inputs: 3*8*9 + 8 = 224; the Inception's columns 18 + 76, 27, 45 (= 166); the
+    # 1x1 12*12 + 12 = 156: 546
+    path = tmp_path / "graph.lua"
+    path.write_text(
+        "require 'nngraph'\nrequire 'dpnn'\nlocal x = nn.Identity()()\n"
+        "local c = nn.SpatialConvolution(3, 8, 3, 3, 1, 1, 1, 1)(x)\n"
+        "local i = nn.Inception{inputSize = 8, outputSize = {4}, reduceSize = {2, 3, 5}, kernelSize = {3},"
+        " kernelStride = {1}}(c)\n"
+        "local y = nn.CAddTable()({nn.DontCast(nn.SpatialConvolution(12, 12, 1, 1))(i), i})\n"
+        "return nn.gModule({x}, {y})\n")
+    out = tmp_path / "graph.json"
+    result = CliRunner().invoke(main, ["import-lua", str(path), "-o", str(out), "--input", "3x8x8"])
+    assert result.exit_code == 0, result.output
+    model = build(out).eval()
+    assert sum(p.numel() for p in model.parameters()) == 546
+    assert model(torch.randn(1, 3, 8, 8)).shape == (1, 12, 8, 8)
