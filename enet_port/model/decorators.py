@@ -3,8 +3,9 @@
 Lua counterpart: dpnn's ``Decorator.lua`` (later torch/nn's): ``nn.Decorator(module)`` keeps
 ``self.module = module`` and ``self.modules = {module}``, and its ``updateOutput`` is the
 module's. Its subclasses below whose forward is still the module's are imported as the module
-in their place, by the ``.t7`` importer and by the tracer alike; the subclasses whose forward
-differs are refused in one line (the reason is the message). A decorator with a record of its
+in their place, by the ``.t7`` importer and by the tracer alike; the subclasses (and torch/nn's
+``nn.WeightNorm``, a Container of one module) whose forward differs are refused in one line (the
+reason is the message). A decorator with a record of its
 own (rnn's ``nn.MaskZero``, ``nn.Sequencer``) is neither: its record says what it computes.
 """
 
@@ -22,7 +23,7 @@ TRANSPARENT = {
 # class -> why it is refused (its forward is not the module's)
 REFUSED = {
     "nn.WeightNorm": "its forward first recomputes the module's weight from its g and v "
-                     "(weight = g * v / |v|), which the stored weight need not equal",
+                     "(g * v / sqrt(|v|^2 + 1e-4)), which the stored weight need not equal",
     "nn.Bottle": "its forward reshapes the input to nInputDim dimensions around the module's",
     "nn.ReverseRNN": "its forward reverses the sequence around the module's",
     "nn.ReverseUnreverse": "its forward reverses the sequence before and after the module's",
