@@ -20,7 +20,7 @@ import stat
 from pathlib import Path
 
 from ..errors import LuaError
-from ..model import modules, registry  # noqa: F401  (modules fills the registry)
+from ..model import decorators, modules, registry  # noqa: F401  (modules fills the registry)
 from ..model.shapes import param_tensors
 from ..model.tree import Node
 from .classfiles import class_finder
@@ -74,7 +74,8 @@ def _answer(request):
     compile_ = runtime.globals().loadstring
     chunks = runtime.table_from({name: compile_((LUA_DIR / f"{name}.lua").read_text(), f"=enet_port/lua/{name}.lua")
                                  for name in ("torch7", "nn", "nngraph", "custom", "custom_walk", "symbolic",
-                                              "symbolic_sizes", "nninit", "luajit", "image", "builders", "xlua")})
+                                              "symbolic_sizes", "nninit", "luajit", "image", "builders", "xlua",
+                                              "dpnn")})
     chunks.shape, chunks.sample_shape = shape_callback(runtime), sample_shape_callback(runtime)
     run = compile_((LUA_DIR / "sandbox.lua").read_text(), "=enet_port/lua/sandbox.lua")()
     opt = runtime.table_from({"nGPU": request["nGPU"], "nClasses": request["nClasses"], **request["opt"]})
@@ -215,8 +216,13 @@ def _no_attributes(obj, name, is_setting):
 
 def _fields_callback(runtime):
     """Torch7 fields of a freshly built module (its record's ``lua_fields``) and the sizes of its
-    parameter tensors; ``error`` when the arguments do not fit the Torch7 signature."""
+    parameter tensors; ``error`` when the arguments do not fit the Torch7 signature (or the
+    class is a decorator the port refuses); ``decorator`` for one imported as its module."""
     def fields(name, args, n):
+        if name in decorators.TRANSPARENT:  # recorded as the module it decorates (lua/nn.lua)
+            return runtime.table_from({"decorator": True})
+        if decorators.refusal(name):
+            return runtime.table_from({"error": decorators.refusal(name)})
         if name not in registry.REGISTRY:
             return None
         node = Node(name, [_argument(args, i + 1) for i in range(int(n))])

@@ -65,7 +65,7 @@ walk = function(m, value)
   end
   walking[m] = true
   local name, children = m.__t7.name, children_of(m)
-  if CHAIN[name] then
+  if CHAIN[name] or rawget(m.__t7, "decorator") then
     for _, child in ipairs(children) do value = walk(child, value) end
     walking[m] = nil
     return value

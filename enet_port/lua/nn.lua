@@ -4,7 +4,8 @@
 -- the nn/cudnn/inn packages, torch.class and nngraph. As in Torch7 each nn.X is a class table
 -- (nn.X.__index == nn.X, methods patchable on it), instances have it as metatable, and
 -- nn.X(...) runs nn.X.__init. A module records its Torch7 name and arguments (__t7); a module
--- passed to another's constructor (nn.SpatialMaxUnpooling(pool)) is a tie, not an argument.
+-- passed to another's constructor (nn.SpatialMaxUnpooling(pool)) is a tie, not an argument, and
+-- a decorator's (nn.Decorator(m), model/decorators.py) is its one child, exported in its place.
 local fields, record_line, user_error, tensors, nngraph_chunk, trace = ...
 local new_tensor, is_tensor, copy_tensor = tensors.new, tensors.is, tensors.copy
 local modules = setmetatable({}, {__mode = "k"})  -- every module instance
@@ -70,6 +71,16 @@ local function positional(name, n, args)
   return #names, out
 end
 
+-- a decorator (model/decorators.py: Decorator.lua keeps module and modules = {module}) records
+-- the module it decorates as its one child; the export puts that module in its place
+local function decorate(m, name, module)
+  if not is_module(module) then user_error(name .. " expects the module it decorates as its first argument") end
+  m.module, m.modules = module, {module}
+  m.__t7 = {name = name, args = {}, n = 0, mods = {}, init = {}, lines = record_line(), uid = uid, decorator = true}
+  m.output, m.gradInput = new_tensor({}), new_tensor({})
+  return m
+end
+
 local function record(m, name, ...)
   uid = uid + 1
   local n, given = positional(name, select("#", ...), {...})
@@ -80,9 +91,10 @@ local function record(m, name, ...)
     args[i] = v
   end
   if tie then n = 0; args = {} end  -- nn.SpatialMaxUnpooling(pool): the pool is its only argument
+  local info = fields(name, args, n)
+  if info and info.decorator then return decorate(m, name, given[1]) end
   local t = {name = name, args = args, n = n, mods = {}, init = {}, lines = record_line(), uid = uid, tie = tie}
   m.__t7, m.modules = t, rawget(m, "modules") or {}
-  local info = fields(name, args, n)
   if info then  -- nil for a name the registry does not know; the tracer reports it
     if info.error then user_error(info.error) end  -- Torch7's constructor would fail here too
     for k, v in pairs(info.values) do m[k] = v end
@@ -105,6 +117,7 @@ local function check_custom(cls, obj)
     if rawget(c, "updateOutput") ~= nil or rawget(c, "forward") ~= nil then
       if rawget(obj, "__t7") == nil then record(obj, cls.__typename) end
       obj.__t7.custom = true
+      obj.__t7.decorator = nil  -- a decorator subclass with its own forward is traced through it
       return
     end
     c = getmetatable(c).__index

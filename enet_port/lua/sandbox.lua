@@ -211,7 +211,8 @@ local function export_share(share, name)
     leading(raw_table(rawget(share, "fields"), name, "share"), 16, name, "share") .. "}"
 end
 
-local function export(m, state, depth, out)
+-- via: the record of the decorator m stands in for (its graph inputs and add line are m's)
+local function export(m, state, depth, out, via)
   local t = type(m) == "table" and rawget(m, "__t7")
   local name = type(t) == "table" and rawget(t, "name")
   if type(name) ~= "string" then
@@ -219,6 +220,13 @@ local function export(m, state, depth, out)
   end
   if #name > 100 or not name:match("^[%a_][%w_.]*$") then altered("module", "name") end
   if state.path[m] then error("the model contains itself (" .. name .. ")", 0) end
+  if rawget(t, "decorator") then  -- the module it decorates, in its place (model/decorators.py)
+    local inner = rawget(m, "modules")
+    state.path[m] = true
+    export(type(inner) == "table" and rawget(inner, 1) or nil, state, depth, out, via or t)
+    state.path[m] = nil
+    return
+  end
   if depth > state.limits.depth then
     error("the model nests modules deeper than " .. state.limits.depth .. " levels (" .. state.limits.depth_hint .. ")", 0)
   end
@@ -230,15 +238,16 @@ local function export(m, state, depth, out)
   if type(n) ~= "number" or n ~= math.floor(n) or n < 0 or n > MAX_ARGS then altered(name, "n") end
   state.path[m] = true
   local bias_removed = rawget(t, "had_bias") and rawget(m, "bias") == nil
+  local inputs = rawget(via or t, "inputs") or rawget(t, "inputs")
   out[#out + 1] = '{"name":' .. json_string(name) .. ',"n":' .. json_number(n) ..
     ',"args":' .. scalars(rawget(t, "args"), n, name, "args") ..
     ',"mods":' .. export_mods(rawget(t, "mods"), name) .. ',"init":' .. export_init(rawget(t, "init"), name) ..
     ',"lines":' .. line_ends(rawget(t, "lines"), name, "lines") ..
-    ',"add_lines":' .. line_ends(rawget(t, "add_lines"), name, "add_lines") ..
+    ',"add_lines":' .. line_ends(rawget(via or t, "add_lines") or rawget(t, "add_lines"), name, "add_lines") ..
     ',"bias_removed":' .. tostring(bias_removed and true or false) ..
     ',"uid":' .. json_uid(rawget(t, "uid"), name, "uid") .. ',"tie":' .. json_uid(rawget(t, "tie"), name, "tie") ..
     ',"share":' .. export_share(rawget(t, "share"), name) ..
-    ',"inputs":' .. (rawget(t, "inputs") == nil and "[]" or leading(rawget(t, "inputs"), MAX_ARGS, name, "inputs")) ..
+    ',"inputs":' .. (inputs == nil and "[]" or leading(inputs, MAX_ARGS, name, "inputs")) ..
     ',"children":['
   local children = rawget(m, "modules")
   if type(children) == "table" then

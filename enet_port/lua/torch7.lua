@@ -135,6 +135,7 @@ local classes = chunks.nn(fields, record_line, user_error,
                           {new = new_tensor, is = is_tensor, copy = copy_tensor}, chunks.nngraph, trace)
 local nn, cudnn = classes.nn, classes.cudnn
 cudnn.version, cudnn.benchmark, cudnn.fastest = 5105, false, false
+chunks.dpnn(nn, classes.class)  -- nn.Inception, built as dpnn builds it (OpenFace's files never require dpnn)
 function cudnn.convert(model) return model end  -- nn.X and cudnn.X compute the same
 
 -- torch/nn's nn.tables (SpatialConvolutionMap.lua): connection tables as N x 2 tensors of
@@ -236,7 +237,7 @@ function paths.filep() return false end
 function paths.dirp() return false end
 
 
--- require 'nnx' (and cunn) returns nn, which those packages extend with their modules
-return {torch = torch, nn = nn, cudnn = cudnn, cunn = nn, nnx = nn, inn = classes.inn, nngraph = classes.nngraph, cutorch = cutorch, paths = paths,
+-- require 'nnx' (and cunn, dpnn) returns nn, which those packages extend with their modules
+return {torch = torch, nn = nn, cudnn = cudnn, cunn = nn, nnx = nn, dpnn = nn, inn = classes.inn, nngraph = classes.nngraph, cutorch = cutorch, paths = paths,
         moses = moses, image = chunks.image(new_tensor), optim = {}, xlua = {}, trace = trace, resolve = resolve,
         nninit = chunks.nninit(classes.Module), set_class_loader = classes.set_class_loader}

@@ -6,16 +6,17 @@ record in the module table (:func:`enet_port.model.registry.args_from_fields`); 
 kept beside the tree by node. ``nn.DataParallelTable`` is unwrapped (its ``modules[1]`` is the
 model); cudnn's descriptors, buffers and stored outputs are not read. A module that another one
 refers to (``nn.SpatialMaxUnpooling``'s ``pooling``: the same object in the file) gets an id, and
-the referring node a ``tie`` to it. An nngraph ``nn.gModule`` becomes the graph Node form
-(:mod:`.graph`). Errors name the file and the module's place,
-``file: modules[27].modules[1]: ...``.
+the referring node a ``tie`` to it. A decorator (dpnn's ``nn.Inception``, ``nn.Decorator``, ...:
+:mod:`enet_port.model.decorators`) is read as the module it decorates, in its place. An nngraph
+``nn.gModule`` becomes the graph Node form (:mod:`.graph`). Errors name the file and the
+module's place, ``file: modules[27].modules[1]: ...``.
 """
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import limits
-from ..model import registry
+from ..model import decorators, registry
 from ..model.tree import Node, Origin
 from .contents import model_of
 from .graph import graph_node
@@ -74,6 +75,10 @@ class _Converter:
             if not isinstance(inner, list) or not inner:
                 raise self.error(place, f"{name} without a module")
             return self.node(inner[0], f"{place}.modules[1]".lstrip("."))
+        if name in decorators.TRANSPARENT:
+            return self.node(self.decorated(name, f, place), f"{place}.module".lstrip("."))
+        if decorators.refusal(name):
+            raise self.error(place, decorators.refusal(name))
         if id(obj) in self.seen:
             raise self.error(place, f"{name} is the same module object as one met before (shared weights "
                                     "cannot be written as a spec)")
@@ -108,6 +113,18 @@ class _Converter:
         node.children = [self.node(c, f"{place}.modules[{i + 1}]".lstrip(".")) for i, c in enumerate(children)]
         self.depth -= 1
         return node
+
+    def decorated(self, name, f, place):
+        """The module a decorator holds: Decorator.lua keeps it as ``module`` and ``modules[1]``."""
+        module, inner = f.get("module"), as_list(f.get("modules"))
+        if module is None and isinstance(inner, list) and len(inner) == 1:
+            module = inner[0]
+        if not isinstance(module, TorchObject):
+            raise self.error(place, f"{name} without the module it decorates (its module field)")
+        if isinstance(inner, list) and inner and (len(inner) != 1 or inner[0] is not module):
+            raise self.error(place, f"{name}: its modules field is not {{module}} (Decorator.lua keeps the one "
+                                    "module it decorates in both)")
+        return module
 
     def make(self, name, f, obj, place):
         try:
