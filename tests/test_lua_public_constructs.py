@@ -2,7 +2,8 @@
 e-lab ENet-training; NOTES.md lists the files and their results), each shown by a small Lua file
 written here: ``nn.Copy`` (fb.resnet.torch's pre-activation ResNet), a model whose shapes break
 (a ``BatchNormalization(4096)`` added to the convolutional part, as in imagenet-multiGPU's
-``vggbn.lua``), ``torch.load`` (ENet's ``decoder.lua``) and ``require 'ccn2'`` (cuda-convnet2)."""
+``vggbn.lua``) and ``torch.load`` (ENet's ``decoder.lua``); ``require 'ccn2'`` is in
+test_lua_ccn2.py."""
 import json
 
 import pytest
@@ -86,15 +87,6 @@ def test_torch_load_says_the_file_reads_a_stored_model(tmp_path):
     code, output = run("import-lua", lua, "--opt", "CNNEncoder=enc.t7", "-o", tmp_path / "m.json")
     assert code == 2 and output.count("\n") == 1, output
     assert f"{lua}:2: the tracer does not support torch.load()" in output and "import-t7" in output, output
-
-
-@pytest.mark.parametrize("package", ["ccn2"])
-def test_cuda_only_packages_are_named(tmp_path, package):
-    lua = tmp_path / "net.lua"
-    lua.write_text(f"require 'cudnn'\nrequire '{package}'\nreturn nn.Sequential()\n")
-    code, output = run("import-lua", lua, "-o", tmp_path / "m.json")
-    assert code == 2 and output.count("\n") == 1, output
-    assert f"{lua}:2:" in output and "cuda-convnet2" in output, output
 
 
 NIN = """require 'nn'

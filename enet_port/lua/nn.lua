@@ -1,7 +1,7 @@
 -- Torch7's nn classes for the tracer (enet_port/lua/tracer.py): torch.class, nn.Module and its
 -- methods, clone/share, and nngraph's m(node) calls and nn.gModule.
 -- Called as a chunk by torch7.lua with (fields, record_line, user_error, tensors, trace); returns
--- the nn/cudnn/inn packages, torch.class and nngraph. As in Torch7 each nn.X is a class table
+-- the nn/cudnn/inn/ccn2 packages, torch.class and nngraph. As in Torch7 each nn.X is a class table
 -- (nn.X.__index == nn.X, methods patchable on it), instances have it as metatable, and
 -- nn.X(...) runs nn.X.__init. A module records its Torch7 name and arguments (__t7); a module
 -- passed to another's constructor (nn.SpatialMaxUnpooling(pool)) is a tie, not an argument, and
@@ -200,8 +200,8 @@ local function package(prefix)
   end})
 end
 
-local nn, cudnn, inn = package("nn"), package("cudnn"), package("inn")
-local packages = {nn = nn, cudnn = cudnn, inn = inn}
+local nn, cudnn, inn, ccn2 = package("nn"), package("cudnn"), package("inn"), package("ccn2")
+local packages = {nn = nn, cudnn = cudnn, inn = inn, ccn2 = ccn2}
 rawset(nn, "gModule", new_class("nn.gModule", Module, true))  -- nngraph.lua gives its __init
 for _, base in ipairs({"Module", "Container"}) do
   local cls = new_class("nn." .. base, Module, true)
@@ -339,6 +339,6 @@ end
 local graph = nngraph_chunk({GraphNode = GraphNode, nn = nn, is_module = is_module, user_error = user_error,
                              record_line = record_line, record = record, new_tensor = new_tensor})
 
-return {nn = nn, cudnn = cudnn, inn = inn, class = torch_class, nngraph = graph, Module = Module, builtin = builtin,
+return {nn = nn, cudnn = cudnn, inn = inn, ccn2 = ccn2, class = torch_class, nngraph = graph, Module = Module, builtin = builtin,
         is_module = is_module, getmetatable = function(name) return classes[name] end,
         set_class_loader = function(f) class_loader = f end}

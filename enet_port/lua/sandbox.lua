@@ -6,9 +6,9 @@
 -- inside a C function such as string.find) the child's OS limits stop.
 local LIMIT = "time limit exceeded"
 local MAX_LINE = 1000  -- bytes of one print() line that reach Python
--- packages whose modules only exist as CUDA kernels with their own data layout (imagenet-multiGPU's
--- *_ccn2.lua files): a model built of them has no PyTorch counterpart to trace towards
-local NO_COUNTERPART = {ccn2 = "cuda-convnet2's CUDA-only modules (images in C x H x W x batch layout)"}
+-- packages that are globals only once required (cuda-convnet2.torch's init.lua sets ccn2 = {});
+-- the others (torch, nn, cudnn, ...) are set below, as th and the files' entry points load them
+local GLOBAL_WHEN_REQUIRED = {ccn2 = true}
 
 local function copy(t, without)
   local out = {}
@@ -72,9 +72,9 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
   local loaded = {}  -- package.loaded of the model's own Lua modules
   env.require = function(name)
     local pkg = pkgs[name] or loaded[name]
-    if pkg ~= nil then return pkg end
-    if NO_COUNTERPART[name] then
-      error("require '" .. name .. "': " .. NO_COUNTERPART[name] .. " have no counterpart in enet-port", 2)
+    if pkg ~= nil then
+      if GLOBAL_WHEN_REQUIRED[name] then env[name] = pkg end
+      return pkg
     end
     local chunk, why = user_chunk(read, name, true, env)
     if chunk == nil then

@@ -238,6 +238,6 @@ function paths.dirp() return false end
 
 
 -- require 'nnx' (and cunn, dpnn) returns nn, which those packages extend with their modules
-return {torch = torch, nn = nn, cudnn = cudnn, cunn = nn, nnx = nn, dpnn = nn, inn = classes.inn, nngraph = classes.nngraph, cutorch = cutorch, paths = paths,
+return {torch = torch, nn = nn, cudnn = cudnn, cunn = nn, nnx = nn, dpnn = nn, inn = classes.inn, ccn2 = classes.ccn2, nngraph = classes.nngraph, cutorch = cutorch, paths = paths,
         moses = moses, image = chunks.image(new_tensor), optim = {}, xlua = {}, trace = trace, resolve = resolve,
         nninit = chunks.nninit(classes.Module), set_class_loader = classes.set_class_loader}

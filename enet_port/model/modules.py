@@ -201,7 +201,7 @@ for _ns in ("nn", "cudnn"):
     register(f"{_ns}.SpatialBatchNormalization", _BN, build=_batchnorm(layers.Torch7BatchNorm2d),
              shape=_per_plane("nOutput"), tensors=_bn_tensors, macs=no_macs, check=_bn_check, **_BN_T7)
     register(f"{_ns}.ReLU", [Param("inplace", "any", False)], build=lambda a, n: nn.ReLU(),
-             fields=lambda a, n: {"threshold": 0, "val": 0}, **_ACTIVATION)
+             fields=lambda a, n: {"threshold": 0, "val": 0}, any_layout=True, **_ACTIVATION)
     register(f"{_ns}.LogSoftMax", [], build=lambda a, n: nn.LogSoftmax(dim=1), **_ACTIVATION)
 register("nn.BatchNormalization", _BN, build=_batchnorm(layers.Torch7BatchNorm1d),
          shape=_per_plane("nOutput"), tensors=_bn_tensors, macs=no_macs, check=_bn_check, **_BN_T7)
@@ -221,8 +221,8 @@ register("nn.Dropout", [Param("p", "number", 0.5), Param("v1", "any", False, fie
          fields=lambda a, n: {"v2": not a["v1"], "stochastic_inference": bool(a["stochasticInference"])},
          from_fields=lambda f: {"v1": not f.get("v2", False),  # no v2 field: a file older than v2
                                 "stochasticInference": bool(f.get("stochastic_inference", False))},
-         check=_dropout_check, **_ACTIVATION)
-register("nn.Identity", [], build=lambda a, n: nn.Identity(), **_ACTIVATION)
+         check=_dropout_check, any_layout=True, **_ACTIVATION)
+register("nn.Identity", [], build=lambda a, n: nn.Identity(), any_layout=True, **_ACTIVATION)
 
 
 # shape and table modules ---------------------------------------------------------------------

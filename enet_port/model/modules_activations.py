@@ -18,18 +18,19 @@ from .shapes import ShapeError, format_shape
 
 _POINTWISE = dict(shape=same_shape, tensors=no_tensors, macs=no_macs)
 _INPLACE = Param("inplace", "any", False)
+_ELEMENTWISE = dict(_POINTWISE, any_layout=True)  # one number at a time: the batch may lie anywhere
 
 register("nn.Threshold", [Param("threshold", "number", 1e-6), Param("val", "number", 0.0), _INPLACE],
-         build=lambda a, n: nn.Threshold(a["threshold"], a["val"]), **_POINTWISE)
-register("nn.ReLU6", [_INPLACE], build=lambda a, n: nn.ReLU6(), **_POINTWISE)
+         build=lambda a, n: nn.Threshold(a["threshold"], a["val"]), **_ELEMENTWISE)
+register("nn.ReLU6", [_INPLACE], build=lambda a, n: nn.ReLU6(), **_ELEMENTWISE)
 register("nn.LeakyReLU", [Param("negval", "number", 0.01), _INPLACE],
-         build=lambda a, n: nn.LeakyReLU(a["negval"]), **_POINTWISE)
+         build=lambda a, n: nn.LeakyReLU(a["negval"]), **_ELEMENTWISE)
 register("nn.ELU", [Param("alpha", "number", 1.0), _INPLACE], build=lambda a, n: nn.ELU(a["alpha"]),
-         **_POINTWISE)
-register("nn.Tanh", [], build=lambda a, n: nn.Tanh(), **_POINTWISE)
-register("nn.Sigmoid", [], build=lambda a, n: nn.Sigmoid(), **_POINTWISE)
-register("cudnn.Tanh", [_INPLACE], build=lambda a, n: nn.Tanh(), **_POINTWISE)
-register("cudnn.Sigmoid", [_INPLACE], build=lambda a, n: nn.Sigmoid(), **_POINTWISE)
+         **_ELEMENTWISE)
+register("nn.Tanh", [], build=lambda a, n: nn.Tanh(), **_ELEMENTWISE)
+register("nn.Sigmoid", [], build=lambda a, n: nn.Sigmoid(), **_ELEMENTWISE)
+register("cudnn.Tanh", [_INPLACE], build=lambda a, n: nn.Tanh(), **_ELEMENTWISE)
+register("cudnn.Sigmoid", [_INPLACE], build=lambda a, n: nn.Sigmoid(), **_ELEMENTWISE)
 
 
 def _softmax_shape(dims):
@@ -54,9 +55,9 @@ register("cudnn.SpatialSoftMax", [Param("fastMode", "any", False, field=False)],
          tensors=no_tensors, macs=no_macs)
 
 register("nn.MulConstant", [Param("constant_scalar", "number"), _INPLACE],
-         build=lambda a, n: layers_math.MulConstant(a["constant_scalar"]), **_POINTWISE)
+         build=lambda a, n: layers_math.MulConstant(a["constant_scalar"]), **_ELEMENTWISE)
 register("nn.AddConstant", [Param("constant_scalar", "number"), _INPLACE],
-         build=lambda a, n: layers_math.AddConstant(a["constant_scalar"]), **_POINTWISE)
+         build=lambda a, n: layers_math.AddConstant(a["constant_scalar"]), **_ELEMENTWISE)
 register("nn.Mul", [], build=lambda a, n: layers_math.Mul(), shape=same_shape,
          tensors=lambda a, n: {"weight": [1]}, macs=no_macs)
 

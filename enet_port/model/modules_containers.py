@@ -24,6 +24,6 @@ _CONTAINER = dict(tensors=no_tensors, macs=no_macs, container=True)
 register("nn.ConcatTable", [Param("ignored", "any", None, field=False)], build=lambda a, n: layers.ConcatTable(),
          shape=lambda a, n, s, ic: [ic(c, s) for c in n.children], **_CONTAINER)
 register("nn.Sequential", [Param("ignored", "any", None, field=False)], build=lambda a, n: layers.Sequential(),
-         shape=_sequential_shape, **_CONTAINER)
+         shape=_sequential_shape, any_layout=True, **_CONTAINER)
 register("nn.Concat", [Param("dimension", "int")], build=lambda a, n: layers.Concat(a["dimension"]),
          shape=_concat_shape, check=lambda a, n: at_least(a, n, 1, "dimension"), **_CONTAINER)

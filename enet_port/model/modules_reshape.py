@@ -15,7 +15,7 @@ import torch.nn as nn
 from . import layers_tables
 from .modules import no_macs, no_tensors, same_shape
 from .registry import ArgumentError, Param, register
-from .shapes import ShapeError, format_shape, sample_dim
+from .shapes import BatchMoved, ShapeError, batch_dim, format_shape
 
 _NO_PARAMS = dict(tensors=no_tensors, macs=no_macs)
 
@@ -108,20 +108,25 @@ def _num_input_dims(node):
 
 
 def _transpose_shape(a, node, shape, infer_child):
-    out = list(_sample(node, shape))
+    """The swaps on the whole tensor, batch included: ``nn.Transpose({1,4},{1,3},{1,2})`` moves the
+    batch last (cuda-convnet2's layout), ``({4,1},{4,2},{4,3})`` brings it back."""
+    whole = list(_sample(node, shape))
+    whole.insert(batch_dim(shape), None)  # None: the batch's place
     n = _num_input_dims(node)
-    shift = 0 if n is None else len(shape) + 1 - n  # Transpose.lua: offset = nDimension - numInputDims
+    shift = 0 if n is None else len(whole) - n  # Transpose.lua: offset = nDimension - numInputDims
     for pair in a["permutations"]:
-        i, j = (sample_dim(d + shift, node) for d in pair)
-        if max(i, j) >= len(out):
-            raise ShapeError(f"{node.name}: {{{pair[0]}, {pair[1]}}} is outside {format_shape(shape)}")
-        out[i], out[j] = out[j], out[i]
-    return tuple(out)
+        i, j = (d - 1 + shift for d in pair)
+        if min(i, j) < 0 or max(i, j) >= len(whole):
+            raise ShapeError(f"{node.name}: {{{pair[0]}, {pair[1]}}} is outside the batch of {format_shape(shape)}")
+        whole[i], whole[j] = whole[j], whole[i]
+    batch = whole.index(None)
+    sizes = tuple(s for s in whole if s is not None)
+    return BatchMoved(sizes, batch) if batch else sizes
 
 
 register("nn.Transpose", [Param("permutations", "pairs", field=False)],
          build=lambda a, n: layers_tables.Transpose(a["permutations"], _num_input_dims(n)),
-         shape=_transpose_shape, modifiers=("setNumInputDims",),
+         shape=_transpose_shape, modifiers=("setNumInputDims",), any_layout=True,
          fields=lambda a, n: {"permutations": [list(p) for p in a["permutations"]]},
          from_fields=lambda f: {"permutations": [[int(v) for v in _lua_array(p)] for p in _lua_array(f["permutations"])]},
          **_NO_PARAMS)

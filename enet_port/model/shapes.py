@@ -12,6 +12,27 @@ from .. import limits
 from .registry import lookup, resolve_args
 
 
+class BatchMoved(tuple):
+    """The per-sample shape of a tensor whose batch dimension ``nn.Transpose`` moved from Lua
+    dim 1 to Lua dim ``batch + 1`` (cuda-convnet2's planes x height x width x batch: batch 3).
+    The sample's sizes stay in the tensor's order; only records marked ``any_layout`` (point-wise
+    modules, containers that pass it on, nn.Transpose, ccn2's modules) take one, so no other
+    rule reads the batch as a plane or a row."""
+
+    def __new__(cls, sizes, batch):
+        out = super().__new__(cls, sizes)
+        out.batch = batch
+        return out
+
+    def __getnewargs__(self):
+        return tuple(self), self.batch
+
+
+def batch_dim(shape):
+    """0-based position of the batch dimension in the whole tensor (0: batch first)."""
+    return getattr(shape, "batch", 0)
+
+
 class ShapeError(ValueError):
     """A module that cannot take the shape its predecessor gives; ``node`` is the innermost
     module that refused (set by :func:`infer`), so errors inside containers and graphs name it."""
@@ -29,6 +50,12 @@ def infer(node, shape, record=None, inputs=None, visit=None):
     if visit is not None:
         visit(node, shape)
     mtype = lookup(node.name)
+    if batch_dim(shape) and not mtype.any_layout:
+        exc = ShapeError(f"{node.name} gets a {format_shape(shape)} tensor (B: the batch, moved by "
+                         f"nn.Transpose): it would read the batch as a plane or a row; only point-wise "
+                         f"modules, nn.Transpose and ccn2's modules take one")
+        exc.node = node
+        raise exc
     a = resolve_args(node)
     inputs = {} if inputs is None else inputs
     if node.id:
@@ -114,4 +141,7 @@ def sample_dim(batched_lua_dim, node):
 def format_shape(shape):
     if isinstance(shape, list):
         return "{" + ", ".join(format_shape(s) for s in shape) + "}"
+    if batch_dim(shape):
+        sizes = [str(s) for s in shape]
+        return "x".join(sizes[:shape.batch] + ["B"] + sizes[shape.batch:])
     return "x".join(str(s) for s in shape)

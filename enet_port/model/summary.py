@@ -24,7 +24,7 @@ def summarize(spec, input_shape=None, classes=None, features_only=False, depth=0
     # one copy per module; parameters() counts a shared one once.
     params = {m: sum(p.numel() for p in m.parameters()) for m in model.modules()}
     total_params = params[model]
-    outputs = _trace(model, shape)
+    outputs = _per_sample(_trace(model, shape), _moved_batches(model, shape))
     rows = []
     for part in ([model] if is_flat(model.t7_node) else model):
         for index, module in enumerate(part):
@@ -52,6 +52,33 @@ def _trace(model, shape):
     return outputs
 
 
+def _moved_batches(model, shape):
+    """Where the batch lies in each module's input and output when nn.Transpose moved it from
+    dim 1 (cuda-convnet2's layout; :class:`~enet_port.model.shapes.BatchMoved`): node id ->
+    (input, output) positions, from the shape rules, for the nodes that have one."""
+    ins, moved, record = {}, {}, []
+    shapes.infer(model.t7_node, shape, record, visit=lambda node, s: ins.__setitem__(id(node), s))
+    for node, out in record:
+        where = (shapes.batch_dim(ins.get(id(node))), shapes.batch_dim(out))
+        if any(where):
+            moved[id(node)] = where
+    return moved
+
+
+def _per_sample(outputs, moved):
+    """module -> (input, output) per-sample shapes: the batch of one dropped where it lies."""
+    def sample(value, at):
+        if isinstance(value, (list, tuple)):
+            return [sample(v, at) for v in value]
+        sizes = tuple(value.shape)
+        return shapes.BatchMoved(sizes[:at] + sizes[at + 1:], at) if at else sizes[1:]
+    out = {}
+    for module, (inp, output) in outputs.items():
+        at = moved.get(id(getattr(module, "t7_node", None)), (0, 0))
+        out[module] = (sample(inp, at[0]), sample(output, at[1]))
+    return out
+
+
 def _meta_batch(shape):
     """A batch of one on the meta device: a tensor, or a table of them for several inputs."""
     if isinstance(shape, list):
@@ -68,26 +95,22 @@ def _macs(module, outputs):
     if module not in outputs or not hasattr(module, "t7_node"):
         return 0
     inp, out = outputs[module]
-    return shapes.macs(module.t7_node, _sample_shape(inp), _sample_shape(out))
-
-
-def _sample_shape(value):
-    if isinstance(value, (list, tuple)):
-        return [_sample_shape(v) for v in value]
-    return tuple(value.shape[1:])
+    return shapes.macs(module.t7_node, inp, out)
 
 
 def _shape_of(out):
-    if isinstance(out, (list, tuple)):
+    if isinstance(out, list):
         return [_shape_of(o) for o in out]
-    return list(out.shape[1:])
+    return list(out)
 
 
 def _collect(module, outputs, params, rows, index, level, depth):
     node = module.t7_node
+    out = outputs[module][1] if module in outputs else None
     rows.append({
         "index": index, "level": level, "name": node.label or lua_call(node), "lua": node.lua if level == 0 else "",
-        "where": node.where, "output_shape": _shape_of(outputs[module][1]) if module in outputs else None,
+        "where": node.where, "output_shape": None if out is None else _shape_of(out),
+        **({"batch_dim": out.batch} if shapes.batch_dim(out) else {}),
         "params": params[module],
         "macs": sum(_macs(m, outputs) for m in module.modules())})
     if level < depth:
@@ -98,7 +121,7 @@ def _collect(module, outputs, params, rows, index, level, depth):
 def format_table(summary):
     head = ("entry", "module", "output", "params", "MACs", "Lua line")
     body = [(("  " * r["level"]) + r["index"], ("  " * r["level"]) + r["name"],
-             _fmt_shape(r["output_shape"]), f"{r['params']:,}", f"{r['macs']:,}", r["lua"]) for r in summary["layers"]]
+             _fmt_shape(r["output_shape"], r.get("batch_dim", 0)), f"{r['params']:,}", f"{r['macs']:,}", r["lua"]) for r in summary["layers"]]
     body.append(("total", "", "", f"{summary['params']:,}", f"{summary['macs']:,}",
                  f"{summary['gops']:.2f} G-ops (2 per MAC) on {_fmt_shape(summary['input'])}"))
     widths = [max(len(str(row[i])) for row in [head] + body) for i in range(len(head) - 1)]
@@ -109,7 +132,10 @@ def format_table(summary):
     return "\n".join(lines)
 
 
-def _fmt_shape(shape):
+def _fmt_shape(shape, batch=0):
+    """``batch``: where nn.Transpose moved the batch (shown as B), 0 when first."""
     if shape is None:
         return "-"
-    return format_shape([tuple(s) for s in shape] if shape and isinstance(shape[0], list) else tuple(shape))
+    if shape and isinstance(shape[0], list):
+        return format_shape([tuple(s) for s in shape])
+    return format_shape(shapes.BatchMoved(shape, batch) if batch else tuple(shape))
