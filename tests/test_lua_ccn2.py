@@ -83,9 +83,14 @@ def test_small_stack_sizes_and_forward(tmp_path):
 
 def test_ccn2_is_a_global_only_once_required(tmp_path):
     lua = tmp_path / "net.lua"
-    lua.write_text("require 'nn'\nlocal m = nn.Sequential()\nm:add(ccn2.SpatialMaxPooling(2))\nreturn m\n")
-    result, _ = import_lua(tmp_path, lua)
-    assert result.exit_code == 2 and f"{lua}:3:" in result.output and "ccn2" in result.output, result.output
+    lua.write_text("require 'nn'\nlocal m = nn.Sequential()\nm:add(nn.Transpose({1,4},{1,3},{1,2}))\n"
+                   "m:add(ccn2.SpatialMaxPooling(2))\nm:add(nn.Transpose({4,1},{4,2},{4,3}))\nreturn m\n")
+    result, _ = import_lua(tmp_path, lua, "--input", "3x32x32")
+    assert result.exit_code == 2 and f"{lua}:4: Torch7 itself would fail here" in result.output, result.output
+    assert "global 'ccn2'" in result.output, result.output
+    lua.write_text("require 'ccn2'\n" + lua.read_text())
+    result, _ = import_lua(tmp_path, lua, "--input", "3x32x32")
+    assert result.exit_code == 0, result.output
 
 
 BAD = [
@@ -105,6 +110,13 @@ def test_refused_at_the_line_in_one_line(tmp_path, module, words):
     result, _ = import_lua(tmp_path, lua, "--input", "3x32x32")
     assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
     assert f"{lua}:4:" in result.output and words in result.output, result.output
+
+
+def test_a_non_square_image_is_refused(tmp_path):
+    # the Lua code reads the height only (oH for both sides): a 32x40 image has no ccn2 output
+    result, _ = import_lua(tmp_path, LUA / "small_stack.lua", "--input", "3x32x40")
+    assert result.exit_code == 2 and "small_stack.lua:9:" in result.output, result.output
+    assert "square" in result.output, result.output
 
 
 def test_a_ccn2_module_without_the_transpose_is_refused(tmp_path):

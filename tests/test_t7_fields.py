@@ -184,6 +184,8 @@ CASES = [
 TESTED_ELSEWHERE = {
     "nn.gModule": "tests/test_t7_graph.py (graphs are read from forwardnodes)",
     "nn.SpatialMaxUnpooling": "tests/test_t7.py (tied to its pooling object)",
+    **{f"ccn2.{name}": "tests/test_t7_ccn2.py (batch-last layout, stored weight layout)" for name in
+       ("SpatialConvolution", "SpatialMaxPooling", "SpatialAvgPooling", "SpatialCrossResponseNormalization")},
 }
 
 
