@@ -61,10 +61,11 @@ class Ccn2Pooling(nn.Module):
         extra = _past_edge(x.shape[2], self.k, self.stride, 0)
         if not self.average:  # -inf past the edge: the max of the pixels inside
             return _batch_last(F.max_pool2d(F.pad(x, (0, extra, 0, extra), value=-math.inf), self.k, self.stride))
-        sums = F.avg_pool2d(F.pad(x, (0, extra, 0, extra)), self.k, self.stride, divisor_override=1)
-        inside = F.avg_pool2d(F.pad(torch.ones_like(x[:1, :1]), (0, extra, 0, extra)), self.k, self.stride,
-                              divisor_override=1)
-        return _batch_last(sums / inside)
+        # zeros past the edge; dividing by the share of each window inside the image gives the
+        # mean of the pixels inside (plain averages export to ONNX, a divisor override does not)
+        means = F.avg_pool2d(F.pad(x, (0, extra, 0, extra)), self.k, self.stride)
+        inside = F.avg_pool2d(F.pad(torch.ones_like(x[:1, :1]), (0, extra, 0, extra)), self.k, self.stride)
+        return _batch_last(means / inside)
 
 
 class Ccn2CrossMapNorm(nn.Module):

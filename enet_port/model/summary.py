@@ -121,7 +121,8 @@ def _collect(module, outputs, params, rows, index, level, depth):
 def format_table(summary):
     head = ("entry", "module", "output", "params", "MACs", "Lua line")
     body = [(("  " * r["level"]) + r["index"], ("  " * r["level"]) + r["name"],
-             _fmt_shape(r["output_shape"], r.get("batch_dim", 0)), f"{r['params']:,}", f"{r['macs']:,}", r["lua"]) for r in summary["layers"]]
+             _fmt_shape(r["output_shape"], r.get("batch_dim", 0)), f"{r['params']:,}", f"{r['macs']:,}", r["lua"])
+            for r in summary["layers"]]
     body.append(("total", "", "", f"{summary['params']:,}", f"{summary['macs']:,}",
                  f"{summary['gops']:.2f} G-ops (2 per MAC) on {_fmt_shape(summary['input'])}"))
     widths = [max(len(str(row[i])) for row in [head] + body) for i in range(len(head) - 1)]
