@@ -217,7 +217,8 @@ def _no_attributes(obj, name, is_setting):
 def _fields_callback(runtime):
     """Torch7 fields of a freshly built module (its record's ``lua_fields``) and the sizes of its
     parameter tensors; ``error`` when the arguments do not fit the Torch7 signature (or the
-    class is a decorator the port refuses); ``decorator`` for one imported as its module."""
+    class is a decorator the port refuses); ``decorator`` for one imported as its module;
+    ``port`` when the record ports a class a project defines in its own file (``port_of``)."""
     def fields(name, args, n):
         if name in decorators.TRANSPARENT:  # recorded as the module it decorates (lua/nn.lua)
             return runtime.table_from({"decorator": True})
@@ -226,13 +227,15 @@ def _fields_callback(runtime):
         if name not in registry.REGISTRY:
             return None
         node = Node(name, [_argument(args, i + 1) for i in range(int(n))])
+        port = bool(registry.lookup(name).port_of)  # nn.lua takes a torch.class of this name as the record
         try:
             values = registry.lookup(name).lua_fields(registry.resolve_args(node, lenient=True), node)
             tensors = param_tensors(node)
         except registry.ArgumentError as exc:
             message = str(exc)
-            return runtime.table_from({"error": message if message.startswith(name) else f"{name}: {message}"})
-        return runtime.table_from({"values": values, "tensors": tensors}, recursive=True)
+            return runtime.table_from({"error": message if message.startswith(name) else f"{name}: {message}",
+                                       "port": port})
+        return runtime.table_from({"values": values, "tensors": tensors, "port": port}, recursive=True)
     return fields
 
 

@@ -129,9 +129,19 @@ local function check_custom(cls, obj)
   if rawget(obj, "__t7") == nil then record(obj, c.__typename) end  -- its __init did not call its parent's
 end
 
+-- a project's own class (torch.class) whose name has a record flagged port_of (model/modules_style.py:
+-- fast-neural-style's nn.InstanceNormalization, nn.ShaveImage, nn.TotalVariation) is taken as that
+-- record: its arguments recorded as for a built-in, its own __init and updateOutput never run
+local function ported(cls)
+  if builtin[cls] then return false end
+  local info = fields(cls.__typename, {}, 0)
+  return info ~= nil and info.port == true
+end
+
 local function construct(cls, ...)
   local obj = setmetatable({}, cls)
   modules[obj] = true
+  if ported(cls) then return record(obj, cls.__typename, ...) end
   obj:__init(...)
   if not builtin[cls] then check_custom(cls, obj) end
   if rawget(obj, "__t7") == nil then record(obj, cls.__typename) end
@@ -190,7 +200,8 @@ local class_loader = function() return false end
 local function package(prefix)
   return setmetatable({}, {__index = function(t, name)
     if type(name) ~= "string" or not name:match("^%u[%w_]*$") then return nil end
-    if prefix == "nn" and not TORCH_NN[name] and fields(prefix .. "." .. name, {}, 0) == nil then
+    local info = not TORCH_NN[name] and fields(prefix .. "." .. name, {}, 0)
+    if prefix == "nn" and not TORCH_NN[name] and (info == nil or info.port) then  -- a port: the file must define it
       if class_loader(prefix .. "." .. name) then return rawget(t, name) end
       return nil
     end

@@ -42,6 +42,8 @@ class ModuleType:
     t7_state: object = None  # t7_state(f, version) -> {PyTorch name: array}, when not stored by name
     ties: tuple = ()  # the types a spec entry of this type must be tied to ("tie": NAME)
     check: object = None   # check(a, node) raises ArgumentError for values Torch7 refuses or breaks on
+    port_of: str = ""  # a port of a class a project defines in its own file (named here): the
+    #                    tracer takes a torch.class of this name as this record (lua/nn.lua)
 
     def lua_fields(self, a, node):
         """The scalar fields a Torch7 instance has after construction (what Lua code reads)."""
@@ -54,7 +56,7 @@ REGISTRY = {}
 
 
 def register(name, params, *, build, shape, tensors, macs, modifiers=(), container=False, fields=None,
-             from_fields=None, t7_state=None, ties=(), check=None):
+             from_fields=None, t7_state=None, ties=(), check=None, port_of=""):
     """Add the record for ``name``; every rule is a required keyword."""
     if name in REGISTRY:
         raise ValueError(f"Torch7 module {name} registered twice")
@@ -62,7 +64,7 @@ def register(name, params, *, build, shape, tensors, macs, modifiers=(), contain
         if not callable(rule):
             raise TypeError(f"Torch7 module {name}: the {rule_name} rule is not callable")
     REGISTRY[name] = ModuleType(name, tuple(params), build, shape, tensors, macs, tuple(modifiers),
-                                container, fields, from_fields, t7_state, tuple(ties), check)
+                                container, fields, from_fields, t7_state, tuple(ties), check, port_of)
 
 
 def lookup(name):
