@@ -118,7 +118,7 @@ def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, outpu
     nClasses + 1, so that every argument that follows the class count is written $nClasses
     (each run has its own time limit)."""
     from ..atomic import atomic_write_text
-    from ..lua.importer import dumps, import_lua as run_import, init_calls
+    from ..lua.importer import dumps, import_lua as run_import, init_calls, ported_classes
     from ..lua.tracer import parse_call, parse_opt
     from ..train.schedules import make_rule, ScheduleError
     from ..userpaths import check_outputs
@@ -140,6 +140,9 @@ def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, outpu
     for name, file in trace.loaded:
         echo(f"note: {luafile} uses {name} without requiring it; loaded {file} of its folder, which defines "
              "it (as the project's entry point would have)", err=True)
+    for name, port in ported_classes(trace):
+        echo(f"note: {luafile} uses {name}, a class its project defines; taken as enet-port's record of it (a port of {port}), "
+             "its own updateOutput not traced", err=True)
     if init_calls(trace):
         echo(f"note: {luafile} sets the weights of {init_calls(trace)} modules after building them; "
                    "the spec keeps the structure (biases removed included), not those values", err=True)

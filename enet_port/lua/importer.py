@@ -10,7 +10,7 @@ import copy
 import re
 from pathlib import Path
 
-from ..model import blocks
+from ..model import blocks, registry
 from ..model.implied_input import first_implied
 from ..model.shapes import ShapeError, format_shape, infer
 from ..model.spec import dumps, node_entry  # noqa: F401  (import-lua writes specs with dumps)
@@ -178,3 +178,10 @@ def _as_block(node, factory):
 def init_calls(trace):
     """How many modules had their weights set after construction (the spec does not keep it)."""
     return sum(1 for n in trace.model.walk() if n.init)
+
+
+def ported_classes(trace):
+    """The project classes the tracer took as records flagged ``port_of`` (lua/nn.lua), in model
+    order, with the file each record ports: their own updateOutput was not traced."""
+    ports = {n.name: getattr(registry.REGISTRY.get(n.name), "port_of", "") for n in trace.model.walk()}
+    return [(name, port) for name, port in ports.items() if port]
