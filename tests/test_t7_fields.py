@@ -180,6 +180,14 @@ CASES = [
     (m("nn.Sequencer", module=LEAF, modules=[LEAF], _remember="neither"), "nn.Sequencer()"),
     (m("nn.Recursor", modules=[LEAF], rho=5), "nn.Recursor(5)"),
     (m("nn.MaskZero", module=LEAF, modules=[LEAF], nInputDim=1), "nn.MaskZero(1)"),
+    # fast-neural-style's own classes (InstanceNormalization.lua, ShaveImage.lua, TotalVariation.lua),
+    # and texture_nets' InstanceNormalization, which stores momentum, affine and running statistics
+    (m("nn.InstanceNormalization", eps=1e-5, nOutput=4, prev_N=-1, weight=t(4), bias=t(4), gradWeight=t(4),
+       gradBias=t(4)), "nn.InstanceNormalization(4)"),
+    (m("nn.InstanceNormalization", running_mean=t(4), running_var=Tensor(np.ones(4)), eps=1e-3, momentum=0.0,
+       affine=False, nOutput=4, prev_batch_size=-1), "nn.InstanceNormalization(4, 0.001, 0, false)"),
+    (m("nn.ShaveImage", size=2), "nn.ShaveImage(2)"),
+    (m("nn.TotalVariation", strength=1e-6, x_diff=t(0), y_diff=t(0)), "nn.TotalVariation(1e-06)"),
 ]
 TESTED_ELSEWHERE = {
     "nn.gModule": "tests/test_t7_graph.py (graphs are read from forwardnodes)",

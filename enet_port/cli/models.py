@@ -141,8 +141,8 @@ def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, outpu
         echo(f"note: {luafile} uses {name} without requiring it; loaded {file} of its folder, which defines "
              "it (as the project's entry point would have)", err=True)
     for name, port in ported_classes(trace):
-        echo(f"note: {luafile} uses {name}, a class its project defines; taken as enet-port's record of it (a port of {port}), "
-             "its own updateOutput not traced", err=True)
+        echo(f"note: {luafile} uses {name}, a class its project defines; taken as enet-port's record of it "
+             f"(a port of {port}), its own updateOutput not traced", err=True)
     if init_calls(trace):
         echo(f"note: {luafile} sets the weights of {init_calls(trace)} modules after building them; "
                    "the spec keeps the structure (biases removed included), not those values", err=True)
