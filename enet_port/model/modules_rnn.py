@@ -89,5 +89,5 @@ def _one_hot_shape(a, node, shape, infer_child):
 # dpnn's nn.OneHot, and char-rnn's class OneHot in .t7 files (t7/convert.py's aliases: fields
 # outputSize and a cached identity matrix _eye, which the port does not need)
 register("nn.OneHot", [Param("outputSize", "int")], build=lambda a, n: layers_rnn.OneHot(a["outputSize"]),
-         shape=_one_hot_shape, tensors=no_tensors, macs=no_macs,
+         shape=_one_hot_shape, tensors=no_tensors, macs=no_macs, t7_state=lambda f, version: {},
          check=lambda a, n: at_least(a, n, 1, "outputSize"))

@@ -23,7 +23,7 @@ MAX_COMBINATIONS = 64
 
 def pick_input(tree, converted, given, path):
     """``(input shape, output shape)``: a tuple for one input, a list of tuples for several."""
-    if given:
+    if given is not None:
         return given, check_shapes(tree, given)
     first_error = None
     for shape in itertools.chain(_candidates(tree, converted), _searched(tree)):
