@@ -44,6 +44,8 @@ def test_the_class_of_the_project_root_is_loaded_and_the_count_is_the_hand_count
     model = build(out)
     expected = lstm_layer(SYMBOLS, HIDDEN) + lstm_layer(HIDDEN, HIDDEN) + HIDDEN * SYMBOLS + SYMBOLS
     assert sum(p.numel() for p in model.parameters()) == expected == 869
+    same = CliRunner().invoke(main, ["diff", str(out), str(CELL), *CALL])  # traced at the spec's inputs
+    assert same.exit_code == 0 and same.output.startswith("identical"), same.output
 
 
 def lstm_step(x, c, h, i2h, h2h):

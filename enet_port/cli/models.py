@@ -56,9 +56,11 @@ def diff(spec, luafile, n_classes, lua_opts, call_name, call_args, input_shape):
     from ..lua.importer import check_shapes, fill_spec_planes
     from ..lua.tracer import parse_call, parse_opt, trace_lua
     from ..model.spec import expand, load_spec
-    trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args),
-                      input_shape=input_shape)
     loaded = load_spec(spec)
+    # custom modules are traced on stand-ins of the spec's input when none is given (char-rnn's
+    # OneHot reads input:size(1))
+    trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args),
+                      input_shape=loaded.input if input_shape is None else input_shape)
     if input_shape is not None:
         check_shapes(trace, input_shape)
     else:
