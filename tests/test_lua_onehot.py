@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from enet_port.cli import main
 from enet_port.errors import LuaError
+from enet_port.export import program
 from enet_port.lua.tracer import parse_call, trace_lua
 from enet_port.model.build import build
 
@@ -103,3 +104,20 @@ def test_any_other_index_is_refused_at_its_line(tmp_path):
                                        r"rows of torch\.eye\(n\)"):
         trace_lua(project / "model" / "cell.lua", call=parse_call("build", "11, 6, 2"),
                   input_shape=[()] + [(HIDDEN,)] * 4)
+
+
+def test_a_model_that_starts_with_nn_onehot_takes_one_index_per_sample_by_itself(tmp_path):
+    lua = tmp_path / "classifier.lua"
+    lua.write_text("require 'nn'\nlocal net = nn.Sequential()\nnet:add(nn.OneHot(7))\n"
+                   "net:add(nn.Linear(7, 3))\nreturn net:add(nn.LogSoftMax())\n")
+    out = tmp_path / "classifier.json"
+    result = CliRunner().invoke(main, ["import-lua", str(lua), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "the spec records one index per sample" in result.stderr
+    assert json.loads(out.read_text())["input"] == []
+    summary = CliRunner().invoke(main, ["summary", str(out)])
+    assert summary.exit_code == 0 and f"{7 * 3 + 3:,}" in summary.output and "on ()" in summary.output
+    model = build(out).eval()
+    ids = program.example_input((), 2, dynamic=False)  # an export's example: index 1
+    (fc,) = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    torch.testing.assert_close(model(ids), torch.log_softmax(fc.weight[:, 0] + fc.bias, 0).expand(2, 3))

@@ -180,6 +180,8 @@ CASES = [
     (m("nn.Sequencer", module=LEAF, modules=[LEAF], _remember="neither"), "nn.Sequencer()"),
     (m("nn.Recursor", modules=[LEAF], rho=5), "nn.Recursor(5)"),
     (m("nn.MaskZero", module=LEAF, modules=[LEAF], nInputDim=1), "nn.MaskZero(1)"),
+    # dpnn's OneHot.lua: self.outputSize only (char-rnn's class OneHot: tests/test_t7_onehot.py)
+    (m("nn.OneHot", outputSize=7), "nn.OneHot(7)"),
 ]
 TESTED_ELSEWHERE = {
     "nn.gModule": "tests/test_t7_graph.py (graphs are read from forwardnodes)",

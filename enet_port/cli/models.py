@@ -137,7 +137,7 @@ def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, outpu
              f"{'x'.join(map(str, trace.declared_input))} (--input gives another)", err=True)
     elif input_shape is None and spec["input"] != list(DEFAULT_INPUT):
         echo(f"note: no --input given and the model does not take {'x'.join(map(str, DEFAULT_INPUT))}; the spec "
-             f"records {'x'.join(map(str, spec['input']))} (what its first module implies, or the first usual "
+             f"records {'x'.join(map(str, spec['input'])) or 'one index per sample'} (what its first module implies, or the first usual "
              "image size it takes)", err=True)
     for name, file in trace.loaded:
         where = "of the project root, the folder above its own" if file.startswith("../") else "of its folder"

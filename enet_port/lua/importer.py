@@ -79,7 +79,7 @@ def pick_input(trace):
     for ImageNet take, else the first usual image side that the shape rules accept (a CIFAR
     model's 32x32). Where none fits, the refusal for 224x224."""
     first = first_implied(trace.model)
-    candidates = [first or DEFAULT_INPUT]
+    candidates = [DEFAULT_INPUT if first is None else first]  # () : an index per sample (nn.OneHot)
     if len(candidates[0]) == 3:
         candidates += [(candidates[0][0], side, side) for side in USUAL_SIDES]
     refusal = None

@@ -87,7 +87,7 @@ class Spec:
     def input(self):
         """One shape (a tuple), or one per input (a list of tuples) for a graph with several."""
         shape = self.data.get("input", (3, 224, 224))
-        return [tuple(s) for s in shape] if isinstance(shape[0], list) else tuple(shape)
+        return [tuple(s) for s in shape] if shape and isinstance(shape[0], list) else tuple(shape)
 
     @property
     def classes(self):
