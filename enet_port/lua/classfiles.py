@@ -21,8 +21,9 @@ def class_finder(folder, read_text, model_file, use_root):
     from ``folder``, else from the folder above, without ``.lua``), or None; ``found`` lists the
     (class, file) it returned, the file as a path from ``folder`` (``../util/OneHot.lua``).
 
-    ``read_text(place, path)`` -> the text of a file inside ``place`` (no links out), or None; ``use_root(root)`` is called before a module of the folder
-    above is returned (the reader then reads ``require`` names there). The model file itself is
+    ``read_text(place, path)`` -> the text of a file inside ``place`` (no links out), or None;
+    ``use_root(root)`` is called before a module of the folder above is returned (the reader then
+    reads ``require`` names there). The model file itself is
     left out (run as a module it would build a second model). Of several files defining one class
     the one nearest the folder, then first by name, is taken."""
     root = os.path.dirname(folder)

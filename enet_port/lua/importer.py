@@ -31,7 +31,8 @@ def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=N
     or N, or T x F; a list of them for a graph with several inputs; None: the size the file
     declares, else :func:`pick_input`); ``call`` picks a builder of a returned table
     (:func:`~enet_port.lua.tracer.parse_call`)."""
-    trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call, input_shape=DEFAULT_INPUT if input_shape is None else input_shape)
+    trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call,
+                      input_shape=DEFAULT_INPUT if input_shape is None else input_shape)
     if input_shape is None and trace.declared_input:
         input_shape = trace.declared_input
         if tuple(input_shape) != DEFAULT_INPUT:  # custom modules are traced again at that size

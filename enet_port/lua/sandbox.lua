@@ -100,22 +100,6 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
   return env
 end
 
--- Torch7's torch.class('OneHot', 'nn.Module') sets the global OneHot; a capitalised global the
--- file reads but never set is looked up (once) as a class of another file of the project
-local function global_classes(env, torch, load_class)
-  local class, tried = torch.class, {}
-  torch.class = function(name, ...)
-    local cls, parent = class(name, ...)
-    if type(name) == "string" and name:match("^[%a_][%w_]*$") then rawset(env, name, cls) end
-    return cls, parent
-  end
-  setmetatable(env, {__index = function(t, name)
-    if type(name) ~= "string" or not name:match("^%u[%w_]*$") or tried[name] then return nil end
-    tried[name] = true
-    if load_class(name) then return rawget(t, name) end
-  end})
-end
-
 -- The model leaves the sandbox as JSON text written here, inside the limits: nothing the user
 -- built is walked from Python, and every field of the record is checked (a user file can reach
 -- and change m.__t7). Strings are ASCII-escaped and cut, lists capped, nesting and count bounded.
@@ -417,7 +401,7 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
     return true
   end
   set_class_loader(load_class)
-  global_classes(env, pkgs.torch, load_class)
+  chunks.global_classes()(env, pkgs.torch, load_class)
   local unset = watch_opt(opt)
   local chunk, err = loadstring(source, user_source)
   if not chunk then error(err, 0) end
