@@ -102,7 +102,9 @@ class OneHot(nn.Module):
 
     def forward(self, x):
         index = x.detach().long()
-        if x.device.type != "meta" and (not torch.equal(index.to(x.dtype), x.detach()) or index.numel() and (
-                index.min() < 1 or index.max() > self.output_size)):  # meta: sizes only, no values
+        # no values to check on meta tensors (sizes only) or while torch.export traces
+        if x.device.type != "meta" and not torch.compiler.is_compiling() and (
+                not torch.equal(index.to(x.dtype), x.detach())
+                or index.numel() and (index.min() < 1 or index.max() > self.output_size)):
             raise ValueError(f"nn.OneHot({self.output_size}): the input must hold whole indices 1..{self.output_size}")
         return nn.functional.one_hot(index - 1, self.output_size).to(torch.get_default_dtype())
