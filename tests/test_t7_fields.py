@@ -188,6 +188,8 @@ CASES = [
        affine=False, nOutput=4, prev_batch_size=-1), "nn.InstanceNormalization(4, 0.001, 0, false)"),
     (m("nn.ShaveImage", size=2), "nn.ShaveImage(2)"),
     (m("nn.TotalVariation", strength=1e-6, x_diff=t(0), y_diff=t(0)), "nn.TotalVariation(1e-06)"),
+    # dpnn's OneHot.lua: self.outputSize only (char-rnn's class OneHot: tests/test_t7_onehot.py)
+    (m("nn.OneHot", outputSize=7), "nn.OneHot(7)"),
 ]
 TESTED_ELSEWHERE = {
     "nn.gModule": "tests/test_t7_graph.py (graphs are read from forwardnodes)",

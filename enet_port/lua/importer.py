@@ -31,8 +31,9 @@ def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=N
     or N, or T x F; a list of them for a graph with several inputs; None: the size the file
     declares, else :func:`pick_input`); ``call`` picks a builder of a returned table
     (:func:`~enet_port.lua.tracer.parse_call`)."""
-    trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call, input_shape=input_shape or DEFAULT_INPUT)
-    if not input_shape and trace.declared_input:
+    trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call,
+                      input_shape=DEFAULT_INPUT if input_shape is None else input_shape)
+    if input_shape is None and trace.declared_input:
         input_shape = trace.declared_input
         if tuple(input_shape) != DEFAULT_INPUT:  # custom modules are traced again at that size
             trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call, input_shape=input_shape)
@@ -40,7 +41,7 @@ def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=N
         name, where = trace.unknown[0]
         more = f" (and {len(trace.unknown) - 1} more)" if len(trace.unknown) > 1 else ""
         raise LuaError(where, f"unknown Torch7 module {name}{more}: a spec cannot hold it")
-    if input_shape:
+    if input_shape is not None:
         input_shape = check_shapes(trace, input_shape)
     else:
         input_shape = pick_input(trace)
@@ -79,7 +80,7 @@ def pick_input(trace):
     for ImageNet take, else the first usual image side that the shape rules accept (a CIFAR
     model's 32x32). Where none fits, the refusal for 224x224."""
     first = first_implied(trace.model)
-    candidates = [first or DEFAULT_INPUT]
+    candidates = [DEFAULT_INPUT if first is None else first]  # () : an index per sample (nn.OneHot)
     if len(candidates[0]) == 3:
         candidates += [(candidates[0][0], side, side) for side in USUAL_SIDES]
     refusal = None

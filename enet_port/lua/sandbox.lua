@@ -391,14 +391,17 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
   pkgs.trace, pkgs.resolve, pkgs.set_class_loader = nil, nil, nil  -- the record stays out of the user's reach
   local state = {expired = false, printed = 0, limits = limits}
   local env = make_env(pkgs, opt, nClasses, print_sink, state, read)
-  -- nn.Foo that the file uses but never requires, defined by another file of its folder: the
-  -- project's entry point (main.lua, checkpoints.lua) required that file before the model's
-  set_class_loader(function(name)
+  -- nn.Foo or a global class (char-rnn's OneHot) that the file uses but never requires, defined
+  -- by another file of its folder or of the project root above it: the project's entry point
+  -- (main.lua, checkpoints.lua, train.lua) required that file before the model's
+  local function load_class(name)
     local module = find_class(name)
     if module == nil then return false end
     env.require(module)
     return true
-  end)
+  end
+  set_class_loader(load_class)
+  chunks.global_classes()(env, pkgs.torch, load_class)
   local unset = watch_opt(opt)
   local chunk, err = loadstring(source, user_source)
   if not chunk then error(err, 0) end

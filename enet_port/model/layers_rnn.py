@@ -88,3 +88,23 @@ class MaskZero(nn.ModuleList):
         first = _first_tensor(x)
         zero_rows = first.reshape(first.shape[0], -1).norm(dim=1) == 0
         return _mask(self[0](x), zero_rows)
+
+
+class OneHot(nn.Module):
+    """dpnn's ``OneHot.lua`` (from char-rnn's ``util/OneHot.lua``): 1-based class indices ->
+    one-hot rows of ``output_size``, the output the input's sizes plus one (``scatter`` along the
+    new last dimension). An index outside 1..n fails, as Torch7's scatter and index do; the input
+    gets no gradient (updateGradInput gives zeros)."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x):
+        index = x.detach().long()
+        # no values to check on meta tensors (sizes only) or while torch.export traces
+        if x.device.type != "meta" and not torch.compiler.is_compiling() and (
+                not torch.equal(index.to(x.dtype), x.detach())
+                or index.numel() and (index.min() < 1 or index.max() > self.output_size)):
+            raise ValueError(f"nn.OneHot({self.output_size}): the input must hold whole indices 1..{self.output_size}")
+        return nn.functional.one_hot(index - 1, self.output_size).to(torch.get_default_dtype())

@@ -114,4 +114,4 @@ def sample_dim(batched_lua_dim, node):
 def format_shape(shape):
     if isinstance(shape, list):
         return "{" + ", ".join(format_shape(s) for s in shape) + "}"
-    return "x".join(str(s) for s in shape)
+    return "x".join(str(s) for s in shape) if shape else "()"  # (): one number (an index) per sample
