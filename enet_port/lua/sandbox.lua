@@ -51,7 +51,9 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
   end
   env.math, env.table, env.string = copy(math), copy(table), copy(string, "dump")
   env.table.unpack = unpack  -- fb.resnet.torch files call table.unpack
-  env.os = {time = os.time, clock = os.clock, date = os.date}
+  -- no environment reaches the file: every variable is unset, so soumith's one-line parser
+  -- (`opt[k] = tonumber(os.getenv(k)) or os.getenv(k) or opt[k]`) keeps the defaults
+  env.os = {time = os.time, clock = os.clock, date = os.date, getenv = function() return nil end}
   env.getmetatable = function(x) if type(x) ~= "string" then return getmetatable(x) end end
   -- Torch7 files free memory between steps (collectgarbage()) and print its count; stopping or
   -- tuning the collector is left out, as it would weaken the memory limit
