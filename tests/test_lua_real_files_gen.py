@@ -103,3 +103,14 @@ def test_environment_parser_and_seed_of_a_training_script(tmp_path):
     assert count(path) == conv(16, 16, 4) + 2 * 16 + conv(16, 3, 4)
     with torch.no_grad():
         assert build(path).eval()(torch.randn(2, 16)).shape == (2, 3, 8, 8)
+
+
+def test_a_file_returning_a_class_is_told_apart(tmp_path):
+    code, output = run("import-lua", LUA / "returns_class.lua")
+    assert code != 0 and output.strip().count("\n") == 0, output
+    assert "returns the class nn.TwoHeads, not a model" in output, output
+    built = tmp_path / "build.lua"  # the entry point's way: the class called with its config
+    built.write_text("local TwoHeads = paths.dofile('returns_class.lua')\nreturn TwoHeads({width = 4})\n")
+    (tmp_path / "returns_class.lua").write_text((LUA / "returns_class.lua").read_text())
+    spec, path = import_lua(tmp_path, built, "--input", "3x8x8")
+    assert count(path) == conv(3, 4, 3)
