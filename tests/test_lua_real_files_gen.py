@@ -85,8 +85,8 @@ def test_hardtanh_and_clamp_records_forward_as_torch7(tmp_path, name, args, expe
                                 "features": [{name: args}], "classifier": []}))
     x = torch.linspace(-3, 7, 40).view(10, 4)
     with torch.no_grad():  # HardTanh.lua: min_val where x < min_val, max_val where x > max_val, else x
-        assert torch.equal(build(spec).eval()(x), torch.where(x < expected[0], torch.tensor(expected[0]),
-                                                              torch.where(x > expected[1], torch.tensor(expected[1]), x)))
+        low, high = torch.tensor(expected[0]), torch.tensor(expected[1])
+        assert torch.equal(build(spec).eval()(x), torch.where(x < low, low, torch.where(x > high, high, x)))
 
 
 def test_hardtanh_refuses_max_not_above_min(tmp_path):
@@ -114,3 +114,11 @@ def test_a_file_returning_a_class_is_told_apart(tmp_path):
     (tmp_path / "returns_class.lua").write_text((LUA / "returns_class.lua").read_text())
     spec, path = import_lua(tmp_path, built, "--input", "3x8x8")
     assert count(path) == conv(3, 4, 3)
+
+
+def test_a_class_of_a_package_that_is_not_a_table_is_refused_at_its_line(tmp_path):
+    lua = tmp_path / "m.lua"
+    lua.write_text("upnn = 5\nlocal C = torch.class('upnn.Foo', 'nn.Module')\nreturn nn.Sequential()\n")
+    code, output = run("import-lua", lua)
+    assert code != 0 and output.strip().count("\n") == 0, output
+    assert "m.lua:2" in output and "upnn of upnn.Foo is a number, not a table" in output, output

@@ -36,7 +36,9 @@ local function place_class(env, name, cls)
   for i = 1, #path - 1 do
     local inner = rawget(t, path[i])
     if inner == nil then inner = {}; rawset(t, path[i], inner) end
-    if type(inner) ~= "table" then error("torch.class: " .. path[i] .. " of " .. name .. " is a " .. type(inner) .. ", not a table", 3) end
+    if type(inner) ~= "table" then
+      error("torch.class: " .. path[i] .. " of " .. name .. " is a " .. type(inner) .. ", not a table", 3)
+    end
     t = inner
   end
   rawset(t, path[#path], cls)
