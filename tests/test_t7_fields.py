@@ -97,6 +97,8 @@ CASES = [
     (m("nn.Linear", weight=t(5, 7)), "nn.Linear(7, 5, false)"),
     (m("nn.Threshold", threshold=0.5, val=-1, inplace=False), "nn.Threshold(0.5, -1)"),
     (m("nn.ReLU6", inplace=False), "nn.ReLU6()"),
+    (m("nn.HardTanh", min_val=-2, max_val=0.5, inplace=False), "nn.HardTanh(-2, 0.5)"),
+    (m("nn.Clamp", min_val=0, max_val=6, inplace=False), "nn.Clamp(0, 6)"),
     (m("nn.LeakyReLU", negval=0.2, inplace=True), "nn.LeakyReLU(0.2, true)"),
     (m("nn.ELU", alpha=0.5, inplace=False), "nn.ELU(0.5)"),
     (m("nn.Tanh"), "nn.Tanh()"), (m("nn.Sigmoid"), "nn.Sigmoid()"),
@@ -143,6 +145,8 @@ CASES = [
        adjW=1, adjH=1, weight=t(4, 2, 3, 3), bias=t(2)), "nn.SpatialFullConvolution(4, 2, 3, 3, 2, 2, 1, 1, 1, 1)"),
     (m("nn.SpatialFullConvolution", nInputPlane=4, nOutputPlane=2, kW=2, kH=2, dW=2, dH=2, padW=0, padH=0,
        weight=t(4, 2, 2, 2), bias=t(2)), "nn.SpatialFullConvolution(4, 2, 2, 2, 2, 2)"),  # before adjW
+    (m("cudnn.SpatialFullConvolution", nInputPlane=4, nOutputPlane=2, kW=4, kH=4, dW=2, dH=2, padW=3, padH=3,
+       adjW=0, adjH=0, weight=t(4, 2, 4, 4)), "cudnn.SpatialFullConvolution(4, 2, 4, 4, 2, 2, 3, 3):noBias()"),
     # the early modules (issue 19 item 9)
     (m("nn.Square"), "nn.Square()"), (m("nn.Abs"), "nn.Abs()"),
     (m("nn.Sqrt", eps=0, inplace=False), "nn.Sqrt()"), (m("nn.Sqrt", eps=1e-3), "nn.Sqrt(0.001)"),  # Sqrt(b): self.eps = b

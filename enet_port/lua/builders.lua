@@ -47,6 +47,11 @@ local function no_model(result)
   local names = builders(result)
   local found = #names > 0 and (": the file returns a table of functions (" .. table.concat(names, ", ") ..
                                 "); pick one with --call NAME, its arguments with --args") or ""
+  local class = type(result) == "table" and rawget(result, "__typename")
+  if type(class) == "string" then  -- deepmask's `return nn.DeepMask`: its entry point builds one
+    found = ": the file returns the class " .. class .. ", not a model (a file that builds one, e.g. `return " ..
+            class .. "(config)`, imports it)"
+  end
   error("no model: the file neither defines createModel, returns a builder function or a model, nor sets model" .. found, 0)
 end
 

@@ -149,7 +149,10 @@ local function construct(cls, ...)
 end
 
 local function new_class(name, parent, is_builtin)
+  -- nngraph's operators: -m is m(), x - m is m(x) (Lua 5.1 passes __unm its operand twice)
   local cls = {__typename = name, __call = function(...) return GraphNode.call(...) end,
+               __unm = function(m) return GraphNode.call(m) end,
+               __sub = function(prev, nxt) return GraphNode.__sub(prev, nxt) end,
                __tostring = function(m) return Module.__tostring(m) end}
   cls.__index = cls
   setmetatable(cls, {__index = parent, __call = construct, __tostring = function() return name end})

@@ -26,6 +26,24 @@ local function user_chunk(read, name, as_module, env)
   return setfenv(chunk, env)
 end
 
+-- torch.class('w2nn.Foo', ...) sets the global w2nn.Foo, making the table w2nn when there is none,
+-- as luaT's newmetatable does (nn.lua has put nn./cudnn./inn. classes in their packages already)
+local function place_class(env, name, cls)
+  local path = {}
+  for part in name:gmatch("[^.]+") do path[#path + 1] = part end
+  if #path == 2 and (path[1] == "nn" or path[1] == "cudnn" or path[1] == "inn") then return end
+  local t = env
+  for i = 1, #path - 1 do
+    local inner = rawget(t, path[i])
+    if inner == nil then inner = {}; rawset(t, path[i], inner) end
+    if type(inner) ~= "table" then
+      error("torch.class: " .. path[i] .. " of " .. name .. " is a " .. type(inner) .. ", not a table", 3)
+    end
+    t = inner
+  end
+  rawset(t, path[#path], cls)
+end
+
 local function make_env(pkgs, opt, nClasses, print_sink, state, read)
   local env = {}
   for _, k in ipairs({"assert", "error", "ipairs", "next", "pairs", "select", "tonumber",
@@ -35,7 +53,9 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
   end
   env.math, env.table, env.string = copy(math), copy(table), copy(string, "dump")
   env.table.unpack = unpack  -- fb.resnet.torch files call table.unpack
-  env.os = {time = os.time, clock = os.clock, date = os.date}
+  -- no environment reaches the file: every variable is unset, so soumith's one-line parser
+  -- (`opt[k] = tonumber(os.getenv(k)) or os.getenv(k) or opt[k]`) keeps the defaults
+  env.os = {time = os.time, clock = os.clock, date = os.date, getenv = function() return nil end}
   env.getmetatable = function(x) if type(x) ~= "string" then return getmetatable(x) end end
   -- Torch7 files free memory between steps (collectgarbage()) and print its count; stopping or
   -- tuning the collector is left out, as it would weaken the memory limit
@@ -95,6 +115,12 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
     env[k] = pkgs[k]
   end
   env.opt, env.nClasses = opt, nClasses
+  local class = pkgs.torch.class
+  pkgs.torch.class = function(name, ...)
+    local cls, parent = class(name, ...)
+    place_class(env, name, cls)
+    return cls, parent
+  end
   env.makeDataParallel = function(model) return model end
   env._G = env
   return env
