@@ -427,7 +427,7 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
     return true
   end
   set_class_loader(load_class)
-  chunks.global_classes()(env, pkgs.torch, load_class)
+  chunks.global_classes()(env, load_class)
   local unset = watch_opt(opt)
   local chunk, err = loadstring(source, user_source)
   if not chunk then error(err, 0) end
