@@ -180,6 +180,9 @@ CASES = [
     (m("nn.Sequencer", module=LEAF, modules=[LEAF], _remember="neither"), "nn.Sequencer()"),
     (m("nn.Recursor", modules=[LEAF], rho=5), "nn.Recursor(5)"),
     (m("nn.MaskZero", module=LEAF, modules=[LEAF], nInputDim=1), "nn.MaskZero(1)"),
+    # torch/nn's LookupTable stores no nIndex/nOutput: the weight's sizes give them
+    (m("nn.LookupTable", weight=t(10, 4), paddingValue=0, shouldScaleGradByFreq=False), "nn.LookupTable(10, 4)"),
+    (m("nn.LookupTable", weight=t(10, 4), paddingValue=1, maxNorm=2), "nn.LookupTable(10, 4, 1, 2)"),
 ]
 TESTED_ELSEWHERE = {
     "nn.gModule": "tests/test_t7_graph.py (graphs are read from forwardnodes)",

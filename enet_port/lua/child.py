@@ -74,7 +74,7 @@ def _answer(request):
     compile_ = runtime.globals().loadstring
     chunks = runtime.table_from({name: compile_((LUA_DIR / f"{name}.lua").read_text(), f"=enet_port/lua/{name}.lua")
                                  for name in ("torch7", "nn", "nngraph", "custom", "custom_walk", "symbolic",
-                                              "symbolic_sizes", "nninit", "luajit", "image", "builders", "xlua",
+                                              "symbolic_sizes", "nninit", "luajit", "image", "builders", "xlua", "sys",
                                               "dpnn")})
     chunks.shape, chunks.sample_shape = shape_callback(runtime), sample_shape_callback(runtime)
     run = compile_((LUA_DIR / "sandbox.lua").read_text(), "=enet_port/lua/sandbox.lua")()
@@ -232,7 +232,8 @@ def _fields_callback(runtime):
         except registry.ArgumentError as exc:
             message = str(exc)
             return runtime.table_from({"error": message if message.startswith(name) else f"{name}: {message}"})
-        return runtime.table_from({"values": values, "tensors": tensors}, recursive=True)
+        return runtime.table_from({"values": values, "tensors": tensors,
+                                   "container": registry.lookup(name).container}, recursive=True)
     return fields
 
 

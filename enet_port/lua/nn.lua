@@ -81,9 +81,27 @@ local function decorate(m, name, module)
   return m
 end
 
-local function record(m, name, ...)
+-- rnn's nn.Sequencer(m), nn.Recursor(m, rho), nn.MaskZero(m, nInputDim): a container of the
+-- registry whose first argument is a module holds it as its one child (the spec's form, model/
+-- modules_rnn.py); the other arguments are its own
+local function wrap(m, name, n, given)
+  if n == 0 or not is_module(given[1]) then return nil end
+  local args = {}
+  for i = 2, n do args[i - 1] = plain_list(given[i], 1) or given[i] end
+  local info = fields(name, args, n - 1)
+  if not (info and info.container) then return nil end
+  if info.error then user_error(info.error) end
   uid = uid + 1
+  m.__t7 = {name = name, args = args, n = n - 1, mods = {}, init = {}, lines = record_line(), uid = uid}
+  m.module, m.modules = given[1], {given[1]}
+  m.output, m.gradInput = new_tensor({}), new_tensor({})
+  return m
+end
+
+local function record(m, name, ...)
   local n, given = positional(name, select("#", ...), {...})
+  if wrap(m, name, n, given) then return m end
+  uid = uid + 1
   local args, tie = {}, nil
   for i = 1, n do
     local v = given[i]
@@ -148,7 +166,8 @@ local function new_class(name, parent, is_builtin)
   return cls
 end
 
--- torch/nn's own modules (its init.lua, 2017, and the cunn/nnx/dpnn/rnn names files reach through nn.X):
+-- torch/nn's own modules (its init.lua, 2017, and the cunn/nnx/dpnn/rnn names files reach through nn.X;
+-- rnn's and dpnn's from their init.lua, criteria included):
 -- any other nn.X the file neither defines nor requires is nil, as in Torch7
 local TORCH_NN = {}
 for name in ([[Module Container Concat Parallel Sequential DepthConcat Decorator Bottle WeightNorm DontCast NaN
@@ -179,7 +198,11 @@ for name in ([[Module Container Concat Parallel Sequential DepthConcat Decorator
   Sequencer Recursor Recurrent LSTM FastLSTM GRU SeqLSTM SeqGRU MaskZero BiSequencer Repeater RecurrentAttention
   Serial Inception SpatialUniformCrop Dictionary Reinforce ReinforceNormal VRClassReward DataParallelTable GPU
   ModelParallelTable NCEModule NCECriterion SpatialGlimpse SpatialRegionDropout SpatialFeatNormalization
-  SpatialMatching]]):gmatch("%S+") do
+  SpatialMatching AbstractRecurrent Recurrence NormStabilizer SAdd CopyGrad TrimZero LookupTableMaskZero Mufuru
+  AbstractSequencer BiSequencerLM SeqLSTMP SeqReverseSequence SeqBRNN RecurrentVisualAttention SequencerCriterion
+  RepeaterCriterion MaskZeroCriterion ReinforceBernoulli ReinforceCategorical ReinforceGamma BinaryClassReward
+  BinaryLogisticRegression SpatialBinaryLogisticRegression ArgMax CategoricalEntropy TotalDropout ZipTable
+  ZipTableOneToMany ReverseTable Clip FireModule SpatialBinaryConvolution]]):gmatch("%S+") do
   TORCH_NN[name] = true
 end
 

@@ -91,10 +91,11 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
     if chunk == nil then error("paths.dofile: " .. why, 2) end
     return chunk(...)
   end
-  for _, k in ipairs({"torch", "nn", "cudnn", "cutorch", "paths", "image", "optim", "xlua", "nngraph", "inn", "bit"}) do
+  for _, k in ipairs({"torch", "nn", "cudnn", "cutorch", "paths", "image", "optim", "xlua", "nngraph", "inn", "bit", "sys"}) do
     env[k] = pkgs[k]
   end
   env.opt, env.nClasses = opt, nClasses
+  env.arg = {}  -- th's command-line arguments: none (torch.CmdLine's parse reads --opt instead)
   env.makeDataParallel = function(model) return model end
   env._G = env
   return env
@@ -387,6 +388,8 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
   string.split = chunks.xlua().split  -- xlua's, which th loads: opt.arch:split(',')
   local pkgs = chunks.torch7(fields, user_lines, user_error, chunks)
   pkgs.bit = luajit.bit
+  local th = chunks.sys(pkgs.paths, string.split, user_error, opt)  -- th's global sys, torch.CmdLine
+  pkgs.sys, pkgs.torch.CmdLine = th.sys, th.CmdLine
   local trace, resolve, set_class_loader = pkgs.trace, pkgs.resolve, pkgs.set_class_loader
   pkgs.trace, pkgs.resolve, pkgs.set_class_loader = nil, nil, nil  -- the record stays out of the user's reach
   local state = {expired = false, printed = 0, limits = limits}

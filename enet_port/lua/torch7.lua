@@ -235,9 +235,11 @@ local paths = {}
 function paths.concat(...) return table.concat({...}, "/") end
 function paths.filep() return false end
 function paths.dirp() return false end
+function paths.dirname(p) return p:find("/") and (p:gsub("/[^/]*$", "")) or "." end
+function paths.basename(p) return (p:gsub("^.*/", "")) end
 
 
--- require 'nnx' (and cunn, dpnn) returns nn, which those packages extend with their modules
-return {torch = torch, nn = nn, cudnn = cudnn, cunn = nn, nnx = nn, dpnn = nn, inn = classes.inn, nngraph = classes.nngraph, cutorch = cutorch, paths = paths,
+-- require 'nnx' (and cunn, dpnn, rnn) returns nn, which those packages extend with their modules
+return {torch = torch, nn = nn, cudnn = cudnn, cunn = nn, nnx = nn, dpnn = nn, rnn = nn, inn = classes.inn, nngraph = classes.nngraph, cutorch = cutorch, paths = paths,
         moses = moses, image = chunks.image(new_tensor), optim = {}, xlua = {}, trace = trace, resolve = resolve,
         nninit = chunks.nninit(classes.Module), set_class_loader = classes.set_class_loader}
