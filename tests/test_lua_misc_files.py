@@ -113,3 +113,26 @@ def test_lookup_table_padding_row_gets_no_gradient_and_max_norm_renormalises(tmp
     # LookupTable:renorm: the rows read scaled to maxNorm / (norm + 1e-7), the weight changed in place
     assert torch.allclose(row, torch.full((3,), 2.0) * (1.0 / (12 ** 0.5 + 1e-7)))
     assert torch.allclose(capped.weight[3], row) and capped.weight[0].tolist() == [2.0, 2.0, 2.0]
+
+
+def test_a_model_class_is_built_with_call_and_its_settings(tmp_path):
+    out = tmp_path / "m.json"
+    code, output = run("import-lua", LUA / "class_model.lua", "--call", "nn.TinyTagger", "--args",
+                       "{vocab_size=30, num_tags=5}", "--input", "9", "-o", out)
+    assert code == 0, output
+    model = build(out).eval()
+    # embedding 30 x 4 (wordvec_size's default), TemporalConvolution 4 -> 8 over 3 frames, 8 -> 5 over 1
+    assert sum(p.numel() for p in model.parameters()) == 30 * 4 + (8 * 4 * 3 + 8) + (5 * 8 + 5)
+    with torch.no_grad():
+        assert model(torch.tensor([[3, 1, 30, 2, 2, 9, 4, 4, 1]])).shape == (1, 7, 5)
+    code, output = run("import-lua", LUA / "class_model.lua", "--call", "nn.NoSuchTagger", "--input", "9")
+    assert code != 0 and "--call nn.NoSuchTagger: no such function" in output, output
+
+
+def test_data_packages_load_and_their_functions_are_refused_at_the_line(tmp_path):
+    lua = tmp_path / "m.lua"
+    lua.write_text("local cjson = require 'cjson'\nlocal hdf5 = require 'hdf5'\nlocal m = nn.Sequential():add(nn.ReLU())\n"
+                   "local f = hdf5.open('data.h5', 'r')\nreturn m\n")
+    code, output = run("import-lua", lua)
+    assert code != 0 and output.count("\n") == 1, output
+    assert f"{lua}:4: the tracer does not support hdf5.open() (it reads or writes data files)" in output, output

@@ -389,7 +389,7 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
   local pkgs = chunks.torch7(fields, user_lines, user_error, chunks)
   pkgs.bit = luajit.bit
   local th = chunks.sys(pkgs.paths, string.split, user_error, opt)  -- th's global sys, torch.CmdLine
-  pkgs.sys, pkgs.torch.CmdLine = th.sys, th.CmdLine
+  pkgs.sys, pkgs.torch.CmdLine, pkgs.cjson, pkgs.hdf5 = th.sys, th.CmdLine, th.cjson, th.hdf5
   local trace, resolve, set_class_loader = pkgs.trace, pkgs.resolve, pkgs.set_class_loader
   pkgs.trace, pkgs.resolve, pkgs.set_class_loader = nil, nil, nil  -- the record stays out of the user's reach
   local state = {expired = false, printed = 0, limits = limits}

@@ -1,7 +1,8 @@
 -- What Torch7's th sets up before a script runs, for the tracer (enet_port/lua/sandbox.lua): the
 -- global `sys` (torch/sys init.lua, which declares `sys = {}`; th loads xlua, which requires it)
 -- and torch.CmdLine (torch7 CmdLine.lua) with th's empty `arg`. Demo and tutorial scripts print
--- sys.COLORS banners and parse their options with CmdLine before building the model.
+-- sys.COLORS banners and parse their options with CmdLine before building the model. Also the
+-- packages of data files (lua-cjson, torch-hdf5) that a model's helper files require.
 -- Called with (paths, split, user_error, opt): opt is the sandbox's raw --opt table.
 local paths, split, user_error, opt = ...
 
@@ -53,4 +54,14 @@ end
 for _, name in ipairs({"text", "argument", "addTime", "log", "silent", "help"}) do CmdLine[name] = function() end end
 function CmdLine:string(prefix) return prefix end
 
-return {sys = sys, CmdLine = new_cmdline}
+-- lua-cjson and torch-hdf5 read and write data, never the model: requiring them works (torch-rnn's
+-- util/utils.lua requires cjson for its JSON helpers); calling them is refused at the user's line
+local function data_package(pkg)
+  return setmetatable({}, {__index = function(_, key)
+    return function()
+      user_error("the tracer does not support " .. pkg .. "." .. tostring(key) .. "() (it reads or writes data files)")
+    end
+  end})
+end
+
+return {sys = sys, CmdLine = new_cmdline, cjson = data_package("cjson"), hdf5 = data_package("hdf5")}
