@@ -136,3 +136,15 @@ def test_data_packages_load_and_their_functions_are_refused_at_the_line(tmp_path
     code, output = run("import-lua", lua)
     assert code != 0 and output.count("\n") == 1, output
     assert f"{lua}:4: the tracer does not support hdf5.open() (it reads or writes data files)" in output, output
+
+
+def test_ceil_called_on_the_pooling_class_changes_no_instance(tmp_path):
+    out = tmp_path / "m.json"
+    code, output = run("import-lua", LUA / "class_ceil.lua", "--nClasses", 10, "--input", "3x11x11", "-o", out)
+    assert code == 0, output
+    pooling = next(e for e in json.loads(out.read_text())["features"] if "nn.SpatialMaxPooling" in e)
+    assert pooling["nn.SpatialMaxPooling"] == [2, 2, 2, 2] and "modifiers" not in pooling, pooling
+    model = build(out).eval()
+    assert sum(p.numel() for p in model.parameters()) == conv(3, 4, 3) + linear(64, 10)
+    with torch.no_grad():
+        assert model(torch.randn(2, 3, 11, 11)).shape == (2, 10)

@@ -260,8 +260,15 @@ function Module:insert(child, index) table.insert(self.modules, index or #self.m
 function Module:remove(index) return table.remove(self.modules, index) end
 function Module:get(i) return self.modules[i] end
 function Module:size() return #self.modules end
+-- called on a class (e-lab's `nn.SpatialMaxPooling:ceil()` before building), Torch7's method sets
+-- the field on the class table, which each instance's __init overrides (ceil_mode = false): no
+-- module changes, so nothing is recorded
 local function modifier(name)
   return function(self, ...)
+    if not is_module(self) then
+      if name == "ceil" or name == "floor" then rawset(self, "ceil_mode", name == "ceil") end
+      return self
+    end
     table.insert(self.__t7.mods, {name, ...})
     if name == "noBias" then self.bias, self.gradBias = nil, nil end
     if name == "ceil" or name == "floor" then self.ceil_mode = name == "ceil" end
