@@ -148,3 +148,28 @@ def test_ceil_called_on_the_pooling_class_changes_no_instance(tmp_path):
     assert sum(p.numel() for p in model.parameters()) == conv(3, 4, 3) + linear(64, 10)
     with torch.no_grad():
         assert model(torch.randn(2, 3, 11, 11)).shape == (2, 10)
+
+
+def test_a_connection_table_of_hundreds_of_rows(tmp_path):
+    out = tmp_path / "m.json"
+    code, output = run("import-lua", LUA / "big_table.lua", "--input", "1x16x16", "-o", out)
+    assert code == 0, output
+    table = next(e for e in json.loads(out.read_text())["features"] if "nn.SpatialConvolutionMap" in e)
+    rows = table["nn.SpatialConvolutionMap"][0]
+    # nn.tables.random(8, 96, 3): 3 distinct inputs of 1..8 for each output 1..96, in output order
+    assert len(rows) == 288 and [r[1] for r in rows] == [o for o in range(1, 97) for _ in range(3)]
+    assert all(len({r[0] for r in rows[3 * k:3 * k + 3]}) == 3 and all(1 <= r[0] <= 8 for r in rows)
+               for k in range(96))
+    model = build(out).eval()
+    # one 3x3 kernel per row and a bias per output map
+    assert sum(p.numel() for p in model.parameters()) == conv(1, 8, 5) + (288 * 9 + 96) + linear(1536, 10)
+    with torch.no_grad():
+        assert model(torch.randn(2, 1, 16, 16)).shape == (2, 10)
+
+
+def test_a_table_past_the_limit_is_refused_in_one_line(tmp_path):
+    lua = tmp_path / "m.lua"
+    lua.write_text("model = nn.Sequential()\nmodel:add(nn.SpatialConvolutionMap(nn.tables.full(80, 60), 3, 3))\n")
+    code, output = run("import-lua", lua, "--input", "80x8x8")
+    assert code != 0 and output.count("\n") == 1 and "Traceback" not in output, output
+    assert "connTable" in output and str(lua) in output, output

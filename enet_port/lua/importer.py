@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..model import blocks
 from ..model.implied_input import first_implied
+from ..model.registry import ArgumentError
 from ..model.shapes import ShapeError, format_shape, infer
 from ..model.spec import dumps, node_entry  # noqa: F401  (import-lua writes specs with dumps)
 from .diff import deep_key
@@ -71,6 +72,8 @@ def check_shapes(trace, input_shape):
     except ShapeError as exc:
         where = exc.node.where if exc.node is not None else trace.path
         raise LuaError(where, f"{exc}, for a {format_shape(input_shape)} input (--input)") from None
+    except ArgumentError as exc:  # arguments the trace could not carry (a table past the sandbox's limits)
+        raise LuaError(trace.path, str(exc)) from None
     return input_shape
 
 

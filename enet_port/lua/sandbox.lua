@@ -105,6 +105,7 @@ end
 -- built is walked from Python, and every field of the record is checked (a user file can reach
 -- and change m.__t7). Strings are ASCII-escaped and cut, lists capped, nesting and count bounded.
 local MAX_ARGS, MAX_STRING, MAX_MODS, MAX_INIT = 256, 64, 32, 16
+local MAX_LIST = 4096  -- items of one list argument: the rows of a connection table (nn.tables)
 
 local function json_string(s)
   if #s > MAX_STRING then s = s:sub(1, MAX_STRING) .. "..." end
@@ -123,10 +124,10 @@ local function json_scalar(v, depth)
   local kind = type(v)
   if kind == "table" and (depth or 0) < 3 and getmetatable(v) == nil then  -- a pair of 2-D kernels nests 3 deep
     local parts = {}
-    for i = 1, MAX_ARGS + 1 do
+    for i = 1, MAX_LIST + 1 do
       local x = rawget(v, i)
       if x == nil then break end
-      if i > MAX_ARGS or (type(x) ~= "number" and type(x) ~= "table") then return json_string("<table>") end
+      if i > MAX_LIST or (type(x) ~= "number" and type(x) ~= "table") then return json_string("<table>") end
       parts[i] = json_scalar(x, (depth or 0) + 1)
     end
     return "[" .. table.concat(parts, ",") .. "]"
