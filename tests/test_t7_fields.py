@@ -194,6 +194,9 @@ CASES = [
     (m("nn.TotalVariation", strength=1e-6, x_diff=t(0), y_diff=t(0)), "nn.TotalVariation(1e-06)"),
     # dpnn's OneHot.lua: self.outputSize only (char-rnn's class OneHot: tests/test_t7_onehot.py)
     (m("nn.OneHot", outputSize=7), "nn.OneHot(7)"),
+    # torch/nn's LookupTable stores no nIndex/nOutput: the weight's sizes give them
+    (m("nn.LookupTable", weight=t(10, 4), paddingValue=0, shouldScaleGradByFreq=False), "nn.LookupTable(10, 4)"),
+    (m("nn.LookupTable", weight=t(10, 4), paddingValue=1, maxNorm=2), "nn.LookupTable(10, 4, 1, 2)"),
 ]
 TESTED_ELSEWHERE = {
     "nn.gModule": "tests/test_t7_graph.py (graphs are read from forwardnodes)",

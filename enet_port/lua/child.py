@@ -75,7 +75,7 @@ def _answer(request):
     chunks = runtime.table_from({name: compile_((LUA_DIR / f"{name}.lua").read_text(), f"=enet_port/lua/{name}.lua")
                                  for name in ("torch7", "nn", "nngraph", "custom", "custom_walk", "symbolic",
                                               "symbolic_sizes", "symbolic_index", "nninit", "luajit", "image",
-                                              "builders", "global_classes", "xlua", "dpnn")})
+                                              "builders", "global_classes", "xlua", "sys", "nn_names", "dpnn")})
     chunks.shape, chunks.sample_shape = shape_callback(runtime), sample_shape_callback(runtime)
     run = compile_((LUA_DIR / "sandbox.lua").read_text(), "=enet_port/lua/sandbox.lua")()
     opt = runtime.table_from({"nGPU": request["nGPU"], "nClasses": request["nClasses"], **request["opt"]})
@@ -223,7 +223,8 @@ def _fields_callback(runtime):
     """Torch7 fields of a freshly built module (its record's ``lua_fields``) and the sizes of its
     parameter tensors; ``error`` when the arguments do not fit the Torch7 signature (or the
     class is a decorator the port refuses); ``decorator`` for one imported as its module;
-    ``port`` when the record ports a class a project defines in its own file (``port_of``)."""
+    ``port`` when the record ports a class a project defines in its own file (``port_of``);
+    ``container`` when the record is a container (its children are walked, not its fields)."""
     def fields(name, args, n):
         if name in decorators.TRANSPARENT:  # recorded as the module it decorates (lua/nn.lua)
             return runtime.table_from({"decorator": True})
@@ -240,7 +241,8 @@ def _fields_callback(runtime):
             message = str(exc)
             return runtime.table_from({"error": message if message.startswith(name) else f"{name}: {message}",
                                        "port": port})
-        return runtime.table_from({"values": values, "tensors": tensors, "port": port}, recursive=True)
+        return runtime.table_from({"values": values, "tensors": tensors, "port": port,
+                                   "container": registry.lookup(name).container}, recursive=True)
     return fields
 
 

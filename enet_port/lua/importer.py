@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..model import blocks, registry
 from ..model.implied_input import first_implied
+from ..model.registry import ArgumentError
 from ..model.shapes import ShapeError, format_shape, infer
 from ..model.spec import dumps, node_entry  # noqa: F401  (import-lua writes specs with dumps)
 from .diff import deep_key
@@ -61,7 +62,7 @@ def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=N
     return spec, trace
 
 
-def check_shapes(trace, input_shape):
+def check_shapes(trace, input_shape, given="--input"):
     """A model whose shapes break at the recorded input makes a spec nothing can load: say so at
     the Lua line of the module that refuses, where Torch7's first forward would have failed.
     Returns the input as the shape rules take it."""
@@ -71,7 +72,9 @@ def check_shapes(trace, input_shape):
         infer(trace.model, input_shape)
     except ShapeError as exc:
         where = exc.node.where if exc.node is not None else trace.path
-        raise LuaError(where, f"{exc}, for a {format_shape(input_shape)} input (--input)") from None
+        raise LuaError(where, f"{exc}, for a {format_shape(input_shape)} input ({given})") from None
+    except ArgumentError as exc:  # arguments the trace could not carry (a table past the sandbox's limits)
+        raise LuaError(trace.path, str(exc)) from None
     return input_shape
 
 
@@ -84,9 +87,11 @@ def pick_input(trace):
     if len(candidates[0]) == 3:
         candidates += [(candidates[0][0], side, side) for side in USUAL_SIDES]
     refusal = None
+    # no --input: the refusal says so, and that the usual sides failed too
+    tried = f"the default: no --input given, and no usual side ({', '.join(map(str, USUAL_SIDES))}) fits either"
     for shape in candidates:
         try:
-            return check_shapes(trace, shape)
+            return check_shapes(trace, shape, tried if len(candidates) > 1 else "the default: no --input given")
         except LuaError as exc:
             refusal = refusal or exc
     raise refusal

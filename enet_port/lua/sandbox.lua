@@ -111,7 +111,7 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
     if chunk == nil then error("paths.dofile: " .. why, 2) end
     return chunk(...)
   end
-  for _, k in ipairs({"torch", "nn", "cudnn", "cutorch", "paths", "image", "optim", "xlua", "nngraph", "inn", "bit"}) do
+  for _, k in ipairs({"torch", "nn", "cudnn", "cutorch", "paths", "image", "optim", "xlua", "nngraph", "inn", "bit", "sys"}) do
     env[k] = pkgs[k]
   end
   env.opt, env.nClasses = opt, nClasses
@@ -121,6 +121,7 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
     place_class(env, name, cls)
     return cls, parent
   end
+  env.arg = {}  -- th's command-line arguments: none (torch.CmdLine's parse reads --opt instead)
   env.makeDataParallel = function(model) return model end
   env._G = env
   return env
@@ -130,6 +131,7 @@ end
 -- built is walked from Python, and every field of the record is checked (a user file can reach
 -- and change m.__t7). Strings are ASCII-escaped and cut, lists capped, nesting and count bounded.
 local MAX_ARGS, MAX_STRING, MAX_MODS, MAX_INIT = 256, 64, 32, 16
+local MAX_LIST = 4096  -- items of one list argument: the rows of a connection table (nn.tables)
 
 local function json_string(s)
   if #s > MAX_STRING then s = s:sub(1, MAX_STRING) .. "..." end
@@ -148,10 +150,10 @@ local function json_scalar(v, depth)
   local kind = type(v)
   if kind == "table" and (depth or 0) < 3 and getmetatable(v) == nil then  -- a pair of 2-D kernels nests 3 deep
     local parts = {}
-    for i = 1, MAX_ARGS + 1 do
+    for i = 1, MAX_LIST + 1 do
       local x = rawget(v, i)
       if x == nil then break end
-      if i > MAX_ARGS or (type(x) ~= "number" and type(x) ~= "table") then return json_string("<table>") end
+      if i > MAX_LIST or (type(x) ~= "number" and type(x) ~= "table") then return json_string("<table>") end
       parts[i] = json_scalar(x, (depth or 0) + 1)
     end
     return "[" .. table.concat(parts, ",") .. "]"
@@ -413,6 +415,8 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
   string.split = chunks.xlua().split  -- xlua's, which th loads: opt.arch:split(',')
   local pkgs = chunks.torch7(fields, user_lines, user_error, chunks)
   pkgs.bit = luajit.bit
+  local th = chunks.sys(pkgs.paths, string.split, user_error, opt)  -- th's global sys, torch.CmdLine
+  pkgs.sys, pkgs.torch.CmdLine, pkgs.cjson, pkgs.hdf5 = th.sys, th.CmdLine, th.cjson, th.hdf5
   local trace, resolve, set_class_loader = pkgs.trace, pkgs.resolve, pkgs.set_class_loader
   pkgs.trace, pkgs.resolve, pkgs.set_class_loader = nil, nil, nil  -- the record stays out of the user's reach
   local state = {expired = false, printed = 0, limits = limits}
