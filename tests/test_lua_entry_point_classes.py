@@ -59,9 +59,10 @@ def test_without_a_defining_file_the_read_is_nil_as_in_torch7(tmp_path):
 
 
 def test_a_link_out_of_the_folder_is_not_followed(tmp_path):
-    outside, folder = tmp_path / "outside", tmp_path / "project"
+    # outside the project root too (the folder above the model's, which the tracer also reads)
+    outside, folder = tmp_path / "outside", tmp_path / "root" / "project"
     outside.mkdir()
-    folder.mkdir()
+    folder.mkdir(parents=True)
     (outside / "twopathblock.lua").write_text(MODEL.with_name("twopathblock.lua").read_text())
     (folder / "twopath.lua").write_text(MODEL.read_text())
     os.symlink(outside / "twopathblock.lua", folder / "twopathblock.lua")

@@ -97,6 +97,8 @@ CASES = [
     (m("nn.Linear", weight=t(5, 7)), "nn.Linear(7, 5, false)"),
     (m("nn.Threshold", threshold=0.5, val=-1, inplace=False), "nn.Threshold(0.5, -1)"),
     (m("nn.ReLU6", inplace=False), "nn.ReLU6()"),
+    (m("nn.HardTanh", min_val=-2, max_val=0.5, inplace=False), "nn.HardTanh(-2, 0.5)"),
+    (m("nn.Clamp", min_val=0, max_val=6, inplace=False), "nn.Clamp(0, 6)"),
     (m("nn.LeakyReLU", negval=0.2, inplace=True), "nn.LeakyReLU(0.2, true)"),
     (m("nn.ELU", alpha=0.5, inplace=False), "nn.ELU(0.5)"),
     (m("nn.Tanh"), "nn.Tanh()"), (m("nn.Sigmoid"), "nn.Sigmoid()"),
@@ -143,6 +145,8 @@ CASES = [
        adjW=1, adjH=1, weight=t(4, 2, 3, 3), bias=t(2)), "nn.SpatialFullConvolution(4, 2, 3, 3, 2, 2, 1, 1, 1, 1)"),
     (m("nn.SpatialFullConvolution", nInputPlane=4, nOutputPlane=2, kW=2, kH=2, dW=2, dH=2, padW=0, padH=0,
        weight=t(4, 2, 2, 2), bias=t(2)), "nn.SpatialFullConvolution(4, 2, 2, 2, 2, 2)"),  # before adjW
+    (m("cudnn.SpatialFullConvolution", nInputPlane=4, nOutputPlane=2, kW=4, kH=4, dW=2, dH=2, padW=3, padH=3,
+       adjW=0, adjH=0, weight=t(4, 2, 4, 4)), "cudnn.SpatialFullConvolution(4, 2, 4, 4, 2, 2, 3, 3):noBias()"),
     # the early modules (issue 19 item 9)
     (m("nn.Square"), "nn.Square()"), (m("nn.Abs"), "nn.Abs()"),
     (m("nn.Sqrt", eps=0, inplace=False), "nn.Sqrt()"), (m("nn.Sqrt", eps=1e-3), "nn.Sqrt(0.001)"),  # Sqrt(b): self.eps = b
@@ -180,6 +184,19 @@ CASES = [
     (m("nn.Sequencer", module=LEAF, modules=[LEAF], _remember="neither"), "nn.Sequencer()"),
     (m("nn.Recursor", modules=[LEAF], rho=5), "nn.Recursor(5)"),
     (m("nn.MaskZero", module=LEAF, modules=[LEAF], nInputDim=1), "nn.MaskZero(1)"),
+    # fast-neural-style's own classes (InstanceNormalization.lua, ShaveImage.lua, TotalVariation.lua),
+    # and texture_nets' InstanceNormalization, which stores momentum, affine and running statistics
+    (m("nn.InstanceNormalization", eps=1e-5, nOutput=4, prev_N=-1, weight=t(4), bias=t(4), gradWeight=t(4),
+       gradBias=t(4)), "nn.InstanceNormalization(4)"),
+    (m("nn.InstanceNormalization", running_mean=t(4), running_var=Tensor(np.ones(4)), eps=1e-3, momentum=0.0,
+       affine=False, nOutput=4, prev_batch_size=-1), "nn.InstanceNormalization(4, 0.001, 0, false)"),
+    (m("nn.ShaveImage", size=2), "nn.ShaveImage(2)"),
+    (m("nn.TotalVariation", strength=1e-6, x_diff=t(0), y_diff=t(0)), "nn.TotalVariation(1e-06)"),
+    # dpnn's OneHot.lua: self.outputSize only (char-rnn's class OneHot: tests/test_t7_onehot.py)
+    (m("nn.OneHot", outputSize=7), "nn.OneHot(7)"),
+    # torch/nn's LookupTable stores no nIndex/nOutput: the weight's sizes give them
+    (m("nn.LookupTable", weight=t(10, 4), paddingValue=0, shouldScaleGradByFreq=False), "nn.LookupTable(10, 4)"),
+    (m("nn.LookupTable", weight=t(10, 4), paddingValue=1, maxNorm=2), "nn.LookupTable(10, 4, 1, 2)"),
 ]
 TESTED_ELSEWHERE = {
     "nn.gModule": "tests/test_t7_graph.py (graphs are read from forwardnodes)",

@@ -46,17 +46,21 @@ parse_shape = sizes_parser("CxHxW", "3x224x224")
 
 
 def parse_inputs(ctx, param, values):
-    """A click callback for a repeatable ``--input``: each ``N``, ``TxF`` or ``CxHxW`` -> a tuple;
+    """A click callback for a repeatable ``--input``: each ``N``, ``TxF`` or ``CxHxW`` -> a tuple,
+    ``index`` (one class index per sample, what an nn.OneHot or nn.LookupTable takes) -> ();
     one given -> that tuple, several (one per input of a graph) -> a list of them, none -> None."""
     shapes = []
     for value in values or ():
+        if value.strip().lower() == "index":
+            shapes.append(())
+            continue
         try:
             sizes = tuple(int(v) for v in value.lower().split("x"))
         except ValueError:
             sizes = ()
         if not 1 <= len(sizes) <= 3 or min(sizes) < 1:
             raise click.BadParameter(f"'{value}' is not N, TxF or CxHxW with positive sizes, e.g. 3x224x224, "
-                                     "20x13 or 3")
+                                     "20x13 or 3, or 'index' (one index per sample)")
         shapes.append(sizes)
     if not shapes:
         return None

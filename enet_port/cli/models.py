@@ -56,10 +56,12 @@ def diff(spec, luafile, n_classes, lua_opts, call_name, call_args, input_shape):
     from ..lua.importer import check_shapes, fill_spec_planes
     from ..lua.tracer import parse_call, parse_opt, trace_lua
     from ..model.spec import expand, load_spec
-    trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args),
-                      input_shape=input_shape or None)
     loaded = load_spec(spec)
-    if input_shape:
+    # custom modules are traced on stand-ins of the spec's input when none is given (char-rnn's
+    # OneHot reads input:size(1))
+    trace = trace_lua(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args),
+                      input_shape=loaded.input if input_shape is None else input_shape)
+    if input_shape is not None:
         check_shapes(trace, input_shape)
     else:
         fill_spec_planes(trace, loaded.input)
@@ -88,10 +90,10 @@ def trace_command(luafile, n_classes, lua_opts, call_name, call_args, input_shap
     from ..model.shapes import format_shape
     from ..model.tree import lua_call
     options = dict(nClasses=n_classes, opt=parse_opt(lua_opts), call=parse_call(call_name, call_args))
-    trace = trace_lua(luafile, input_shape=input_shape or DEFAULT_INPUT, **options)
-    if not input_shape and trace.declared_input:  # custom modules traced again at the declared size
+    trace = trace_lua(luafile, input_shape=DEFAULT_INPUT if input_shape is None else input_shape, **options)
+    if input_shape is None and trace.declared_input:  # custom modules traced again at the declared size
         trace = trace_lua(luafile, input_shape=trace.declared_input, **options)
-    rows, problem = torch7_table(trace, input_shape or trace.declared_input or DEFAULT_INPUT)
+    rows, problem = torch7_table(trace, (trace.declared_input or DEFAULT_INPUT) if input_shape is None else input_shape)
     for row in rows:
         node, shape = row["module"], row["output_shape"]
         shown = format_shape(shape) if shape is not None else "?"
@@ -118,7 +120,7 @@ def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, outpu
     nClasses + 1, so that every argument that follows the class count is written $nClasses
     (each run has its own time limit)."""
     from ..atomic import atomic_write_text
-    from ..lua.importer import dumps, import_lua as run_import, init_calls
+    from ..lua.importer import dumps, import_lua as run_import, init_calls, ported_classes
     from ..lua.tracer import parse_call, parse_opt
     from ..train.schedules import make_rule, ScheduleError
     from ..userpaths import check_outputs
@@ -129,17 +131,21 @@ def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, outpu
     if output:
         check_outputs({"the spec": output}, {"the Lua file": luafile})
     spec, trace = run_import(luafile, nClasses=n_classes, opt=parse_opt(lua_opts), recipe=recipe,
-                             input_shape=input_shape or None, call=parse_call(call_name, call_args))
-    if not input_shape and trace.declared_input:
+                             input_shape=input_shape, call=parse_call(call_name, call_args))
+    if input_shape is None and trace.declared_input:
         echo(f"note: {luafile} declares its input size (InputSize): the spec is for "
              f"{'x'.join(map(str, trace.declared_input))} (--input gives another)", err=True)
-    elif not input_shape and spec["input"] != list(DEFAULT_INPUT):
+    elif input_shape is None and spec["input"] != list(DEFAULT_INPUT):
         echo(f"note: no --input given and the model does not take {'x'.join(map(str, DEFAULT_INPUT))}; the spec "
-             f"records {'x'.join(map(str, spec['input']))} (what its first module implies, or the first usual "
+             f"records {'x'.join(map(str, spec['input'])) or 'one index per sample'} (what its first module implies, or the first usual "
              "image size it takes)", err=True)
     for name, file in trace.loaded:
-        echo(f"note: {luafile} uses {name} without requiring it; loaded {file} of its folder, which defines "
+        where = "of the project root, the folder above its own" if file.startswith("../") else "of its folder"
+        echo(f"note: {luafile} uses {name} without requiring it; loaded {file} {where}, which defines "
              "it (as the project's entry point would have)", err=True)
+    for name, port in ported_classes(trace):
+        echo(f"note: {luafile} uses {name}, a class its project defines; taken as enet-port's record of it "
+             f"(a port of {port}), its own updateOutput not traced", err=True)
     if init_calls(trace):
         echo(f"note: {luafile} sets the weights of {init_calls(trace)} modules after building them; "
                    "the spec keeps the structure (biases removed included), not those values", err=True)

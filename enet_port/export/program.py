@@ -15,8 +15,10 @@ DIMS = ("batch", "channels", "height", "width")
 
 def example_input(input_shape, batch, dynamic):
     """A random input of ``batch`` x ``input_shape``; a dynamic export traces a batch of two,
-    because torch.export fixes every dimension of size 1 it meets."""
-    return torch.rand(max(batch, 2) if dynamic else batch, *input_shape)
+    because torch.export fixes every dimension of size 1 it meets. An index input (``()``: one
+    class index per sample, nn.OneHot's) gets index 1, valid for any class count."""
+    n = max(batch, 2) if dynamic else batch
+    return torch.ones(n) if len(input_shape) == 0 else torch.rand(n, *input_shape)
 
 
 def export_program(model, x, dynamic=False):

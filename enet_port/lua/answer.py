@@ -11,6 +11,7 @@ NODE_KEYS = {"name": str, "n": int, "args": list, "mods": list, "init": dict, "l
              "add_lines": list, "bias_removed": bool, "uid": int, "tie": (int, type(None)),
              "share": (dict, type(None)), "inputs": list, "children": list}
 MAX_ARGS, MAX_LIST, MAX_TEXT = 256, 32, 200
+MAX_TABLE = 4096  # items of one table argument (sandbox.lua's MAX_LIST): a connection table's rows
 MAX_PRINTED, MAX_PRINTED_LINE = 1000, 4 * 1000 + 3  # sandbox.lua: 1000 bytes a line, each escaped to <= 4
 
 
@@ -141,7 +142,7 @@ def _scalars(values, most, tables=False):
         raise Unusable("too many values")
     for v in values:
         if tables and isinstance(v, list):  # a Lua table of numbers (or of such tables) as an argument
-            if not _number_table(v, most, 3):
+            if not _number_table(v, MAX_TABLE, 3):
                 raise Unusable("a table argument")
             continue
         if isinstance(v, str) and len(v) > MAX_TEXT:

@@ -47,13 +47,33 @@ local function no_model(result)
   local names = builders(result)
   local found = #names > 0 and (": the file returns a table of functions (" .. table.concat(names, ", ") ..
                                 "); pick one with --call NAME, its arguments with --args") or ""
+  local class = type(result) == "table" and rawget(result, "__typename")
+  if type(class) == "string" then  -- deepmask's `return nn.DeepMask`: its entry point builds one
+    found = ": the file returns the class " .. class .. ", not a model (a file that builds one, e.g. `return " ..
+            class .. "(config)`, imports it)"
+  end
   error("no model: the file neither defines createModel, returns a builder function or a model, nor sets model" .. found, 0)
 end
 
--- --call NAME (a function of the returned table, else a global) with --args (Lua values)
+-- a dotted NAME through the file's globals: nn.LanguageModel, a class the file defines (torch-rnn,
+-- neuraltalk2: their train.lua builds it), called as Torch7 calls a class, which runs its __init
+local function dotted(env, name)
+  local v = env
+  for part in name:gmatch("[^.]+") do
+    if type(v) ~= "table" then return nil end
+    v = v[part]
+  end
+  if type(v) == "table" and type(rawget(v, "__init")) == "function" then
+    return function(...) return v(...) end
+  end
+  return v
+end
+
+-- --call NAME (a function of the returned table, else a global, else a class) with --args (Lua values)
 local function chosen(env, result, choice, call)
   local f = type(result) == "table" and getmetatable(result) == nil and rawget(result, choice.name) or nil
   if type(f) ~= "function" then f = rawget(env, choice.name) end
+  if type(f) ~= "function" and choice.name:find(".", 1, true) then f = dotted(env, choice.name) end
   if type(f) ~= "function" then
     local names = builders(result)
     error("--call " .. choice.name .. ": no such function" ..

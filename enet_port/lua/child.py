@@ -74,20 +74,21 @@ def _answer(request):
     compile_ = runtime.globals().loadstring
     chunks = runtime.table_from({name: compile_((LUA_DIR / f"{name}.lua").read_text(), f"=enet_port/lua/{name}.lua")
                                  for name in ("torch7", "nn", "nngraph", "custom", "custom_walk", "symbolic",
-                                              "symbolic_sizes", "nninit", "luajit", "image", "builders", "xlua",
-                                              "dpnn")})
+                                              "symbolic_sizes", "symbolic_index", "nninit", "luajit", "image",
+                                              "builders", "global_classes", "xlua", "sys", "nn_names", "dpnn")})
     chunks.shape, chunks.sample_shape = shape_callback(runtime), sample_shape_callback(runtime)
     run = compile_((LUA_DIR / "sandbox.lua").read_text(), "=enet_port/lua/sandbox.lua")()
     opt = runtime.table_from({"nGPU": request["nGPU"], "nClasses": request["nClasses"], **request["opt"]})
     limits = runtime.table_from(request["limits"])
     folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-    find_class, loaded = class_finder(folder, lambda target: _read_inside(folder, target, request["max_source"]),
-                                      os.path.basename(path))
+    read, roots = _reader(path, request["max_source"])
+    find_class, loaded = class_finder(folder, lambda place, target: _read_inside(place, target, request["max_source"]),
+                                      os.path.basename(path), lambda root: root in roots or roots.append(root))
     try:
         # short chunk names: Lua cuts long ones ("...ls/net.lua:12:"); _located restores the path
         result = run(request["job"], request["source"], os.path.basename(path), chunks, _fields_callback(runtime), opt,
                      request["nClasses"], request["nGPU"], limits, printed.append, request["epochs"],
-                     _reader(path, request["max_source"]), runtime.table_from(request.get("call") or {}),
+                     read, runtime.table_from(request.get("call") or {}),
                      _inputs(runtime, request.get("input")), find_class)
     except lua51.LuaMemoryError:
         raise LuaError(path, f"memory limit of {request['max_memory'] >> 20} MiB exceeded "
@@ -110,13 +111,16 @@ def _inputs(runtime, shapes):
 
 
 def _reader(model_path, most):
-    """``read(name, as_module)`` -> (text, file) or (None, why): a Lua file of the model's folder.
+    """(``read``, ``roots``): ``read(name, as_module)`` -> (text, file) or (None, why): a Lua file
+    of the model's folder, ``file`` its path from there.
 
     ``as_module`` reads ``require``'s names (``models.x`` or ``models/x``, as Lua's ``./?.lua``
     from the folder, else with the first part dropped: from the project root when the model file
-    is in ``models/``, or a flat copy of the project's files). Nothing
-    outside the folder (after resolving links) and nothing but regular files is read."""
+    is in ``models/``, or a flat copy of the project's files), then from each folder of ``roots``
+    (the folder above, once a class the model file uses was found there: lua/classfiles.py). Nothing
+    outside those folders (after resolving links) and nothing but regular files is read."""
     folder = os.path.realpath(os.path.dirname(os.path.abspath(model_path)))
+    roots = []
 
     def read(name, as_module):
         if not isinstance(name, str) or not name or "\0" in name:
@@ -129,15 +133,16 @@ def _reader(model_path, most):
             # the project's files in one folder (Torch7 would need the layout, not other files)
             if len(parts) > 1:
                 candidates.append("/".join(parts[1:]) + ".lua")
-        for candidate in candidates:
-            target = os.path.realpath(os.path.join(folder, candidate))
-            if os.path.commonpath([folder, target]) != folder:
+        places = [(folder, c) for c in candidates] + [(root, candidates[0]) for root in roots if as_module]
+        for place, candidate in places:
+            target = os.path.realpath(os.path.join(place, candidate))
+            if os.path.commonpath([place, target]) != place:
                 return None, f"'{name}' is outside the model file's folder (the only one the tracer reads)"
             if os.path.isfile(target):
                 text, why = _read_regular(target, name, most)
                 return (text, os.path.relpath(target, folder)) if text is not None else (None, why)
         return None, f"'{name}' is not a file in the model file's folder"
-    return read
+    return read, roots
 
 
 def _read_inside(folder, target, most):
@@ -178,7 +183,7 @@ def _located(path, message):
     chunk, line, rest = (message.split(":", 2) + ["", ""])[:3]
     if not line.isdigit() or not chunk:
         return path, message
-    file = path if chunk == os.path.basename(path) else os.path.join(os.path.dirname(path), chunk)
+    file = path if chunk == os.path.basename(path) else os.path.normpath(os.path.join(os.path.dirname(path), chunk))
     if not os.path.isfile(file):  # an --opt expression, or a message that only looks located
         return path, message
     return f"{file}:{line}", _unsupported(rest.strip())
@@ -217,7 +222,9 @@ def _no_attributes(obj, name, is_setting):
 def _fields_callback(runtime):
     """Torch7 fields of a freshly built module (its record's ``lua_fields``) and the sizes of its
     parameter tensors; ``error`` when the arguments do not fit the Torch7 signature (or the
-    class is a decorator the port refuses); ``decorator`` for one imported as its module."""
+    class is a decorator the port refuses); ``decorator`` for one imported as its module;
+    ``port`` when the record ports a class a project defines in its own file (``port_of``);
+    ``container`` when the record is a container (its children are walked, not its fields)."""
     def fields(name, args, n):
         if name in decorators.TRANSPARENT:  # recorded as the module it decorates (lua/nn.lua)
             return runtime.table_from({"decorator": True})
@@ -226,13 +233,16 @@ def _fields_callback(runtime):
         if name not in registry.REGISTRY:
             return None
         node = Node(name, [_argument(args, i + 1) for i in range(int(n))])
+        port = bool(registry.lookup(name).port_of)  # nn.lua takes a torch.class of this name as the record
         try:
             values = registry.lookup(name).lua_fields(registry.resolve_args(node, lenient=True), node)
             tensors = param_tensors(node)
         except registry.ArgumentError as exc:
             message = str(exc)
-            return runtime.table_from({"error": message if message.startswith(name) else f"{name}: {message}"})
-        return runtime.table_from({"values": values, "tensors": tensors}, recursive=True)
+            return runtime.table_from({"error": message if message.startswith(name) else f"{name}: {message}",
+                                       "port": port})
+        return runtime.table_from({"values": values, "tensors": tensors, "port": port,
+                                   "container": registry.lookup(name).container}, recursive=True)
     return fields
 
 

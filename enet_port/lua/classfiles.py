@@ -1,9 +1,12 @@
-"""Which file of a model's folder defines a ``torch.class`` the model file uses but never requires.
+"""Which file of a model's project defines a ``torch.class`` the model file uses but never requires.
 
 Lua counterpart: a project's entry point (shake-shake's ``checkpoints.lua`` and ``models/init.lua``
-``require 'models/shakeshakeblock'``) loading a class before ``models/<netType>.lua`` builds with
-it: run alone, the model file would read ``nn.ShakeShakeBlock`` as nil. The tracer reads only the
-model file's folder, so that is where it looks, once, in a bounded walk (the child's limits hold).
+``require 'models/shakeshakeblock'``; char-rnn's ``train.lua`` ``require 'util.OneHot'``) loading
+a class before the model file builds with it: run alone, the model file would read
+``nn.ShakeShakeBlock`` or the global ``OneHot`` as nil. The tracer looks in the model file's
+folder, then, where that defines no such class, in the folder above: the project root the entry
+point ran from (char-rnn's ``model/`` and ``util/`` are siblings), whose ``require`` names are
+relative to it (``util.OneHot``). Each is indexed once, in a bounded walk (the child's limits hold).
 """
 import os
 import re
@@ -13,29 +16,40 @@ MAX_FILES = 200      # .lua files read
 CLASS_RE = re.compile(r"""torch\.class\s*\(\s*(?:\[\[|['"])([A-Za-z_][\w.]*)""")
 
 
-def class_finder(folder, read_text, model_file):
+def class_finder(folder, read_text, model_file, use_root):
     """``find(name)`` -> the ``require`` name of the file that defines class ``name`` (its path
-    from ``folder`` without ``.lua``), or None; ``found`` lists the (class, file) it returned.
+    from ``folder``, else from the folder above, without ``.lua``), or None; ``found`` lists the
+    (class, file) it returned, the file as a path from ``folder`` (``../util/OneHot.lua``).
 
-    ``read_text(path)`` -> text or None. The model file itself is left out (run as a module it
-    would build a second model). Of several files defining one class the one nearest the folder,
-    then first by name, is taken."""
-    index, found = [], []
+    ``read_text(place, path)`` -> the text of a file inside ``place`` (no links out), or None;
+    ``use_root(root)`` is called before a module of the folder above is returned (the reader then
+    reads ``require`` names there). The model file itself is
+    left out (run as a module it would build a second model). Of several files defining one class
+    the one nearest the folder, then first by name, is taken."""
+    root = os.path.dirname(folder)
+    places = [(folder, model_file, "")] + ([(root, os.path.basename(folder) + "/" + model_file, "../")]
+                                           if root != folder else [])
+    indexes, found = {}, []
 
     def find(name):
-        if not index:
-            index.append(_index(folder, read_text, model_file))
-        module = index[0].get(name)
-        if module is not None and (name, module + ".lua") not in found:
-            found.append((name, module + ".lua"))
-        return module
+        for place, own, prefix in places:
+            if place not in indexes:
+                indexes[place] = _index(place, read_text, own)
+            module = indexes[place].get(name)
+            if module is not None:
+                if prefix:
+                    use_root(place)
+                if (name, prefix + module + ".lua") not in found:
+                    found.append((name, prefix + module + ".lua"))
+                return module
+        return None
     return find, found
 
 
 def _index(folder, read_text, model_file):
     classes = {}
     for relative in [f for f in _lua_files(folder) if f != model_file][:MAX_FILES]:
-        for name in CLASS_RE.findall(read_text(os.path.join(folder, relative)) or ""):
+        for name in CLASS_RE.findall(read_text(folder, os.path.join(folder, relative)) or ""):
             classes.setdefault(name, relative[:-len(".lua")])
     return classes
 

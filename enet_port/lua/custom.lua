@@ -16,6 +16,7 @@ local nn, is_tensor, is_module, user_error = api.nn, api.is_tensor, api.is_modul
 local Module, context = api.Module, api.context
 local S = api.chunks.symbolic(api)
 api.chunks.symbolic_sizes(api, S)
+api.chunks.symbolic_index(api, S)
 local is_sym, node_of = S.is_sym, S.node_of
 
 -- the custom class's own method (updateOutput or forward) between cls and its Torch7 ancestor

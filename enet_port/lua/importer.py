@@ -10,8 +10,9 @@ import copy
 import re
 from pathlib import Path
 
-from ..model import blocks
+from ..model import blocks, registry
 from ..model.implied_input import first_implied
+from ..model.registry import ArgumentError
 from ..model.shapes import ShapeError, format_shape, infer
 from ..model.spec import dumps, node_entry  # noqa: F401  (import-lua writes specs with dumps)
 from .diff import deep_key
@@ -31,8 +32,9 @@ def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=N
     or N, or T x F; a list of them for a graph with several inputs; None: the size the file
     declares, else :func:`pick_input`); ``call`` picks a builder of a returned table
     (:func:`~enet_port.lua.tracer.parse_call`)."""
-    trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call, input_shape=input_shape or DEFAULT_INPUT)
-    if not input_shape and trace.declared_input:
+    trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call,
+                      input_shape=DEFAULT_INPUT if input_shape is None else input_shape)
+    if input_shape is None and trace.declared_input:
         input_shape = trace.declared_input
         if tuple(input_shape) != DEFAULT_INPUT:  # custom modules are traced again at that size
             trace = trace_lua(path, nClasses=nClasses, opt=opt, call=call, input_shape=input_shape)
@@ -40,7 +42,7 @@ def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=N
         name, where = trace.unknown[0]
         more = f" (and {len(trace.unknown) - 1} more)" if len(trace.unknown) > 1 else ""
         raise LuaError(where, f"unknown Torch7 module {name}{more}: a spec cannot hold it")
-    if input_shape:
+    if input_shape is not None:
         input_shape = check_shapes(trace, input_shape)
     else:
         input_shape = pick_input(trace)
@@ -60,7 +62,7 @@ def import_lua(path, nClasses=1000, opt=None, recipe="regimes-55", input_shape=N
     return spec, trace
 
 
-def check_shapes(trace, input_shape):
+def check_shapes(trace, input_shape, given="--input"):
     """A model whose shapes break at the recorded input makes a spec nothing can load: say so at
     the Lua line of the module that refuses, where Torch7's first forward would have failed.
     Returns the input as the shape rules take it."""
@@ -70,7 +72,9 @@ def check_shapes(trace, input_shape):
         infer(trace.model, input_shape)
     except ShapeError as exc:
         where = exc.node.where if exc.node is not None else trace.path
-        raise LuaError(where, f"{exc}, for a {format_shape(input_shape)} input (--input)") from None
+        raise LuaError(where, f"{exc}, for a {format_shape(input_shape)} input ({given})") from None
+    except ArgumentError as exc:  # arguments the trace could not carry (a table past the sandbox's limits)
+        raise LuaError(trace.path, str(exc)) from None
     return input_shape
 
 
@@ -79,13 +83,15 @@ def pick_input(trace):
     for ImageNet take, else the first usual image side that the shape rules accept (a CIFAR
     model's 32x32). Where none fits, the refusal for 224x224."""
     first = first_implied(trace.model)
-    candidates = [first or DEFAULT_INPUT]
+    candidates = [DEFAULT_INPUT if first is None else first]  # () : an index per sample (nn.OneHot)
     if len(candidates[0]) == 3:
         candidates += [(candidates[0][0], side, side) for side in USUAL_SIDES]
     refusal = None
+    # no --input: the refusal says so, and that the usual sides failed too
+    tried = f"the default: no --input given, and no usual side ({', '.join(map(str, USUAL_SIDES))}) fits either"
     for shape in candidates:
         try:
-            return check_shapes(trace, shape)
+            return check_shapes(trace, shape, tried if len(candidates) > 1 else "the default: no --input given")
         except LuaError as exc:
             refusal = refusal or exc
     raise refusal
@@ -178,3 +184,10 @@ def _as_block(node, factory):
 def init_calls(trace):
     """How many modules had their weights set after construction (the spec does not keep it)."""
     return sum(1 for n in trace.model.walk() if n.init)
+
+
+def ported_classes(trace):
+    """The project classes the tracer took as records flagged ``port_of`` (lua/nn.lua), in model
+    order, with the file each record ports: their own updateOutput was not traced."""
+    ports = {n.name: getattr(registry.REGISTRY.get(n.name), "port_of", "") for n in trace.model.walk()}
+    return [(name, port) for name, port in ports.items() if port]

@@ -1,12 +1,13 @@
 -- Torch7's nn classes for the tracer (enet_port/lua/tracer.py): torch.class, nn.Module and its
 -- methods, clone/share, and nngraph's m(node) calls and nn.gModule.
--- Called as a chunk by torch7.lua with (fields, record_line, user_error, tensors, trace); returns
--- the nn/cudnn/inn/ccn2 packages, torch.class and nngraph. As in Torch7 each nn.X is a class table
--- (nn.X.__index == nn.X, methods patchable on it), instances have it as metatable, and
--- nn.X(...) runs nn.X.__init. A module records its Torch7 name and arguments (__t7); a module
+-- Called as a chunk by torch7.lua with (fields, record_line, user_error, tensors, nngraph, trace,
+-- the name set of nn_names.lua); returns the nn/cudnn/inn/ccn2 packages, torch.class and nngraph.
+-- As in Torch7 each nn.X is a class table (nn.X.__index == nn.X, methods patchable on it),
+-- instances have it as metatable, and nn.X(...) runs nn.X.__init. A module records its Torch7
+-- name and arguments (__t7); a module
 -- passed to another's constructor (nn.SpatialMaxUnpooling(pool)) is a tie, not an argument, and
 -- a decorator's (nn.Decorator(m), model/decorators.py) is its one child, exported in its place.
-local fields, record_line, user_error, tensors, nngraph_chunk, trace = ...
+local fields, record_line, user_error, tensors, nngraph_chunk, trace, TORCH_NN = ...
 local new_tensor, is_tensor, copy_tensor = tensors.new, tensors.is, tensors.copy
 local modules = setmetatable({}, {__mode = "k"})  -- every module instance
 local classes, builtin = {}, {}  -- name -> class table; builtin[class]: a Torch7 class, not torch.class
@@ -81,9 +82,27 @@ local function decorate(m, name, module)
   return m
 end
 
-local function record(m, name, ...)
+-- rnn's nn.Sequencer(m), nn.Recursor(m, rho), nn.MaskZero(m, nInputDim): a container of the
+-- registry whose first argument is a module holds it as its one child (the spec's form, model/
+-- modules_rnn.py); the other arguments are its own
+local function wrap(m, name, n, given)
+  if n == 0 or not is_module(given[1]) then return nil end
+  local args = {}
+  for i = 2, n do args[i - 1] = plain_list(given[i], 1) or given[i] end
+  local info = fields(name, args, n - 1)
+  if not (info and info.container) then return nil end
+  if info.error then user_error(info.error) end
   uid = uid + 1
+  m.__t7 = {name = name, args = args, n = n - 1, mods = {}, init = {}, lines = record_line(), uid = uid}
+  m.module, m.modules = given[1], {given[1]}
+  m.output, m.gradInput = new_tensor({}), new_tensor({})
+  return m
+end
+
+local function record(m, name, ...)
   local n, given = positional(name, select("#", ...), {...})
+  if wrap(m, name, n, given) then return m end
+  uid = uid + 1
   local args, tie = {}, nil
   for i = 1, n do
     local v = given[i]
@@ -129,9 +148,19 @@ local function check_custom(cls, obj)
   if rawget(obj, "__t7") == nil then record(obj, c.__typename) end  -- its __init did not call its parent's
 end
 
+-- a project's own class (torch.class) whose name has a record flagged port_of (model/modules_style.py:
+-- fast-neural-style's nn.InstanceNormalization, nn.ShaveImage, nn.TotalVariation) is taken as that
+-- record: its arguments recorded as for a built-in, its own __init and updateOutput never run
+local function ported(cls)
+  if builtin[cls] then return false end
+  local info = fields(cls.__typename, {}, 0)
+  return info ~= nil and info.port == true
+end
+
 local function construct(cls, ...)
   local obj = setmetatable({}, cls)
   modules[obj] = true
+  if ported(cls) then return record(obj, cls.__typename, ...) end
   obj:__init(...)
   if not builtin[cls] then check_custom(cls, obj) end
   if rawget(obj, "__t7") == nil then record(obj, cls.__typename) end
@@ -139,7 +168,10 @@ local function construct(cls, ...)
 end
 
 local function new_class(name, parent, is_builtin)
+  -- nngraph's operators: -m is m(), x - m is m(x) (Lua 5.1 passes __unm its operand twice)
   local cls = {__typename = name, __call = function(...) return GraphNode.call(...) end,
+               __unm = function(m) return GraphNode.call(m) end,
+               __sub = function(prev, nxt) return GraphNode.__sub(prev, nxt) end,
                __tostring = function(m) return Module.__tostring(m) end}
   cls.__index = cls
   setmetatable(cls, {__index = parent, __call = construct, __tostring = function() return name end})
@@ -148,40 +180,8 @@ local function new_class(name, parent, is_builtin)
   return cls
 end
 
--- torch/nn's own modules (its init.lua, 2017, and the cunn/nnx/dpnn/rnn names files reach through nn.X):
--- any other nn.X the file neither defines nor requires is nil, as in Torch7
-local TORCH_NN = {}
-for name in ([[Module Container Concat Parallel Sequential DepthConcat Decorator Bottle WeightNorm DontCast NaN
-  Profile Linear LinearWeightNorm LinearNoBias Bilinear PartialLinear SparseLinear IndexLinear Reshape View Contiguous
-  Select Narrow Index Squeeze Unsqueeze Replicate Transpose BatchNormalization Padding GradientReversal MaskedSelect
-  Copy Min Max Mean Sum CMul Mul MulConstant CAdd Add AddConstant Constant Dropout SpatialDropout VolumetricDropout
-  WhiteNoise OneHot PrintSize ZeroGrad Collapse Convert CAddTable CDivTable CMulTable CSubTable CMaxTable CMinTable
-  CAddTensorTable Euclidean WeightedEuclidean PairwiseDistance CosineDistance DotProduct Normalize Cosine Kmeans Exp
-  Log HardTanh Clamp LogSigmoid LogSoftMax Sigmoid SoftMax SoftMin SoftPlus SoftSign Tanh TanhShrink Abs Power Square
-  Sqrt HardShrink SoftShrink Threshold Maxout ReLU ReLU6 PReLU CReLU LeakyReLU SpatialSoftMax SpatialLogSoftMax RReLU
-  ELU GatedLinearUnit LookupTable SpatialConvolution SpatialConvolutionLocal SpatialFullConvolution
-  SpatialFullConvolutionMap SpatialConvolutionMM SpatialConvolutionMap SpatialDilatedConvolution SpatialSubSampling
-  SpatialMaxPooling SpatialDilatedMaxPooling SpatialMaxUnpooling SpatialFractionalMaxPooling SpatialLPPooling
-  SpatialAveragePooling SpatialAdaptiveMaxPooling SpatialAdaptiveAveragePooling TemporalConvolution
-  TemporalSubSampling TemporalMaxPooling TemporalDynamicKMaxPooling TemporalRowConvolution
-  SpatialSubtractiveNormalization SpatialDivisiveNormalization SpatialContrastiveNormalization SpatialCrossMapLRN
-  SpatialZeroPadding SpatialReflectionPadding SpatialReplicationPadding SpatialUpSamplingNearest
-  SpatialUpSamplingBilinear SpatialBatchNormalization SpatialClassifier SpatialNormalization VolumetricConvolution
-  VolumetricFullConvolution VolumetricDilatedConvolution VolumetricMaxPooling VolumetricDilatedMaxPooling
-  VolumetricFractionalMaxPooling VolumetricAveragePooling VolumetricMaxUnpooling VolumetricReplicationPadding
-  VolumetricBatchNormalization ParallelTable ConcatTable SplitTable JoinTable SelectTable MixtureTable CriterionTable
-  FlattenTable NarrowTable MapTable Identity MM MV PixelShuffle L1Penalty SpatialAutoCropMSECriterion
-  Criterion MSECriterion SmoothL1Criterion MarginCriterion SoftMarginCriterion AbsCriterion ClassNLLCriterion
-  SpatialClassNLLCriterion ClassSimplexCriterion DistKLDivCriterion MultiCriterion L1HingeEmbeddingCriterion
-  HingeEmbeddingCriterion CosineEmbeddingCriterion MarginRankingCriterion MultiMarginCriterion
-  MultiLabelMarginCriterion MultiLabelSoftMarginCriterion L1Cost WeightedMSECriterion BCECriterion
-  CrossEntropyCriterion ParallelCriterion TemporalCriterion DistanceRatioCriterion ModuleCriterion
-  Sequencer Recursor Recurrent LSTM FastLSTM GRU SeqLSTM SeqGRU MaskZero BiSequencer Repeater RecurrentAttention
-  Serial Inception SpatialUniformCrop Dictionary Reinforce ReinforceNormal VRClassReward DataParallelTable GPU
-  ModelParallelTable NCEModule NCECriterion SpatialGlimpse SpatialRegionDropout SpatialFeatNormalization
-  SpatialMatching]]):gmatch("%S+") do
-  TORCH_NN[name] = true
-end
+-- TORCH_NN (lua/nn_names.lua): torch/nn's own modules and those cunn/nnx/dpnn/rnn add to nn; any
+-- other nn.X the file neither defines nor requires is nil, as in Torch7
 
 -- set by the sandbox: runs the file of the model's folder that defines a class the model file
 -- uses but never requires (the project's entry point required it); true when one did
@@ -190,7 +190,8 @@ local class_loader = function() return false end
 local function package(prefix)
   return setmetatable({}, {__index = function(t, name)
     if type(name) ~= "string" or not name:match("^%u[%w_]*$") then return nil end
-    if prefix == "nn" and not TORCH_NN[name] and fields(prefix .. "." .. name, {}, 0) == nil then
+    local info = not TORCH_NN[name] and fields(prefix .. "." .. name, {}, 0)
+    if prefix == "nn" and not TORCH_NN[name] and (info == nil or info.port) then  -- a port: the file must define it
       if class_loader(prefix .. "." .. name) then return rawget(t, name) end
       return nil
     end
@@ -237,8 +238,15 @@ function Module:insert(child, index) table.insert(self.modules, index or #self.m
 function Module:remove(index) return table.remove(self.modules, index) end
 function Module:get(i) return self.modules[i] end
 function Module:size() return #self.modules end
+-- called on a class (e-lab's `nn.SpatialMaxPooling:ceil()` before building), Torch7's method sets
+-- the field on the class table, which each instance's __init overrides (ceil_mode = false): no
+-- module changes, so nothing is recorded
 local function modifier(name)
   return function(self, ...)
+    if not is_module(self) then
+      if name == "ceil" or name == "floor" then rawset(self, "ceil_mode", name == "ceil") end
+      return self
+    end
     table.insert(self.__t7.mods, {name, ...})
     if name == "noBias" then self.bias, self.gradBias = nil, nil end
     if name == "ceil" or name == "floor" then self.ceil_mode = name == "ceil" end

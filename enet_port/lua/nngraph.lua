@@ -1,4 +1,5 @@
--- nngraph for the tracer (enet_port/lua/tracer.py): m(node) and m({a, b}) make graph nodes,
+-- nngraph for the tracer (enet_port/lua/tracer.py): m(node) and m({a, b}) make graph nodes (so do
+-- nngraph's operators -m and node - m, {a, b} - m),
 -- nn.Identity()() a graph input, nn.gModule(inputs, outputs) gathers the nodes its outputs read.
 -- Called as a chunk by nn.lua; the gModule's record is the graph Node form of
 -- enet_port/model/tree.py: its modules are the graph's nodes in creation order, its two
@@ -41,6 +42,15 @@ function GraphNode.call(m, input)
   local node = setmetatable({module = m, parents = parents, serial = serial, data = {module = m}}, GraphNode)
   nodes[node] = true
   return node
+end
+-- nngraph's prev - m (a node, or a table of nodes, then a module): m(prev), so
+-- `-nn.A() - nn.B() - {x, y} - ...` chains nodes as nngraph's Module.__sub__ and Node.__sub__ do
+function GraphNode.__sub(prev, m)
+  if not is_module(m) then
+    user_error("nngraph: the right of `-` must be a module (`node - module` calls the module on the node), not a " ..
+               (is_node(m) and "graph node" or type(m)))
+  end
+  return GraphNode.call(m, prev)
 end
 function GraphNode:annotate() return self end
 function GraphNode:label() return self.module.__t7.name end

@@ -26,6 +26,24 @@ local function user_chunk(read, name, as_module, env)
   return setfenv(chunk, env)
 end
 
+-- torch.class('w2nn.Foo', ...) sets the global w2nn.Foo, making the table w2nn when there is none,
+-- as luaT's newmetatable does (nn.lua has put nn./cudnn./inn. classes in their packages already)
+local function place_class(env, name, cls)
+  local path = {}
+  for part in name:gmatch("[^.]+") do path[#path + 1] = part end
+  if #path == 2 and (path[1] == "nn" or path[1] == "cudnn" or path[1] == "inn") then return end
+  local t = env
+  for i = 1, #path - 1 do
+    local inner = rawget(t, path[i])
+    if inner == nil then inner = {}; rawset(t, path[i], inner) end
+    if type(inner) ~= "table" then
+      error("torch.class: " .. path[i] .. " of " .. name .. " is a " .. type(inner) .. ", not a table", 3)
+    end
+    t = inner
+  end
+  rawset(t, path[#path], cls)
+end
+
 local function make_env(pkgs, opt, nClasses, print_sink, state, read)
   local env = {}
   for _, k in ipairs({"assert", "error", "ipairs", "next", "pairs", "select", "tonumber",
@@ -35,7 +53,9 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
   end
   env.math, env.table, env.string = copy(math), copy(table), copy(string, "dump")
   env.table.unpack = unpack  -- fb.resnet.torch files call table.unpack
-  env.os = {time = os.time, clock = os.clock, date = os.date}
+  -- no environment reaches the file: every variable is unset, so soumith's one-line parser
+  -- (`opt[k] = tonumber(os.getenv(k)) or os.getenv(k) or opt[k]`) keeps the defaults
+  env.os = {time = os.time, clock = os.clock, date = os.date, getenv = function() return nil end}
   env.getmetatable = function(x) if type(x) ~= "string" then return getmetatable(x) end end
   -- Torch7 files free memory between steps (collectgarbage()) and print its count; stopping or
   -- tuning the collector is left out, as it would weaken the memory limit
@@ -91,10 +111,17 @@ local function make_env(pkgs, opt, nClasses, print_sink, state, read)
     if chunk == nil then error("paths.dofile: " .. why, 2) end
     return chunk(...)
   end
-  for _, k in ipairs({"torch", "nn", "cudnn", "cutorch", "paths", "image", "optim", "xlua", "nngraph", "inn", "bit"}) do
+  for _, k in ipairs({"torch", "nn", "cudnn", "cutorch", "paths", "image", "optim", "xlua", "nngraph", "inn", "bit", "sys"}) do
     env[k] = pkgs[k]
   end
   env.opt, env.nClasses = opt, nClasses
+  local class = pkgs.torch.class
+  pkgs.torch.class = function(name, ...)
+    local cls, parent = class(name, ...)
+    place_class(env, name, cls)
+    return cls, parent
+  end
+  env.arg = {}  -- th's command-line arguments: none (torch.CmdLine's parse reads --opt instead)
   env.makeDataParallel = function(model) return model end
   env._G = env
   return env
@@ -104,6 +131,7 @@ end
 -- built is walked from Python, and every field of the record is checked (a user file can reach
 -- and change m.__t7). Strings are ASCII-escaped and cut, lists capped, nesting and count bounded.
 local MAX_ARGS, MAX_STRING, MAX_MODS, MAX_INIT = 256, 64, 32, 16
+local MAX_LIST = 4096  -- items of one list argument: the rows of a connection table (nn.tables)
 
 local function json_string(s)
   if #s > MAX_STRING then s = s:sub(1, MAX_STRING) .. "..." end
@@ -122,10 +150,10 @@ local function json_scalar(v, depth)
   local kind = type(v)
   if kind == "table" and (depth or 0) < 3 and getmetatable(v) == nil then  -- a pair of 2-D kernels nests 3 deep
     local parts = {}
-    for i = 1, MAX_ARGS + 1 do
+    for i = 1, MAX_LIST + 1 do
       local x = rawget(v, i)
       if x == nil then break end
-      if i > MAX_ARGS or (type(x) ~= "number" and type(x) ~= "table") then return json_string("<table>") end
+      if i > MAX_LIST or (type(x) ~= "number" and type(x) ~= "table") then return json_string("<table>") end
       parts[i] = json_scalar(x, (depth or 0) + 1)
     end
     return "[" .. table.concat(parts, ",") .. "]"
@@ -387,18 +415,23 @@ return function(job, source, chunkname, chunks, fields, opt, nClasses, nGPU, lim
   string.split = chunks.xlua().split  -- xlua's, which th loads: opt.arch:split(',')
   local pkgs = chunks.torch7(fields, user_lines, user_error, chunks)
   pkgs.bit = luajit.bit
+  local th = chunks.sys(pkgs.paths, string.split, user_error, opt)  -- th's global sys, torch.CmdLine
+  pkgs.sys, pkgs.torch.CmdLine, pkgs.cjson, pkgs.hdf5 = th.sys, th.CmdLine, th.cjson, th.hdf5
   local trace, resolve, set_class_loader = pkgs.trace, pkgs.resolve, pkgs.set_class_loader
   pkgs.trace, pkgs.resolve, pkgs.set_class_loader = nil, nil, nil  -- the record stays out of the user's reach
   local state = {expired = false, printed = 0, limits = limits}
   local env = make_env(pkgs, opt, nClasses, print_sink, state, read)
-  -- nn.Foo that the file uses but never requires, defined by another file of its folder: the
-  -- project's entry point (main.lua, checkpoints.lua) required that file before the model's
-  set_class_loader(function(name)
+  -- nn.Foo or a global class (char-rnn's OneHot) that the file uses but never requires, defined
+  -- by another file of its folder or of the project root above it: the project's entry point
+  -- (main.lua, checkpoints.lua, train.lua) required that file before the model's
+  local function load_class(name)
     local module = find_class(name)
     if module == nil then return false end
     env.require(module)
     return true
-  end)
+  end
+  set_class_loader(load_class)
+  chunks.global_classes()(env, load_class)
   local unset = watch_opt(opt)
   local chunk, err = loadstring(source, user_source)
   if not chunk then error(err, 0) end

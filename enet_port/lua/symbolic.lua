@@ -145,6 +145,11 @@ either("copy", function(self, source)
   return become(self, alias(source, ":copy()"))
 end)
 either("clone", function(self) return alias(self, ":clone()") end)
+-- x:set(y): x now views all of y, as :copy() makes x hold y (waifu2x's output:set(input:clamp(0, 1)))
+Tensor.set = function(self, source)
+  if not is_sym(self) and not is_sym(source) then refuse(":set() of a tensor the tracer cannot follow") end
+  return become(self, alias(source, ":set()"))
+end
 Tensor.fill = function(self, v)
   if is_sym(self) then refuse(":fill()") end
   rawset(self, "_zeroed", v == 0 or nil)

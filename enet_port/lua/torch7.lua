@@ -132,7 +132,8 @@ local function copy_tensor(t)
 end
 local function is_tensor(x) return type(x) == "table" and getmetatable(x) == "torch.Tensor" end
 local classes = chunks.nn(fields, record_line, user_error,
-                          {new = new_tensor, is = is_tensor, copy = copy_tensor}, chunks.nngraph, trace)
+                          {new = new_tensor, is = is_tensor, copy = copy_tensor}, chunks.nngraph, trace,
+                          chunks.nn_names())
 local nn, cudnn = classes.nn, classes.cudnn
 cudnn.version, cudnn.benchmark, cudnn.fastest = 5105, false, false
 chunks.dpnn(nn, classes.class)  -- nn.Inception, built as dpnn builds it (OpenFace's files never require dpnn)
@@ -193,6 +194,12 @@ torch.log, torch.exp = elementwise(math.log), elementwise(math.exp)
 torch.sqrt, torch.abs = elementwise(math.sqrt), elementwise(math.abs)
 function torch.setdefaulttensortype() end
 function torch.manualSeed() end
+-- a draw from torch's generator, the lowest it can give (a seed a file picks, as dcgan.torch's
+-- torch.random(1, 10000), changes no structure; the trace stays the same on every run)
+function torch.random(a, b)
+  if b ~= nil then return a end
+  return 1
+end
 function torch.setnumthreads() end
 function torch.getnumthreads() return 1 end
 function torch.type(x)
@@ -235,9 +242,11 @@ local paths = {}
 function paths.concat(...) return table.concat({...}, "/") end
 function paths.filep() return false end
 function paths.dirp() return false end
+function paths.dirname(p) return p:find("/") and (p:gsub("/[^/]*$", "")) or "." end
+function paths.basename(p) return (p:gsub("^.*/", "")) end
 
 
--- require 'nnx' (and cunn, dpnn) returns nn, which those packages extend with their modules
-return {torch = torch, nn = nn, cudnn = cudnn, cunn = nn, nnx = nn, dpnn = nn, inn = classes.inn, ccn2 = classes.ccn2, nngraph = classes.nngraph, cutorch = cutorch, paths = paths,
+-- require 'nnx' (and cunn, dpnn, rnn) returns nn, which those packages extend with their modules
+return {torch = torch, nn = nn, cudnn = cudnn, cunn = nn, nnx = nn, dpnn = nn, rnn = nn, inn = classes.inn, ccn2 = classes.ccn2, nngraph = classes.nngraph, cutorch = cutorch, paths = paths,
         moses = moses, image = chunks.image(new_tensor), optim = {}, xlua = {}, trace = trace, resolve = resolve,
         nninit = chunks.nninit(classes.Module), set_class_loader = classes.set_class_loader}

@@ -3,7 +3,7 @@
 Lua counterpart: none; a Torch7 model does not say what it takes. ``Linear(3, ...)``: a vector
 of 3; ``TemporalConvolution(13, ...)``: frames of 13; a convolution's ``nInputPlane``: that
 many planes (at 224x224, the size the rest of the port defaults to); ``Reshape(4, 84, 84)``:
-samples of those sizes.
+samples of those sizes; ``OneHot(n)``: one index per sample (``()``).
 """
 from . import registry
 
@@ -11,6 +11,8 @@ from . import registry
 def implied(node):
     """The per-sample input a module's own arguments imply, or None."""
     a = registry.resolve_args(node)
+    if node.name == "nn.OneHot":  # one class index per sample
+        return ()
     if "inputFrameSize" in a:
         return (a["kW"], a["inputFrameSize"])
     if "inputSize" in a and "outputSize" in a:  # Linear, LinearNoBias, FastLSTM (not Add's element count)

@@ -1,5 +1,5 @@
 """The ``rnn`` package's modules (Element-Research/rnn): ``Sequencer``, ``Recursor``,
-``FastLSTM``, ``MaskZero``.
+``FastLSTM``, ``MaskZero``; and torch/nn's ``LookupTable``, the word embedding such models start with.
 
 Ports the forward semantics of ``FastLSTM.lua`` (``buildModel``: i2g = Linear(inputSize,
 4*outputSize), o2g = LinearNoBias(outputSize, 4*outputSize); their sum, read as 4 x outputSize,
@@ -10,11 +10,13 @@ output gate (sigmoid); c = i*g + f*c_prev, h = o*tanh(c); the first step starts 
 remember), ``Recursor.lua`` (its module as a step module) and ``MaskZero.lua`` (the output rows
 of the samples whose input is all zeros are zeroed). A sequence tensor is batch-first here:
 N x T x ... (rnn's Sequencer takes T x N x ...); a table of T tensors of N x ... works as in rnn.
+``LookupTable.lua``: row i of the nIndex x nOutput weight for index i, counted from 1 as in Lua.
 """
 import math
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 
 class FastLSTM(nn.Module):
@@ -88,3 +90,39 @@ class MaskZero(nn.ModuleList):
         first = _first_tensor(x)
         zero_rows = first.reshape(first.shape[0], -1).norm(dim=1) == 0
         return _mask(self[0](x), zero_rows)
+
+
+class OneHot(nn.Module):
+    """dpnn's ``OneHot.lua`` (from char-rnn's ``util/OneHot.lua``): 1-based class indices ->
+    one-hot rows of ``output_size``, the output the input's sizes plus one (``scatter`` along the
+    new last dimension). An index outside 1..n fails, as Torch7's scatter and index do; the input
+    gets no gradient (updateGradInput gives zeros)."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x):
+        index = x.detach().long()
+        # no values to check on meta tensors (sizes only) or while torch.export traces
+        if x.device.type != "meta" and not torch.compiler.is_compiling() and (
+                not torch.equal(index.to(x.dtype), x.detach())
+                or index.numel() and (index.min() < 1 or index.max() > self.output_size)):
+            raise ValueError(f"nn.OneHot({self.output_size}): the input must hold whole indices 1..{self.output_size}")
+        return nn.functional.one_hot(index - 1, self.output_size).to(torch.get_default_dtype())
+
+
+class LookupTable(nn.Module):
+    """``nn.LookupTable(nIndex, nOutput, paddingValue, maxNorm, normType)``: indices (counted from
+    1, Torch7's; any dtype, read as whole numbers) -> their weight rows. No gradient reaches the
+    row of ``paddingValue`` (0: none); ``maxNorm`` renormalises the rows read, in place, as
+    LookupTable:renorm does before each forward (the p-norm of ``normType``, 2 when nil)."""
+
+    def __init__(self, n_index, n_output, padding_value=0, max_norm=None, norm_type=None):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(n_index, n_output).normal_(0, 1))  # LookupTable:reset()
+        self.padding = padding_value - 1 if padding_value else None
+        self.max_norm, self.norm_type = max_norm, norm_type or 2
+
+    def forward(self, x):
+        return F.embedding(x.long() - 1, self.weight, self.padding, self.max_norm, self.norm_type)

@@ -1,6 +1,7 @@
 """Records of Torch7's point-wise modules: activations, softmaxes, constants, Mul, Add, Normalize.
 
 Signatures and defaults from torch/nn ``Threshold.lua`` (th=1e-6, v=0), ``ReLU6.lua``,
+``HardTanh.lua`` (min_value=-1, max_value=1, stored as min_val/max_val), ``Clamp.lua`` (a HardTanh),
 ``LeakyReLU.lua`` (negval=1/100), ``ELU.lua`` (alpha=1), ``Tanh.lua``, ``Sigmoid.lua``,
 ``SoftMax.lua``, ``SpatialSoftMax.lua``, ``MulConstant.lua``, ``AddConstant.lua``, ``Mul.lua``,
 ``Add.lua``, ``Normalize.lua`` (eps=1e-10) and cudnn.torch's ``Tanh``, ``Sigmoid``, ``SoftMax``
@@ -13,7 +14,7 @@ import torch.nn as nn
 
 from . import layers_math
 from .modules import no_macs, no_tensors, same_shape
-from .registry import Param, register
+from .registry import ArgumentError, Param, register
 from .shapes import ShapeError, format_shape
 
 _POINTWISE = dict(shape=same_shape, tensors=no_tensors, macs=no_macs)
@@ -23,6 +24,19 @@ _ELEMENTWISE = dict(_POINTWISE, any_layout=True)  # one number at a time: the ba
 register("nn.Threshold", [Param("threshold", "number", 1e-6), Param("val", "number", 0.0), _INPLACE],
          build=lambda a, n: nn.Threshold(a["threshold"], a["val"]), **_ELEMENTWISE)
 register("nn.ReLU6", [_INPLACE], build=lambda a, n: nn.ReLU6(), **_ELEMENTWISE)
+
+
+def _hardtanh_check(a, node):
+    if not a["max_val"] > a["min_val"]:  # HardTanh.lua asserts it
+        raise ArgumentError(f"{node.name}: max_value must be larger than min_value "
+                            f"(got {a['min_val']} and {a['max_val']})")
+
+
+# what a custom module's x:clamp(a, b) computes (lua/symbolic.lua); nn.Clamp is HardTanh's subclass
+for _name, _extra in (("nn.HardTanh", [_INPLACE]), ("nn.Clamp", [])):
+    register(_name, [Param("min_val", "number", -1.0), Param("max_val", "number", 1.0)] + _extra,
+             build=lambda a, n: nn.Hardtanh(a["min_val"], a["max_val"]), check=_hardtanh_check,
+             fields=(lambda a, n: {"inplace": False}) if not _extra else None, **_ELEMENTWISE)
 register("nn.LeakyReLU", [Param("negval", "number", 0.01), _INPLACE],
          build=lambda a, n: nn.LeakyReLU(a["negval"]), **_ELEMENTWISE)
 register("nn.ELU", [Param("alpha", "number", 1.0), _INPLACE], build=lambda a, n: nn.ELU(a["alpha"]),

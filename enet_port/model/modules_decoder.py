@@ -1,6 +1,6 @@
 """The decoder modules of ENet's ``decoder.lua`` (e-lab/ENet-training): their records and layers.
 
-Ports torch/nn ``SpatialFullConvolution.lua`` (a transposed convolution: weight
+Ports torch/nn ``SpatialFullConvolution.lua`` (and cudnn.torch's, its subclass; a transposed convolution: weight
 nInputPlane x nOutputPlane x kH x kW, output (in - 1) * d - 2 * pad + k + adj) and
 ``SpatialMaxUnpooling.lua`` (puts each input value where *its* ``SpatialMaxPooling`` found the
 maximum; the output has the pooling's input size). The unpooling refers to its pooling module:
@@ -64,12 +64,13 @@ def _full_conv_tensors(a, node):
     return {"weight": weight, **({} if node.has_modifier("noBias") else {"bias": [a["nOutputPlane"]]})}
 
 
-register("nn.SpatialFullConvolution",
-         [Param("nInputPlane", "int"), Param("nOutputPlane", "int"), Param("kW", "int"),
-          Param("kH", "int"), Param("dW", "int", 1), Param("dH", "int", 1), Param("padW", "int", 0),
-          Param("padH", "int", 0), Param("adjW", "int", 0), Param("adjH", "int", 0)],
-         build=_full_conv_build, shape=_full_conv_shape, tensors=_full_conv_tensors,
-         macs=lambda a, i, o: math.prod(i) * a["nOutputPlane"] * a["kH"] * a["kW"], modifiers=("noBias",))
+# cudnn.torch's class derives from nn's and keeps its __init (adjW/adjH and :noBias() included)
+for _name in ("nn.SpatialFullConvolution", "cudnn.SpatialFullConvolution"):
+    register(_name, [Param("nInputPlane", "int"), Param("nOutputPlane", "int"), Param("kW", "int"),
+                     Param("kH", "int"), Param("dW", "int", 1), Param("dH", "int", 1), Param("padW", "int", 0),
+                     Param("padH", "int", 0), Param("adjW", "int", 0), Param("adjH", "int", 0)],
+             build=_full_conv_build, shape=_full_conv_shape, tensors=_full_conv_tensors,
+             macs=lambda a, i, o: math.prod(i) * a["nOutputPlane"] * a["kH"] * a["kW"], modifiers=("noBias",))
 
 
 # nn.SpatialMaxUnpooling ---------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Records of the ``rnn`` package's modules (Element-Research/rnn): ``FastLSTM``, ``Sequencer``,
-``Recursor``, ``MaskZero``.
+``Recursor``, ``MaskZero``; dpnn's ``OneHot``.
 
 Signatures and fields from rnn's ``FastLSTM.lua`` (inputSize, outputSize, rho=9999; its weights
 are those of its ``i2g`` Linear and ``o2g`` LinearNoBias), ``Sequencer.lua`` (module),
@@ -78,3 +78,16 @@ register("nn.Recursor", [Param("rho", "int", None)], build=lambda a, n: layers_r
          shape=lambda a, n, s, ic: ic(_child(n), s), **_DECORATOR)
 register("nn.MaskZero", [Param("nInputDim", "int")], build=lambda a, n: layers_rnn.MaskZero(),
          shape=lambda a, n, s, ic: ic(_child(n), s), check=lambda a, n: at_least(a, n, 1, "nInputDim"), **_DECORATOR)
+
+
+def _one_hot_shape(a, node, shape, infer_child):
+    if isinstance(shape, list):
+        raise ShapeError(f"{node.name} expects a tensor of indices, gets a table")
+    return tuple(shape) + (a["outputSize"],)
+
+
+# dpnn's nn.OneHot, and char-rnn's class OneHot in .t7 files (t7/convert.py's aliases: fields
+# outputSize and a cached identity matrix _eye, which the port does not need)
+register("nn.OneHot", [Param("outputSize", "int")], build=lambda a, n: layers_rnn.OneHot(a["outputSize"]),
+         shape=_one_hot_shape, tensors=no_tensors, macs=no_macs, t7_state=lambda f, version: {},
+         check=lambda a, n: at_least(a, n, 1, "outputSize"))

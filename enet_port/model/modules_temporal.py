@@ -1,14 +1,18 @@
-"""Records of Torch7's sequence modules: ``TemporalConvolution``, ``TemporalMaxPooling``, ``SplitTable``.
+"""Records of Torch7's sequence modules: ``TemporalConvolution``, ``TemporalMaxPooling``, ``SplitTable``,
+``LookupTable``.
 
 Signatures and fields from torch/nn ``TemporalConvolution.lua`` (inputFrameSize,
 outputFrameSize, kW, dW=1; weight outputFrameSize x (kW * inputFrameSize)),
 ``TemporalMaxPooling.lua`` (kW, dW=kW) and ``SplitTable.lua`` (dimension, nInputDims). A
 sequence sample is nInputFrame x inputFrameSize (T x F), as Torch7's 2-D input; the batched
-tensor is N x T x F, Torch7's 3-D (batch) input.
+tensor is N x T x F, Torch7's 3-D (batch) input. ``LookupTable.lua`` (nIndex, nOutput,
+paddingValue=0, maxNorm=nil, normType=nil; weight nIndex x nOutput, no bias; nIndex and nOutput
+are not stored: a .t7 file gives them as the weight's sizes): a sample is a vector of T indices
+(Torch7's 1-D input; its 2-D input is a batch of them), its output T x nOutput.
 """
 import math
 
-from . import layers_classic
+from . import layers_classic, layers_rnn
 from .modules import no_macs, no_tensors
 from .modules_reshape import _batched_dim, _sample
 from .registry import Param, at_least, register
@@ -57,3 +61,19 @@ def _split_shape(a, node, shape, infer_child):
 register("nn.SplitTable", [Param("dimension", "int"), Param("nInputDims", "int", None)],
          build=lambda a, n: layers_classic.SplitTable(a["dimension"], a["nInputDims"]), shape=_split_shape,
          tensors=no_tensors, macs=no_macs, check=lambda a, n: at_least(a, n, 1, "nInputDims"))
+
+
+
+def _lookup_shape(a, node, shape, infer_child):
+    (frames,) = tensor(shape, 1, node)
+    return (frames, a["nOutput"])
+
+
+register("nn.LookupTable", [Param("nIndex", "int", field=False), Param("nOutput", "int", field=False),
+                            Param("paddingValue", "int", 0), Param("maxNorm", "number", None),
+                            Param("normType", "number", None)],
+         build=lambda a, n: layers_rnn.LookupTable(a["nIndex"], a["nOutput"], a["paddingValue"], a["maxNorm"],
+                                                   a["normType"]),
+         shape=_lookup_shape, tensors=lambda a, n: {"weight": [a["nIndex"], a["nOutput"]]}, macs=no_macs,
+         from_fields=lambda f: {"nIndex": f["weight"].shape[0], "nOutput": f["weight"].shape[1]},
+         check=lambda a, n: at_least(a, n, 1, "nIndex", "nOutput"))

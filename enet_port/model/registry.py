@@ -43,6 +43,8 @@ class ModuleType:
     ties: tuple = ()  # the types a spec entry of this type must be tied to ("tie": NAME)
     check: object = None   # check(a, node) raises ArgumentError for values Torch7 refuses or breaks on
     any_layout: bool = False  # takes a tensor whose batch dimension nn.Transpose moved (shapes.BatchMoved)
+    port_of: str = ""  # a port of a class a project defines in its own file (named here): the
+    #                    tracer takes a torch.class of this name as this record (lua/nn.lua)
 
     def lua_fields(self, a, node):
         """The scalar fields a Torch7 instance has after construction (what Lua code reads)."""
@@ -55,7 +57,7 @@ REGISTRY = {}
 
 
 def register(name, params, *, build, shape, tensors, macs, modifiers=(), container=False, fields=None,
-             from_fields=None, t7_state=None, ties=(), check=None, any_layout=False):
+             from_fields=None, t7_state=None, ties=(), check=None, any_layout=False, port_of=""):
     """Add the record for ``name``; every rule is a required keyword."""
     if name in REGISTRY:
         raise ValueError(f"Torch7 module {name} registered twice")
@@ -63,7 +65,8 @@ def register(name, params, *, build, shape, tensors, macs, modifiers=(), contain
         if not callable(rule):
             raise TypeError(f"Torch7 module {name}: the {rule_name} rule is not callable")
     REGISTRY[name] = ModuleType(name, tuple(params), build, shape, tensors, macs, tuple(modifiers),
-                                container, fields, from_fields, t7_state, tuple(ties), check, any_layout)
+                                container, fields, from_fields, t7_state, tuple(ties), check, any_layout,
+                                port_of)
 
 
 def lookup(name):

@@ -144,4 +144,4 @@ def format_shape(shape):
     if batch_dim(shape):
         sizes = [str(s) for s in shape]
         return "x".join(sizes[:shape.batch] + ["B"] + sizes[shape.batch:])
-    return "x".join(str(s) for s in shape)
+    return "x".join(str(s) for s in shape) if shape else "()"  # (): one number (an index) per sample

@@ -87,7 +87,7 @@ class Spec:
     def input(self):
         """One shape (a tuple), or one per input (a list of tuples) for a graph with several."""
         shape = self.data.get("input", (3, 224, 224))
-        return [tuple(s) for s in shape] if isinstance(shape[0], list) else tuple(shape)
+        return [tuple(s) for s in shape] if shape and isinstance(shape[0], list) else tuple(shape)
 
     @property
     def classes(self):
@@ -146,7 +146,8 @@ def _check_top(path, data):
     shapes = _input_shapes(data.get("input", [3, 224, 224]))
     if shapes is None:
         raise SpecError(path, "input", "must be [C, H, W] (or [N], [T, F]) with positive whole numbers, "
-                                       "or a list of such, one per input of a graph with several")
+                                       "[] (one index per sample), or a list of such, one per input of a "
+                                       "graph with several")
     if any(math.prod(s) > limits.value(limits.ACTIVATION) for s in shapes):
         raise SpecError(path, "input", f"more than {limits.value(limits.ACTIVATION):,} numbers per sample "
                                        f"({limits.hint(limits.ACTIVATION)})")
@@ -164,11 +165,11 @@ def _check_top(path, data):
 
 def _input_shapes(value):
     """The input shapes of a spec's ``input`` (one or, for a graph with several inputs, a list),
-    or None when it is neither."""
-    if not isinstance(value, list) or not value:
+    or None when it is neither; ``[]`` is one class index per sample (what nn.OneHot takes)."""
+    if not isinstance(value, list):
         return None
-    shapes = value if all(isinstance(v, list) for v in value) else [value]
-    if all(1 <= len(s) <= 3 and all(_positive_int(v) for v in s) for s in shapes):
+    shapes = value if value and all(isinstance(v, list) for v in value) else [value]
+    if all(len(s) <= 3 and all(_positive_int(v) for v in s) for s in shapes):
         return shapes
     return None
 

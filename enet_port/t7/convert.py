@@ -29,6 +29,9 @@ UNWRAPPED = ("nn.DataParallelTable",)
 AS_SEQUENTIAL = ("nn.SpatialLPPooling",)
 CHILD_FIELDS = {"nn.SpatialClassifier": "classifier"}  # a container whose child is a field, not modules
 OWN_MODULES = ("nn.FastLSTM",)  # its modules are its step's inner workings, read by its record
+# classes a project defined outside nn, read as the module of the table that computes the same:
+# char-rnn's util/OneHot.lua (fields outputSize, _eye) is the one dpnn's nn.OneHot was adapted from
+ALIASES = {"OneHot": "nn.OneHot"}
 
 
 @dataclass
@@ -70,6 +73,7 @@ class _Converter:
         if not isinstance(obj, TorchObject):
             raise self.error(place, f"not a Torch7 module but a {_kind(obj)}")
         name, f = obj.torch_typename().decode(), fields(obj)
+        name = ALIASES.get(name, name)
         if name in UNWRAPPED:
             inner = as_list(f.get("modules"))
             if not isinstance(inner, list) or not inner:

@@ -4,7 +4,8 @@ the first the Torch7 shape rules accept of what the file shows and what its firs
 Lua counterpart: none; a Torch7 file does not say what it takes. The candidates, in order: the
 stored input (``gradInput``, with and without its batch dimension), the first cudnn ``iSize``,
 the shape the first module implies (``Linear(3, ...)``: a vector of 3; ``TemporalConvolution(13,
-...)``: frames of 13; a convolution's ``nInputPlane``: that many planes at 224x224), 3x224x224;
+...)``: frames of 13; a convolution's ``nInputPlane``: that many planes at 224x224; a
+``OneHot``: one class index per sample, ``()``), 3x224x224;
 then the smallest square image (or number of frames) that fits, for models that flatten a fixed
 size into a Linear layer. A graph with several inputs takes one shape per input: the shape its
 readers imply, or, where nothing says, each of the other inputs' shapes.
@@ -23,7 +24,7 @@ MAX_COMBINATIONS = 64
 
 def pick_input(tree, converted, given, path):
     """``(input shape, output shape)``: a tuple for one input, a list of tuples for several."""
-    if given:
+    if given is not None:
         return given, check_shapes(tree, given)
     first_error = None
     for shape in itertools.chain(_candidates(tree, converted), _searched(tree)):

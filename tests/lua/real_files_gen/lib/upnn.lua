@@ -1,0 +1,4 @@
+if upnn then return upnn end
+upnn = {}
+require 'UnitRange'
+return upnn
