@@ -3,7 +3,8 @@
 Lua counterpart: none; a Torch7 model does not say what it takes. ``Linear(3, ...)``: a vector
 of 3; ``TemporalConvolution(13, ...)``: frames of 13; a convolution's ``nInputPlane``: that
 many planes (at 224x224, the size the rest of the port defaults to); ``Reshape(4, 84, 84)``:
-samples of those sizes; ``OneHot(n)``: one index per sample (``()``).
+samples of those sizes; ``OneHot(n)``: one index per sample (``()``); ``LookupTable``: a
+sequence of one index (``(1,)``, the one step torch-rnn's sample.lua feeds after its seed).
 """
 from . import registry
 
@@ -13,6 +14,8 @@ def implied(node):
     a = registry.resolve_args(node)
     if node.name == "nn.OneHot":  # one class index per sample
         return ()
+    if node.name == "nn.LookupTable":  # a sample is a sequence of T indices
+        return (1,)
     if "inputFrameSize" in a:
         return (a["kW"], a["inputFrameSize"])
     if "inputSize" in a and "outputSize" in a:  # Linear, LinearNoBias, FastLSTM (not Add's element count)
@@ -30,10 +33,16 @@ def implied(node):
     return None
 
 
-def first_implied(node):
-    """What the first module (in the order the input reaches them) that implies an input
-    implies, looking through containers and shape-keeping modules; None if none does."""
+def first_implying(node):
+    """The first module (in the order the input reaches them) that implies an input, looking
+    through containers and shape-keeping modules; None if none does."""
     for n in node.walk():
         if not registry.lookup(n.name).container and implied(n) is not None:
-            return implied(n)
+            return n
     return None
+
+
+def first_implied(node):
+    """What :func:`first_implying`'s module implies; None if no module does."""
+    first = first_implying(node)
+    return None if first is None else implied(first)

@@ -18,6 +18,7 @@ import numpy as np
 from .. import limits
 from ..model import decorators, registry
 from ..model.tree import Node, Origin
+from . import torch_rnn
 from .contents import model_of
 from .graph import graph_node
 from .objects import TorchObject
@@ -41,6 +42,7 @@ class Converted:
     stored_input: object = None  # the model's stored gradInput shape (its last input's), if any
     sizes: list = field(default_factory=list)  # iSize fields found, in tree order
     train: bool = True  # the model's train flag (Torch7 modules start with train = true)
+    note: str = ""  # what the model was read as, when not the stored module itself
 
 
 def as_list(value):
@@ -73,7 +75,11 @@ class _Converter:
         if not isinstance(obj, TorchObject):
             raise self.error(place, f"not a Torch7 module but a {_kind(obj)}")
         name, f = obj.torch_typename().decode(), fields(obj)
-        name = ALIASES.get(name, name)
+        name = torch_rnn.record_name(ALIASES.get(name, name), f)
+        if name == "nn.LanguageModel":  # torch-rnn's model: read as its net (t7/torch_rnn.py)
+            self.result.note = "its nn.LanguageModel (torch-rnn) read as the LanguageModel's net"
+            net = torch_rnn.language_model_net(f, lambda message: self.error(place, message))
+            return self.node(net, f"{place}.net".lstrip("."))
         if name in UNWRAPPED:
             inner = as_list(f.get("modules"))
             if not isinstance(inner, list) or not inner:
@@ -100,8 +106,11 @@ class _Converter:
         if f.get("iSize") is not None:
             self.result.sizes.append(tuple(int(v) for v in np.asarray(f["iSize"]).ravel()))
         mtype = registry.lookup(name)
+        child_place = "modules"
         if name in OWN_MODULES:
             children = []
+        elif name == "nn.TemporalAdapter":
+            children, child_place = [torch_rnn.adapter_child(f, lambda m: self.error(place, m))], "net.modules"
         elif name in CHILD_FIELDS:
             children = [c for c in [f.get(CHILD_FIELDS[name])] if c is not None]
         else:
@@ -114,7 +123,9 @@ class _Converter:
         if self.depth > limits.value(limits.DEPTH):
             raise self.error(place, f"containers nested more than {limits.value(limits.DEPTH)} deep "
                                     f"({limits.hint(limits.DEPTH)})")
-        node.children = [self.node(c, f"{place}.modules[{i + 1}]".lstrip(".")) for i, c in enumerate(children)]
+        first = 2 if name == "nn.TemporalAdapter" else 1  # its module is net.modules[2], between two Views
+        node.children = [self.node(c, f"{place}.{child_place}[{i + first}]".lstrip("."))
+                         for i, c in enumerate(children)]
         self.depth -= 1
         return node
 

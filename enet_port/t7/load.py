@@ -41,7 +41,7 @@ def import_t7(path, input_shape=None, recipe="regimes-55", dtype=torch.float32):
     tree = spec_tree(converted.tree, path)
     refuse_views(tree, converted.tensors)
     shape, out = pick_input(tree, converted, input_shape, path)
-    spec = _spec(path, tree, shape, out, recipe)
+    spec = _spec(path, tree, shape, out, recipe, converted.note)
     model = build(Spec(path, spec)).to(dtype)
     copy_tensors(model, tree, converted.tensors)
     model.train(converted.train)
@@ -99,11 +99,12 @@ def spec_tree(root, path):
     return Node("nn.Sequential", [], children=children, origin=Origin(path, "features"))
 
 
-def _spec(path, tree, shape, out, recipe):
+def _spec(path, tree, shape, out, recipe, note=""):
     classes = out[0] if isinstance(out, tuple) and out else None
     flat = tree.origin.json_path == "features"
     features, classifier = ([tree], []) if flat else tree.children
-    spec = {"name": Path(path).stem, "description": f"Imported from {path} by enet-port import-t7.",
+    said = f" ({note})" if note else ""
+    spec = {"name": Path(path).stem, "description": f"Imported from {path}{said} by enet-port import-t7.",
             "recipe": recipe, "input": [list(s) for s in shape] if isinstance(shape, list) else list(shape)}
     if classes:
         spec["classes"] = classes

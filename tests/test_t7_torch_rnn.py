@@ -1,0 +1,146 @@
+"""A torch-rnn checkpoint (``cv/checkpoint_N.t7``: ``{model = nn.LanguageModel, opt, ...}``) of our
+own, written with tests/t7writer.py in the field names and layouts of torch-rnn's LanguageModel.lua,
+LSTM.lua, VanillaRNN.lua: imported as the LanguageModel's net, its View pairs as TemporalAdapters,
+the forward checked against the equations of LSTM.lua/VanillaRNN.lua written out here step by step
+(weight rows 1..D multiply x, rows D+1..D+H the previous h; LSTM gates in the order i, f, o, g)."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from enet_port.cli import main
+from enet_port.t7.load import import_t7
+from enet_port.t7.reader import T7Error
+
+sys.path.insert(0, str(Path(__file__).parent))
+from t7writer import Object, Storage, Tensor, dumps  # noqa: E402
+
+V, D, H, BATCH, STEPS = 6, 3, 4, 2, 5  # the stored Views keep the last batch's N*T = 10
+
+
+def module(name, **fields):
+    return Object(name, {"train": False, "output": Tensor(np.zeros(0)), **fields})
+
+
+def view(dims, *sizes):
+    return module("nn.View", size=Storage(np.array(sizes, dtype=np.int64)), numElements=-1, numInputDims=dims)
+
+
+def rnn(rng, kind, d):
+    gates = 4 if kind == "lstm" else 1
+    weight, bias = rng.standard_normal((d + H, gates * H)) * 0.5, rng.standard_normal(gates * H) * 0.5
+    name = "nn.LSTM" if kind == "lstm" else "nn.VanillaRNN"
+    stored = module(name, input_dim=d, hidden_dim=H, weight=Tensor(weight), bias=Tensor(bias),
+                    h0=Tensor(np.zeros((BATCH, H))), remember_states=True, cell=Tensor(np.zeros(0)))
+    return stored, ("rnn", kind, weight, bias)
+
+
+def batchnorm(rng):
+    w, b, mean, var = rng.standard_normal(H), rng.standard_normal(H), rng.standard_normal(H), rng.random(H) + 0.5
+    stored = module("nn.BatchNormalization", weight=Tensor(w), bias=Tensor(b), running_mean=Tensor(mean),
+                    running_var=Tensor(var), eps=1e-5, momentum=0.1, affine=True)
+    return [view(3, BATCH * STEPS, -1), stored, view(2, BATCH, STEPS, -1)], ("bn", w, b, mean, var)
+
+
+def checkpoint(kind, with_bn, rng):
+    """LanguageModel.lua's net for two layers, and the steps the reference forward takes."""
+    table = rng.standard_normal((V, D))
+    modules, steps = [module("nn.LookupTable", weight=Tensor(table), paddingValue=0)], [("lookup", table)]
+    for layer in range(2):
+        stored, step = rnn(rng, kind, D if layer == 0 else H)
+        modules.append(stored)
+        steps.append(step)
+        if with_bn:
+            stored_bn, step = batchnorm(rng)
+            modules += stored_bn
+            steps.append(step)
+        modules.append(module("nn.Dropout", p=0.25, v2=True, noise=Tensor(np.zeros(0))))
+    weight, bias = rng.standard_normal((V, H)), rng.standard_normal(V)
+    view1, view2 = view(3, BATCH * STEPS, -1), view(2, BATCH, STEPS, -1)
+    modules += [view1, module("nn.Linear", weight=Tensor(weight), bias=Tensor(bias)), view2]
+    steps.append(("linear", weight, bias))
+    net = module("nn.Sequential", modules=modules)
+    lm = Object("nn.LanguageModel", {
+        "idx_to_token": {i: chr(96 + i) for i in range(1, V + 1)}, "token_to_idx": {chr(96 + i): i for i in range(1, V + 1)},
+        "vocab_size": V, "wordvec_dim": D, "rnn_size": H, "num_layers": 2, "dropout": 0.25,
+        "batchnorm": int(with_bn), "model_type": kind, "net": net, "rnns": [modules[1]], "view1": view1, "view2": view2,
+        "bn_view_in": [], "bn_view_out": []})
+    return {"model": lm, "opt": {"seq_length": STEPS, "batch_size": BATCH}, "i": 100}, steps
+
+
+def reference(steps, ids):
+    """The forward of LanguageModel.lua's net, each module's equations written out in numpy."""
+    x = None
+    for step in steps:
+        if step[0] == "lookup":
+            x = step[1][ids - 1]  # N x T x D; Lua indices count from 1
+        elif step[0] == "rnn":
+            x = _rnn(step[1], step[2], step[3], x)
+        elif step[0] == "bn":  # evaluation: the running statistics
+            _, w, b, mean, var = step
+            x = (x - mean) / np.sqrt(var + 1e-5) * w + b
+        else:
+            x = x @ step[1].T + step[2]
+    return x
+
+
+def _rnn(kind, weight, bias, x):
+    n, t, d = x.shape
+    wx, wh = weight[:d], weight[d:]
+    h, c, out = np.zeros((n, H)), np.zeros((n, H)), np.zeros((n, t, H))
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    for s in range(t):
+        a = x[:, s] @ wx + h @ wh + bias
+        if kind == "rnn":
+            h = np.tanh(a)
+        else:
+            i, f, o, g = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 2 * H:3 * H]), np.tanh(a[:, 3 * H:])
+            c = f * c + i * g
+            h = o * np.tanh(c)
+        out[:, s] = h
+    return out
+
+
+@pytest.mark.parametrize("kind, with_bn", [("lstm", False), ("lstm", True), ("rnn", False), ("rnn", True)])
+def test_a_torch_rnn_checkpoint_imports_as_its_net_and_computes_its_equations(tmp_path, kind, with_bn):
+    path = tmp_path / "checkpoint_100.t7"
+    saved, steps = checkpoint(kind, with_bn, np.random.default_rng(3))
+    path.write_bytes(dumps(saved))
+    imported = import_t7(path, (7,))  # sequences of 7 steps, not the 5 the stored Views remember
+    ids = np.array([[1, 6, 2, 2, 5, 3, 4], [4, 4, 1, 6, 3, 2, 5]])
+    expected = reference(steps, ids)
+    with torch.no_grad():
+        got = imported.model(torch.tensor(ids, dtype=torch.float32))
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-4, atol=1e-5)
+    names = [next(iter(e)) for e in imported.spec["features"]]
+    rnn_name = "torch-rnn.LSTM" if kind == "lstm" else "nn.VanillaRNN"
+    per_layer = ["nn.TemporalAdapter"] * with_bn + ["nn.Dropout"]
+    assert names == ["nn.LookupTable"] + ([rnn_name] + per_layer) * 2 + ["nn.TemporalAdapter"]
+    assert imported.spec["features"][-1]["children"] == [{"nn.Linear": [H, V]}]
+    assert "nn.LanguageModel" in imported.spec["description"]
+
+
+def test_without_input_a_sequence_of_one_index_is_chosen_and_counted(tmp_path):
+    path = tmp_path / "checkpoint_1.t7"
+    path.write_bytes(dumps(checkpoint("lstm", False, np.random.default_rng(4))[0]))
+    out = tmp_path / "lm.json"
+    result = CliRunner().invoke(main, ["import-t7", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert import_t7(path).spec["input"] == [1]
+    summary = CliRunner().invoke(main, ["summary", str(out)])
+    # by hand: LookupTable 6x3; LSTM (3+4) x 16 + 16; LSTM (4+4) x 16 + 16; Linear 4x6 + 6
+    params = V * D + (D + H) * 4 * H + 4 * H + (H + H) * 4 * H + 4 * H + H * V + V
+    assert params == 18 + 128 + 144 + 30 and summary.exit_code == 0 and f"{params:,}" in summary.output, summary.output
+
+
+def test_a_stray_view_in_the_net_is_refused_in_one_line(tmp_path):
+    saved, _ = checkpoint("rnn", False, np.random.default_rng(5))
+    modules = saved["model"].fields["net"].fields["modules"]
+    del modules[-1]  # the Linear's second View gone: modules[6] is View(numInputDims 3), then Linear, then nothing
+    path = tmp_path / "cut.t7"
+    path.write_bytes(dumps(saved))
+    with pytest.raises(T7Error, match=r"cut.t7: model: nn.LanguageModel: net.modules\[6\] is a View outside"):
+        import_t7(path)
