@@ -203,6 +203,15 @@ CASES = [
        cell=t(0), gates=t(0), h0=t(2, 4), c0=t(2, 4), remember_states=True), "torch-rnn.LSTM(3, 4)"),
     (m("nn.VanillaRNN", input_dim=3, hidden_dim=4, weight=t(7, 4), bias=t(4), h0=t(0), remember_states=False),
      "nn.VanillaRNN(3, 4)"),
+    # rnn's GRU.lua / LSTM.lua keep their weights in modules they hold (tests/test_t7_rnn_steps.py has the
+    # forwards); SeqLSTM.lua stores hiddensize only since SeqLSTMP (before, outputsize alone)
+    (m("nn.GRU", inputSize=3, outputSize=4, rho=9999, p=0, i2g=m("nn.Linear", weight=t(8, 3), bias=t(8)),
+       o2g=m("nn.LinearNoBias", weight=t(8, 4)), modules=[m("nn.Sequential", modules=[
+           m("nn.Linear", weight=t(4, 3), bias=t(4)), m("nn.LinearNoBias", weight=t(4, 4))])]), "nn.GRU(3, 4)"),
+    (m("nn.LSTM", inputSize=3, outputSize=4, rho=7, cell2gate=False, **{gate: m("nn.Sequential", modules=[
+        m("nn.ParallelTable", modules=[m("nn.Linear", weight=t(4, 3), bias=t(4)), m("nn.LinearNoBias", weight=t(4, 4))])])
+        for gate in ("inputGate", "forgetGate", "hiddenLayer", "outputGate")}), "nn.LSTM(3, 4, 7, false)"),
+    (m("nn.SeqLSTM", inputsize=3, outputsize=4, weight=t(7, 16), bias=t(16), batchfirst=False), "nn.SeqLSTM(3, 4)"),
     (Object("nn.TemporalAdapter", {"net": m("nn.Sequential", modules=[
         m("nn.View", size=longs(6, -1), numElements=-1, numInputDims=3), LEAF,
         m("nn.View", size=longs(2, 3, -1), numElements=-1, numInputDims=2)])}), "nn.TemporalAdapter()"),

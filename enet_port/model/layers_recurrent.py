@@ -1,4 +1,6 @@
-"""jcjohnson/torch-rnn's sequence modules: ``LSTM.lua``, ``VanillaRNN.lua``, ``TemporalAdapter.lua``.
+"""jcjohnson/torch-rnn's sequence modules: ``LSTM.lua``, ``VanillaRNN.lua``, ``TemporalAdapter.lua``
+(and rnn's ``SeqLSTM.lua``, adapted from torch-rnn's LSTM); the rnn package's step modules
+``GRU.lua`` and ``LSTM.lua``.
 
 Ports the forward of each: the whole sequence per forward, N x T x D in, N x T x H out (torch-rnn
 is batch-first, as the port's sequence tensors are). LSTM.lua: weight (D + H) x 4H, its first D
@@ -8,11 +10,22 @@ h_prev Wh + b). Both start from zero states: torch-rnn's ``remember_states`` (se
 LanguageModel) carries the last states into the next forward, but ``sample.lua`` and
 ``LanguageModel:sample`` call ``resetStates()`` first, so one forward from zeros is what a loaded
 checkpoint computes. TemporalAdapter.lua: its module over the N*T rows of N x T x A.
+
+rnn's GRU.lua (``buildModel``, p = 0): i2g = Linear(in, 2 out), o2g = LinearNoBias(out, 2 out);
+their sum read as 2 x out gives r and z (sigmoid); h~ = tanh(Linear(in, out)(x) +
+LinearNoBias(out, out)(r * s)); s' = (1 - z) * h~ + z * s. rnn's LSTM.lua (``buildGate``,
+``buildHidden``, ``buildModel``): input, forget and output gates are each sigmoid(Linear(in,
+out)(x) + LinearNoBias(out, out)(h) + CMul(out)(c)), the input and forget gates with the
+previous cell c, the output gate with the new one (the peephole connections; ``cell2gate``
+false leaves the CMul out); hidden = tanh(Linear(x) + LinearNoBias(h)); c' = f * c + i * hidden,
+h' = o * tanh(c'). Both are step modules (AbstractRecurrent): one step per forward from zeros.
 """
 import math
 
 import torch
 import torch.nn as nn
+
+from .layers_rnn import StepModule
 
 
 class _Sequence(nn.Module):
@@ -75,3 +88,59 @@ class TemporalAdapter(nn.ModuleList):
         n, t = x.shape[:2]
         out = self[0](x.reshape(n * t, *x.shape[2:]))
         return out.reshape(n, t, *out.shape[1:])
+
+
+def _uniform(rows, cols, fan_in):
+    """Linear's ``reset()``: U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    bound = 1 / math.sqrt(fan_in)
+    return nn.Parameter(torch.empty(*((rows, cols) if cols else (rows,))).uniform_(-bound, bound))
+
+
+class GRU(StepModule):
+    """rnn's ``nn.GRU(inputSize, outputSize)`` (p = 0)."""
+
+    def __init__(self, input_size, output_size):
+        super().__init__()
+        self.output_size = output_size
+        self.i2g_weight, self.i2g_bias = _uniform(2 * output_size, input_size, input_size), \
+            _uniform(2 * output_size, 0, input_size)
+        self.o2g_weight = _uniform(2 * output_size, output_size, output_size)
+        self.i2h_weight, self.i2h_bias = _uniform(output_size, input_size, input_size), \
+            _uniform(output_size, 0, input_size)
+        self.o2h_weight = _uniform(output_size, output_size, output_size)
+        self.forget()
+
+    def forward(self, x):
+        s = self.state if self.state is not None else x.new_zeros(x.shape[0], self.output_size)
+        gates = torch.sigmoid(x @ self.i2g_weight.t() + self.i2g_bias + s @ self.o2g_weight.t())
+        r, z = gates.split(self.output_size, 1)
+        hidden = torch.tanh(x @ self.i2h_weight.t() + self.i2h_bias + (r * s) @ self.o2h_weight.t())
+        self.state = (1 - z) * hidden + z * s
+        return self.state
+
+
+class PeepholeLSTM(StepModule):
+    """rnn's ``nn.LSTM(inputSize, outputSize, rho, cell2gate)``: its four Linear and four
+    LinearNoBias kept as one 4*out block each, in the order input gate, forget gate, hidden,
+    output gate; ``c2g_weight`` the three CMul peepholes (input, forget, output gate)."""
+
+    def __init__(self, input_size, output_size, cell2gate=True):
+        super().__init__()
+        self.output_size = output_size
+        self.i2g_weight, self.i2g_bias = _uniform(4 * output_size, input_size, input_size), \
+            _uniform(4 * output_size, 0, input_size)
+        self.o2g_weight = _uniform(4 * output_size, output_size, output_size)
+        # CMul's reset(): U(-1/sqrt(n), 1/sqrt(n)) of its n = out elements
+        self.c2g_weight = _uniform(3 * output_size, 0, output_size) if cell2gate else None
+        self.forget()
+
+    def forward(self, x):
+        zeros = x.new_zeros(x.shape[0], self.output_size)
+        h, c = self.state if self.state is not None else (zeros, zeros)
+        a = (x @ self.i2g_weight.t() + self.i2g_bias + h @ self.o2g_weight.t()).split(self.output_size, 1)
+        peep = self.c2g_weight.split(self.output_size) if self.c2g_weight is not None else (0, 0, 0)
+        i, f = torch.sigmoid(a[0] + peep[0] * c), torch.sigmoid(a[1] + peep[1] * c)
+        c = f * c + i * torch.tanh(a[2])
+        h = torch.sigmoid(a[3] + peep[2] * c) * torch.tanh(c)
+        self.state = (h, c)
+        return h

@@ -19,7 +19,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-class FastLSTM(nn.Module):
+class StepModule(nn.Module):
+    """An rnn ``AbstractRecurrent``: one time step per forward, its state kept between forwards
+    until :meth:`forget` (FastLSTM here; GRU and LSTM in layers_recurrent.py)."""
+
+    def forget(self):
+        self.state = None
+
+
+class FastLSTM(StepModule):
     """``nn.FastLSTM(inputSize, outputSize)``: one time step per forward; the state is kept
     between forwards until :meth:`forget`, as in rnn."""
 
@@ -31,9 +39,6 @@ class FastLSTM(nn.Module):
         self.i2g_bias = nn.Parameter(torch.empty(4 * output_size).uniform_(-bound_i, bound_i))
         self.o2g_weight = nn.Parameter(torch.empty(4 * output_size, output_size).uniform_(-bound_o, bound_o))
         self.forget()
-
-    def forget(self):
-        self.state = None
 
     def forward(self, x):
         if self.state is None:
@@ -51,7 +56,7 @@ class FastLSTM(nn.Module):
 def forget(module):
     """``AbstractRecurrent:forget()`` of every recurrent module inside ``module``."""
     for m in module.modules():
-        if isinstance(m, FastLSTM):
+        if isinstance(m, StepModule):
             m.forget()
 
 

@@ -13,32 +13,59 @@ the record.
 """
 from . import layers_recurrent
 from .modules import no_macs, no_tensors
-from .registry import Param, at_least, register
+from .registry import ArgumentError, FieldError, Param, at_least, register
 from .shapes import ShapeError, format_shape
 
 _TORCH_RNN = "jcjohnson/torch-rnn "
 
 
-def _sequence_shape(a, node, shape, infer_child):
-    if isinstance(shape, list) or len(shape) != 2 or shape[1] != a["input_dim"]:
-        raise ShapeError(f"{node.name} expects a sequence T x {a['input_dim']}, gets {format_shape(shape)}")
-    return (shape[0], a["hidden_dim"])
+def _sequence_shape(d_name, h_name):
+    def shape_rule(a, node, shape, infer_child):
+        if isinstance(shape, list) or len(shape) != 2 or shape[1] != a[d_name]:
+            raise ShapeError(f"{node.name} expects a sequence T x {a[d_name]}, gets {format_shape(shape)}")
+        return (shape[0], a[h_name])
+    return shape_rule
 
 
-def _sequence_record(name, gates, layer, source):
-    """torch-rnn's LSTM (4 gates) and VanillaRNN (1): weight (D + H) x gates*H, bias gates*H."""
-    register(name, [Param("input_dim", "int"), Param("hidden_dim", "int")],
-             build=lambda a, n: layer(a["input_dim"], a["hidden_dim"]), shape=_sequence_shape,
-             tensors=lambda a, n: {"weight": [a["input_dim"] + a["hidden_dim"], gates * a["hidden_dim"]],
-                                   "bias": [gates * a["hidden_dim"]]},
-             macs=lambda a, i, o: i[0] * (a["input_dim"] + a["hidden_dim"]) * gates * a["hidden_dim"],
+def _sequence_record(name, params, gates, layer, **rules):
+    """torch-rnn's LSTM (4 gates) and VanillaRNN (1), rnn's SeqLSTM (4): weight (D + H) x
+    gates*H, bias gates*H; ``params`` names D and H first."""
+    d, h = params[0].name, params[1].name
+    register(name, params, build=lambda a, n: layer(a[d], a[h]), shape=_sequence_shape(d, h),
+             tensors=lambda a, n: {"weight": [a[d] + a[h], gates * a[h]], "bias": [gates * a[h]]},
+             macs=lambda a, i, o: i[0] * (a[d] + a[h]) * gates * a[h],
              # its buffers (cell, gates, h0, c0, ...) are not parameters: a forward starts from zeros
-             t7_state=lambda f, version: {k: f.get(k) for k in ("weight", "bias")},
-             check=lambda a, n: at_least(a, n, 1, "input_dim", "hidden_dim"), port_of=source)
+             t7_state=lambda f, version: {k: f.get(k) for k in ("weight", "bias")}, **rules)
 
 
-_sequence_record("torch-rnn.LSTM", 4, layers_recurrent.LSTM, "")
-_sequence_record("nn.VanillaRNN", 1, layers_recurrent.VanillaRNN, _TORCH_RNN + "VanillaRNN.lua")
+_TORCH_RNN_DIMS = [Param("input_dim", "int"), Param("hidden_dim", "int")]
+_sequence_record("torch-rnn.LSTM", _TORCH_RNN_DIMS, 4, layers_recurrent.LSTM,
+                 check=lambda a, n: at_least(a, n, 1, "input_dim", "hidden_dim"))
+_sequence_record("nn.VanillaRNN", _TORCH_RNN_DIMS, 1, layers_recurrent.VanillaRNN,
+                 check=lambda a, n: at_least(a, n, 1, "input_dim", "hidden_dim"),
+                 port_of=_TORCH_RNN + "VanillaRNN.lua")
+
+
+def _seq_lstm_check(a, node):
+    at_least(a, node, 1, "inputsize", "hiddensize", "outputsize")
+    if a["outputsize"] != a["hiddensize"]:
+        raise ArgumentError(f"{node.name}: an output size other than the hidden size (SeqLSTMP's projection) "
+                            "is not supported")
+
+
+def _seq_lstm_fields(f):
+    """SeqLSTM.lua stores inputsize, hiddensize (absent before SeqLSTMP: the outputsize) and
+    outputsize; ``maskzero`` (its own zero-step masking) is not ported."""
+    if f.get("maskzero"):
+        raise FieldError("nn.SeqLSTM with maskzero is not supported")
+    return {"hiddensize": f.get("hiddensize") or f.get("outputsize")}
+
+
+# rnn's SeqLSTM(inputsize, hiddensize, outputsize): torch-rnn's LSTM, same weight layout and
+# gate order; its T x N x D input (batchfirst false) is the port's batch-first N x T x D
+_sequence_record("nn.SeqLSTM", [Param("inputsize", "int"), Param("hiddensize", "int"),
+                                Param("outputsize", "int", lambda a: a["hiddensize"])], 4, layers_recurrent.LSTM,
+                 check=_seq_lstm_check, from_fields=_seq_lstm_fields)
 
 
 def _adapter_shape(a, node, shape, infer_child):

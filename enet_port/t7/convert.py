@@ -29,7 +29,8 @@ UNWRAPPED = ("nn.DataParallelTable",)
 # Power, a pooling whose kind changed across nn versions, Sqrt or Power): read as that Sequential.
 AS_SEQUENTIAL = ("nn.SpatialLPPooling",)
 CHILD_FIELDS = {"nn.SpatialClassifier": "classifier"}  # a container whose child is a field, not modules
-OWN_MODULES = ("nn.FastLSTM",)  # its modules are its step's inner workings, read by its record
+# their modules are their step's inner workings, read by their records
+OWN_MODULES = ("nn.FastLSTM", "nn.GRU", "nn.LSTM")
 # classes a project defined outside nn, read as the module of the table that computes the same:
 # char-rnn's util/OneHot.lua (fields outputSize, _eye) is the one dpnn's nn.OneHot was adapted from
 ALIASES = {"OneHot": "nn.OneHot"}
@@ -154,8 +155,11 @@ class _Converter:
             raise self.error(place, f"{name}: stored fields do not fit its constructor ({exc})") from None
         if mtype.ties:
             self.tie(node, mtype, f, place)
-        state = mtype.t7_state(_with_inner_fields(f), obj._version_number) if mtype.t7_state else \
-            {k: v for k, v in f.items() if isinstance(v, np.ndarray)}
+        try:  # a record's t7_state reads the modules a stored one holds (rnn's GRU, LSTM)
+            state = mtype.t7_state(_with_inner_fields(f), obj._version_number) if mtype.t7_state else \
+                {k: v for k, v in f.items() if isinstance(v, np.ndarray)}
+        except registry.FieldError as exc:
+            raise self.error(place, f"{name}: {exc}") from None
         self.result.tensors[id(node)] = state
         return node
 

@@ -1,0 +1,149 @@
+"""The rnn package's GRU, LSTM (peepholes) and SeqLSTM in ``.t7`` files of our own (tests/t7writer.py),
+stored as rnn's GRU.lua / LSTM.lua / SeqLSTM.lua leave them: GRU's i2g/o2g fields and its
+candidate's layers deep in its recurrentModule; LSTM's inputGate, forgetGate, hiddenLayer,
+outputGate Sequentials; SeqLSTM's (D + H) x 4H weight. Each is imported inside a Sequencer and
+its forward checked against the module's equations written out here in numpy, step by step."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from enet_port.t7.load import import_t7
+from enet_port.t7.reader import T7Error
+
+sys.path.insert(0, str(Path(__file__).parent))
+from t7writer import Object, Tensor, dumps  # noqa: E402
+
+D, H, T = 3, 4, 5
+
+
+def m(name, **fields):
+    return Object(name, {"train": False, "output": Tensor(np.zeros(0)), **fields})
+
+
+def seq(*modules):
+    return m("nn.Sequential", modules=list(modules))
+
+
+def linear(rng, n_in, n_out, bias=True):
+    weight = rng.standard_normal((n_out, n_in)) * 0.5
+    if not bias:
+        return m("nn.LinearNoBias", weight=Tensor(weight)), (weight,)
+    b = rng.standard_normal(n_out) * 0.5
+    return m("nn.Linear", weight=Tensor(weight), bias=Tensor(b)), (weight, b)
+
+
+def sigmoid(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def gru(rng):
+    (i2g, (wg, bg)), (o2g, (ug,)) = linear(rng, D, 2 * H), linear(rng, H, 2 * H, False)
+    (i2h, (wh, bh)), (o2h, (uh,)) = linear(rng, D, H), linear(rng, H, H, False)
+    gates = seq(m("nn.ParallelTable", modules=[i2g, o2g]), m("nn.CAddTable"))
+    hidden = seq(m("nn.ConcatTable", modules=[seq(m("nn.SelectTable", index=1), i2h),
+                                              seq(m("nn.NarrowTable", offset=2, length=2), m("nn.CMulTable"), o2h)]),
+                 m("nn.CAddTable"), m("nn.Tanh"))
+    step = seq(m("nn.ConcatTable", modules=[m("nn.Identity"), gates]), m("nn.FlattenTable"), hidden)
+    stored = m("nn.GRU", inputSize=D, outputSize=H, rho=9999, p=0, mono=False, i2g=i2g, o2g=o2g,
+               recurrentModule=step, modules=[step], step=1)
+
+    def forward(x, s):
+        s = np.zeros((len(x), H)) if s is None else s
+        r, z = np.split(sigmoid(x @ wg.T + bg + s @ ug.T), 2, axis=1)
+        out = (1 - z) * np.tanh(x @ wh.T + bh + (r * s) @ uh.T) + z * s
+        return out, out
+    return stored, forward
+
+
+def lstm(rng, cell2gate=True):
+    parts, weights = {}, {}
+    for name in ("inputGate", "forgetGate", "hiddenLayer", "outputGate"):
+        (li, (w, b)), (lo, (u,)) = linear(rng, D, H), linear(rng, H, H, False)
+        layers = [li, lo]
+        if cell2gate and name != "hiddenLayer":
+            peep = rng.standard_normal(H)
+            layers.append(m("nn.CMul", weight=Tensor(peep), size=Tensor(np.array([H]), "torch.LongTensor")))
+        else:
+            peep = np.zeros(H)
+        last = m("nn.Tanh") if name == "hiddenLayer" else m("nn.Sigmoid")
+        parts[name] = seq(m("nn.ParallelTable", modules=layers), m("nn.CAddTable"), last)
+        weights[name] = (w, b, u, peep)
+    step = seq(m("nn.ConcatTable", modules=[m("nn.NarrowTable", offset=1, length=2), parts["forgetGate"]]))
+    stored = m("nn.LSTM", inputSize=D, outputSize=H, rho=9999, cell2gate=cell2gate, recurrentModule=step,
+               modules=[step], **parts)
+
+    def forward(x, state):
+        h, c = state if state is not None else (np.zeros((len(x), H)), np.zeros((len(x), H)))
+        pre = {k: x @ w.T + b + h @ u.T for k, (w, b, u, _) in weights.items()}
+        i = sigmoid(pre["inputGate"] + weights["inputGate"][3] * c)
+        f = sigmoid(pre["forgetGate"] + weights["forgetGate"][3] * c)
+        c = f * c + i * np.tanh(pre["hiddenLayer"])
+        h = sigmoid(pre["outputGate"] + weights["outputGate"][3] * c) * np.tanh(c)
+        return h, (h, c)
+    return stored, forward
+
+
+def run_steps(forward, x):
+    """The step module over x's time dimension from zero state, as rnn's Sequencer runs it."""
+    state, outs = None, []
+    for t in range(x.shape[1]):
+        out, state = forward(x[:, t], state)
+        outs.append(out)
+    return np.stack(outs, 1)
+
+
+@pytest.mark.parametrize("make", [gru, lstm, lambda rng: lstm(rng, False)], ids=["gru", "lstm", "lstm-no-peepholes"])
+def test_a_sequenced_step_module_computes_its_equations(tmp_path, make):
+    stored, forward = make(np.random.default_rng(0))
+    path = tmp_path / "model.t7"
+    path.write_bytes(dumps(seq(m("nn.Sequencer", module=stored, modules=[stored], _remember="neither"))))
+    imported = import_t7(path, (T, D))
+    x = np.random.default_rng(1).standard_normal((2, T, D))
+    with torch.no_grad():
+        got = imported.model(torch.tensor(x, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(got, run_steps(forward, x), rtol=1e-4, atol=1e-5)
+
+
+def test_a_seq_lstm_computes_torch_rnn_s_equations(tmp_path):
+    rng = np.random.default_rng(2)
+    weight, bias = rng.standard_normal((D + H, 4 * H)) * 0.5, rng.standard_normal(4 * H) * 0.5
+    stored = m("nn.SeqLSTM", inputsize=D, hiddensize=H, outputsize=H, weight=Tensor(weight), bias=Tensor(bias),
+               batchfirst=True, maskzero=False, _remember="neither")
+    path = tmp_path / "seq.t7"
+    path.write_bytes(dumps(seq(stored)))
+    imported = import_t7(path, (T, D))
+    assert imported.spec["features"] == [{"nn.SeqLSTM": [D, H]}]
+    x = rng.standard_normal((2, T, D))
+
+    def forward(xt, state):
+        h, c = state
+        a = xt @ weight[:D] + h @ weight[D:] + bias  # gates i, f, o, g (SeqLSTM.lua)
+        i, f, o, g = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 2 * H:3 * H]), np.tanh(a[:, 3 * H:])
+        c = f * c + i * g
+        return o * np.tanh(c), (o * np.tanh(c), c)
+    state, outs = (np.zeros((2, H)), np.zeros((2, H))), []
+    for t in range(T):
+        out, state = forward(x[:, t], state)
+        outs.append(out)
+    with torch.no_grad():
+        got = imported.model(torch.tensor(x, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(got, np.stack(outs, 1), rtol=1e-4, atol=1e-5)
+
+
+def test_refused_variants_name_the_place(tmp_path):
+    stored, _ = gru(np.random.default_rng(3))
+    stored.fields["p"] = 0.25
+    path = tmp_path / "bayes.t7"
+    path.write_bytes(dumps(seq(stored)))
+    with pytest.raises(T7Error, match=r"bayes.t7: modules\[1\]: nn.GRU.*p = 0.25 .* not supported"):
+        import_t7(path, (D,))
+    old, _ = lstm(np.random.default_rng(4))
+    gate = old.fields["inputGate"].fields["modules"][0].fields["modules"]
+    gate[1] = m("nn.Linear", weight=Tensor(np.zeros((H, H))), bias=Tensor(np.zeros(H)))
+    path = tmp_path / "old.t7"
+    path.write_bytes(dumps(seq(old)))
+    with pytest.raises(T7Error, match=r"old.t7: modules\[1\]: nn.LSTM: nn.LSTM of rnn's first versions"):
+        import_t7(path, (D,))
