@@ -116,7 +116,7 @@ def test_a_torch_rnn_checkpoint_imports_as_its_net_and_computes_its_equations(tm
         got = imported.model(torch.tensor(ids, dtype=torch.float32))
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-4, atol=1e-5)
     names = [next(iter(e)) for e in imported.spec["features"]]
-    rnn_name = "torch-rnn.LSTM" if kind == "lstm" else "nn.VanillaRNN"
+    rnn_name = "torch_rnn.LSTM" if kind == "lstm" else "nn.VanillaRNN"
     per_layer = ["nn.TemporalAdapter"] * with_bn + ["nn.Dropout"]
     assert names == ["nn.LookupTable"] + ([rnn_name] + per_layer) * 2 + ["nn.TemporalAdapter"]
     assert imported.spec["features"][-1]["children"] == [{"nn.Linear": [H, V]}]

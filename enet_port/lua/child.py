@@ -224,6 +224,7 @@ def _fields_callback(runtime):
     parameter tensors; ``error`` when the arguments do not fit the Torch7 signature (or the
     class is a decorator the port refuses); ``decorator`` for one imported as its module;
     ``port`` when the record ports a class a project defines in its own file (``port_of``);
+    ``port_name`` the record a project's own class of this name is (``registry.PROJECT_CLASSES``);
     ``container`` when the record is a container (its children are walked, not its fields)."""
     def fields(name, args, n):
         if name in decorators.TRANSPARENT:  # recorded as the module it decorates (lua/nn.lua)
@@ -234,14 +235,16 @@ def _fields_callback(runtime):
             return None
         node = Node(name, [_argument(args, i + 1) for i in range(int(n))])
         port = bool(registry.lookup(name).port_of)  # nn.lua takes a torch.class of this name as the record
+        # a project's own class of this name is another record (nn.lua's ported; the package's stays)
+        port_name = {"port_name": registry.PROJECT_CLASSES[name]} if name in registry.PROJECT_CLASSES else {}
         try:
             values = registry.lookup(name).lua_fields(registry.resolve_args(node, lenient=True), node)
             tensors = param_tensors(node)
         except registry.ArgumentError as exc:
             message = str(exc)
             return runtime.table_from({"error": message if message.startswith(name) else f"{name}: {message}",
-                                       "port": port})
-        return runtime.table_from({"values": values, "tensors": tensors, "port": port,
+                                       "port": port, **port_name})
+        return runtime.table_from({"values": values, "tensors": tensors, "port": port, **port_name,
                                    "container": registry.lookup(name).container}, recursive=True)
     return fields
 

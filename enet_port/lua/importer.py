@@ -188,6 +188,7 @@ def init_calls(trace):
 
 def ported_classes(trace):
     """The project classes the tracer took as records flagged ``port_of`` (lua/nn.lua), in model
-    order, with the file each record ports: their own updateOutput was not traced."""
+    order, by their Lua names, with the file each record ports: their own updateOutput was not traced."""
     ports = {n.name: getattr(registry.REGISTRY.get(n.name), "port_of", "") for n in trace.model.walk()}
-    return [(name, port) for name, port in ports.items() if port]
+    lua_names = {record: lua for lua, record in registry.PROJECT_CLASSES.items()}  # torch-rnn's nn.LSTM
+    return [(lua_names.get(name, name), port) for name, port in ports.items() if port]

@@ -151,16 +151,19 @@ end
 -- a project's own class (torch.class) whose name has a record flagged port_of (model/modules_style.py:
 -- fast-neural-style's nn.InstanceNormalization, nn.ShaveImage, nn.TotalVariation) is taken as that
 -- record: its arguments recorded as for a built-in, its own __init and updateOutput never run
+-- (or, its name being a package's, as the record port_name names: torch-rnn's own nn.LSTM)
 local function ported(cls)
-  if builtin[cls] then return false end
+  if builtin[cls] then return nil end
   local info = fields(cls.__typename, {}, 0)
-  return info ~= nil and info.port == true
+  if info ~= nil and info.port_name ~= nil then return info.port_name end
+  return info ~= nil and info.port == true and cls.__typename or nil
 end
 
 local function construct(cls, ...)
   local obj = setmetatable({}, cls)
   modules[obj] = true
-  if ported(cls) then return record(obj, cls.__typename, ...) end
+  local port = ported(cls)
+  if port then return record(obj, port, ...) end
   obj:__init(...)
   if not builtin[cls] then check_custom(cls, obj) end
   if rawget(obj, "__t7") == nil then record(obj, cls.__typename) end

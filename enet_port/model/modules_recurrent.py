@@ -6,10 +6,10 @@
 
 A sample is a sequence T x D (the batched tensor N x T x D, torch-rnn's own layout); each
 module's output is T x H. torch-rnn's class is named ``nn.LSTM``, as the rnn package's is; the
-module table keeps it as ``torch-rnn.LSTM`` and a ``.t7`` file's ``nn.LSTM`` is read as it when it
-has torch-rnn's fields (``weight`` and ``hidden_dim``: t7/convert.py). ``nn.VanillaRNN`` and
-``nn.TemporalAdapter`` are flagged ``port_of``: the tracer takes a project's class of that name as
-the record.
+module table keeps it as ``torch_rnn.LSTM`` and a ``.t7`` file's ``nn.LSTM`` is read as it when it
+has torch-rnn's fields (``weight`` and ``hidden_dim``: t7/torch_rnn.py), and the tracer takes a
+project's own class ``nn.LSTM`` as it (registry.PROJECT_CLASSES). All three are flagged
+``port_of``: the tracer takes a project's class of that name as the record.
 """
 from . import layers_recurrent
 from .modules import no_macs, no_tensors
@@ -39,8 +39,8 @@ def _sequence_record(name, params, gates, layer, **rules):
 
 
 _TORCH_RNN_DIMS = [Param("input_dim", "int"), Param("hidden_dim", "int")]
-_sequence_record("torch-rnn.LSTM", _TORCH_RNN_DIMS, 4, layers_recurrent.LSTM,
-                 check=lambda a, n: at_least(a, n, 1, "input_dim", "hidden_dim"))
+_sequence_record("torch_rnn.LSTM", _TORCH_RNN_DIMS, 4, layers_recurrent.LSTM,
+                 check=lambda a, n: at_least(a, n, 1, "input_dim", "hidden_dim"), port_of=_TORCH_RNN + "LSTM.lua")
 _sequence_record("nn.VanillaRNN", _TORCH_RNN_DIMS, 1, layers_recurrent.VanillaRNN,
                  check=lambda a, n: at_least(a, n, 1, "input_dim", "hidden_dim"),
                  port_of=_TORCH_RNN + "VanillaRNN.lua")

@@ -54,6 +54,9 @@ class ModuleType:
 
 
 REGISTRY = {}
+# a project's own class whose name another record has: the record it is taken as (lua/nn.lua).
+# torch-rnn's LSTM.lua defines nn.LSTM, the rnn package's name: its record is torch_rnn.LSTM.
+PROJECT_CLASSES = {"nn.LSTM": "torch_rnn.LSTM"}
 
 
 def register(name, params, *, build, shape, tensors, macs, modifiers=(), container=False, fields=None,

@@ -1,0 +1,45 @@
+"""Recurrent modules in Lua files of our own: the rnn package's GRU, LSTM and SeqLSTM after
+``require 'rnn'`` (tests/lua/rnn_steps), and a torch-rnn-style project that defines its own
+nn.LSTM, nn.VanillaRNN and nn.TemporalAdapter classes (tests/lua/torch_rnn_project), which the
+tracer takes as the records torch_rnn.LSTM, nn.VanillaRNN and nn.TemporalAdapter. Parameter
+counts by hand from the modules' weight layouts, never from our output."""
+import json
+
+from enet_port.model.build import build
+from conftest import ROOT
+from test_lua_conventions import run
+
+LUA = ROOT / "tests" / "lua"
+
+
+def params(spec):
+    return sum(p.numel() for p in build(spec).parameters())
+
+
+def test_rnn_gru_lstm_and_seq_lstm_are_counted_by_their_layers(tmp_path):
+    out = tmp_path / "m.json"
+    code, output = run("import-lua", LUA / "rnn_steps" / "gru_lstm.lua", "--input", "5x6", "-o", out)
+    assert code == 0, output
+    gru = (6 * 16 + 16 + 8 * 16) + (6 * 8 + 8 + 8 * 8)  # i2g, o2g; the candidate's Linear, LinearNoBias
+    lstm = 4 * (8 * 8 + 8 + 8 * 8)  # four Linear(8, 8) and four LinearNoBias(8, 8)
+    peepholes = 3 * 8  # the CMul(8) of the input, forget and output gates
+    seq_lstm = (8 + 4) * 16 + 16  # weight (D + H) x 4H and bias 4H
+    assert params(out) == gru + lstm + (lstm + peepholes) + seq_lstm == 1680
+    features = json.loads(out.read_text())["features"]
+    assert features[2]["children"][0]["nn.LSTM"] == [8, 8, 9999, False]
+    code, output = run("diff", out, LUA / "rnn_steps" / "gru_lstm.lua", "--input", "5x6")
+    assert code == 0 and output.startswith("identical"), output
+
+
+def test_a_torch_rnn_project_s_own_classes_are_taken_as_records(tmp_path):
+    out = tmp_path / "m.json"
+    code, output = run("import-lua", LUA / "torch_rnn_project" / "char_model.lua", "--input", "7", "-o", out)
+    assert code == 0, output
+    for name in ("nn.LSTM", "nn.VanillaRNN", "nn.TemporalAdapter"):
+        assert f"uses {name}, a class its project defines; taken as enet-port's record" in output, output
+    names = [next(iter(e)) for e in json.loads(out.read_text())["features"]]
+    assert names == ["nn.LookupTable", "torch_rnn.LSTM", "nn.TemporalAdapter", "nn.Dropout", "nn.VanillaRNN",
+                     "nn.TemporalAdapter"]
+    # LookupTable 12 x 5; LSTM (5 + 16) x 64 + 64; BatchNormalization(16) weight and bias;
+    # VanillaRNN (16 + 16) x 16 + 16; Linear(16, 12)
+    assert params(out) == 12 * 5 + (21 * 64 + 64) + 2 * 16 + (32 * 16 + 16) + (16 * 12 + 12) == 2232
