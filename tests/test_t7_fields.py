@@ -211,6 +211,9 @@ CASES = [
     (m("nn.LSTM", inputSize=3, outputSize=4, rho=7, cell2gate=False, **{gate: m("nn.Sequential", modules=[
         m("nn.ParallelTable", modules=[m("nn.Linear", weight=t(4, 3), bias=t(4)), m("nn.LinearNoBias", weight=t(4, 4))])])
         for gate in ("inputGate", "forgetGate", "hiddenLayer", "outputGate")}), "nn.LSTM(3, 4, 7, false)"),
+    (m("nn.Recurrent", rho=5, modules=[m("nn.Add", bias=t(4), scalar=False), m("nn.Linear", weight=t(4, 3), bias=t(4)),
+                                       m("nn.Linear", weight=t(4, 4), bias=t(4)), m("nn.Sigmoid"), m("nn.CAddTable")]),
+     "nn.Recurrent(5)"),
     (m("nn.SeqLSTM", inputsize=3, outputsize=4, weight=t(7, 16), bias=t(16), batchfirst=False), "nn.SeqLSTM(3, 4)"),
     (Object("nn.TemporalAdapter", {"net": m("nn.Sequential", modules=[
         m("nn.View", size=longs(6, -1), numElements=-1, numInputDims=3), LEAF,

@@ -1,4 +1,4 @@
-"""The rnn package's GRU, LSTM (peepholes) and SeqLSTM in ``.t7`` files of our own (tests/t7writer.py),
+"""The rnn package's GRU, LSTM (peepholes), Recurrent and SeqLSTM in ``.t7`` files of our own (tests/t7writer.py),
 stored as rnn's GRU.lua / LSTM.lua / SeqLSTM.lua leave them: GRU's i2g/o2g fields and its
 candidate's layers deep in its recurrentModule; LSTM's inputGate, forgetGate, hiddenLayer,
 outputGate Sequentials; SeqLSTM's (D + H) x 4H weight. Each is imported inside a Sequencer and
@@ -86,6 +86,24 @@ def lstm(rng, cell2gate=True):
     return stored, forward
 
 
+def recurrent(rng):
+    """rnn's Recurrent(Add(H), Linear(D, H), Linear(H, H), Sigmoid(), rho): its five modules stored
+    in ``modules`` (start, input, feedback, transfer, merge), its step clones elsewhere."""
+    start = rng.standard_normal(H)
+    (lin, (w, b)), (fb, (u, c)) = linear(rng, D, H), linear(rng, H, H)
+    modules = [m("nn.Add", bias=Tensor(start), scalar=False), lin, fb, m("nn.Sigmoid"), m("nn.CAddTable")]
+    stored = m("nn.Recurrent", rho=5, modules=modules, initialModule=seq(lin, modules[0], m("nn.Sigmoid")),
+               sharedClones={}, step=1)
+
+    def forward(x, h):
+        if h is None:  # the first step: transfer(start(input(x)))
+            out = sigmoid(x @ w.T + b + start)
+        else:  # transfer(merge{input(x), feedback(h)})
+            out = sigmoid(x @ w.T + b + h @ u.T + c)
+        return out, out
+    return stored, forward
+
+
 def run_steps(forward, x):
     """The step module over x's time dimension from zero state, as rnn's Sequencer runs it."""
     state, outs = None, []
@@ -95,7 +113,8 @@ def run_steps(forward, x):
     return np.stack(outs, 1)
 
 
-@pytest.mark.parametrize("make", [gru, lstm, lambda rng: lstm(rng, False)], ids=["gru", "lstm", "lstm-no-peepholes"])
+@pytest.mark.parametrize("make", [gru, lstm, lambda rng: lstm(rng, False), recurrent],
+                         ids=["gru", "lstm", "lstm-no-peepholes", "recurrent"])
 def test_a_sequenced_step_module_computes_its_equations(tmp_path, make):
     stored, forward = make(np.random.default_rng(0))
     path = tmp_path / "model.t7"

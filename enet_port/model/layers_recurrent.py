@@ -144,3 +144,22 @@ class PeepholeLSTM(StepModule):
         h = torch.sigmoid(a[3] + peep[2] * c) * torch.tanh(c)
         self.state = (h, c)
         return h
+
+
+class Recurrent(StepModule, nn.ModuleList):
+    """rnn's ``nn.Recurrent(start, input, feedback, transfer, rho, merge)`` (Recurrent.lua): its
+    children start, input, feedback, transfer, merge (its ``modules`` order). The first step is
+    transfer(start(input(x))), each later one transfer(merge{input(x), feedback(h)})."""
+
+    def __init__(self):
+        super().__init__()
+        self.forget()
+
+    def forward(self, x):
+        start, inp, feedback, transfer, merge = self
+        if self.state is None:
+            out = transfer(start(inp(x)))
+        else:
+            out = transfer(merge([inp(x), feedback(self.state)]))
+        self.state = out
+        return out

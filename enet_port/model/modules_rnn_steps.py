@@ -1,4 +1,5 @@
-"""Records of the rnn package's (Element-Research/rnn) step modules ``GRU`` and ``LSTM``.
+"""Records of the rnn package's (Element-Research/rnn) step modules ``GRU``, ``LSTM`` and
+``Recurrent``.
 
 Signatures and fields from rnn's ``GRU.lua`` (``__init(inputSize, outputSize, rho=9999, p=0)``;
 fields inputSize, outputSize, p; its weights in ``i2g`` Linear(in, 2 out), ``o2g``
@@ -9,13 +10,17 @@ cell2gate=true)``; fields inputSize, outputSize, cell2gate and its parts ``input
 Linear(in, out), LinearNoBias(out, out) and, in the three gates, the peephole CMul(out)).
 A step's sample is a vector of inputSize, as FastLSTM's (modules_rnn.py). GRU's p > 0 (Bayesian
 dropout GRU) and the LSTM of rnn's first versions (its output2gate a Linear with a bias) are
-refused.
+refused. ``Recurrent.lua`` (``__init(start, input, feedback, transfer=Sigmoid, rho, merge=
+CAddTable)``; a number or size as ``start`` is ``nn.Add(start)``): a container whose children are
+its ``modules``, {start, input, feedback, transfer, merge}; its own argument is rho.
 """
 import numpy as np
 
 from . import layers_recurrent
+from .modules import no_macs, no_tensors
 from .modules_rnn import _lstm_shape
 from .registry import ArgumentError, FieldError, Param, at_least, register
+from .shapes import ShapeError
 
 _STEP = [Param("inputSize", "int"), Param("outputSize", "int"), Param("rho", "int", 9999)]
 
@@ -104,3 +109,23 @@ register("nn.LSTM", [Param("inputSize", "int"), Param("outputSize", "int", lambd
          macs=lambda a, i, o: 4 * a["outputSize"] * (a["inputSize"] + a["outputSize"]),
          t7_state=_lstm_state,
          check=lambda a, n: at_least(a, n, 1, "inputSize", "outputSize", "rho"))
+
+
+def _recurrent_shape(a, node, shape, infer_child):
+    """Both of Recurrent.lua's step modules must give the same output: the first step's
+    transfer(start(input(x))) and the later steps' transfer(merge{input(x), feedback(h)})."""
+    if len(node.children) != 5:
+        raise ShapeError(f"{node.name} holds start, input, feedback, transfer and merge modules, "
+                         f"not {len(node.children)} modules")
+    start, inp, feedback, transfer, merge = node.children
+    x = infer_child(inp, shape)
+    first = infer_child(transfer, infer_child(start, x))
+    later = infer_child(transfer, infer_child(merge, [x, infer_child(feedback, first)]))
+    if later != first:
+        raise ShapeError(f"{node.name}: its later steps give {later}, its first step {first}")
+    return first
+
+
+register("nn.Recurrent", [Param("rho", "int", 9999)], build=lambda a, n: layers_recurrent.Recurrent(),
+         shape=_recurrent_shape, tensors=no_tensors, macs=no_macs, container=True,
+         check=lambda a, n: at_least(a, n, 1, "rho"))
