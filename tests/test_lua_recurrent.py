@@ -5,6 +5,8 @@ tracer takes as the records torch_rnn.LSTM, nn.VanillaRNN and nn.TemporalAdapter
 counts by hand from the modules' weight layouts, never from our output."""
 import json
 
+import torch
+
 from enet_port.model.build import build
 from conftest import ROOT
 from test_lua_conventions import run
@@ -43,3 +45,26 @@ def test_a_torch_rnn_project_s_own_classes_are_taken_as_records(tmp_path):
     # LookupTable 12 x 5; LSTM (5 + 16) x 64 + 64; BatchNormalization(16) weight and bias;
     # VanillaRNN (16 + 16) x 16 + 16; Linear(16, 12)
     assert params(out) == 12 * 5 + (21 * 64 + 64) + 2 * 16 + (32 * 16 + 16) + (16 * 12 + 12) == 2232
+
+
+def test_rnn_recurrent_holds_its_five_modules_and_runs_its_two_step_rules(tmp_path):
+    out = tmp_path / "m.json"
+    code, output = run("import-lua", LUA / "rnn_steps" / "recurrent.lua", "--input", "4", "-o", out)
+    assert code == 0, output
+    step = json.loads(out.read_text())["features"][0]["children"][0]["children"][0]
+    assert step["nn.Recurrent"] == [5]
+    # start nn.Add(6) made from the size, transfer given, merge CAddTable by default
+    assert [next(iter(c)) for c in step["children"]] == ["nn.Add", "nn.LookupTable", "nn.Linear", "nn.Sigmoid",
+                                                         "nn.CAddTable"]
+    assert params(out) == 6 + 10 * 6 + (6 * 6 + 6) + (6 * 10 + 10) == 178
+    model = build(out).eval()
+    # in model order: Add's bias, the LookupTable, the feedback Linear, the output Linear
+    bias, table, w, b, v, c = (p.detach() for p in model.parameters())
+    ids = torch.tensor([[3.0, 1.0, 10.0, 4.0], [2.0, 2.0, 7.0, 5.0]])
+    h, expected = None, []
+    for t in range(4):  # Recurrent.lua: sigmoid(start + input(x)) first, sigmoid(input(x) + feedback(h)) after
+        x = table[ids[:, t].long() - 1]
+        h = torch.sigmoid(x + bias) if h is None else torch.sigmoid(x + h @ w.T + b)
+        expected.append(torch.log_softmax(h @ v.T + c, 1))
+    with torch.no_grad():
+        torch.testing.assert_close(model(ids), torch.stack(expected, 1))

@@ -99,8 +99,31 @@ local function wrap(m, name, n, given)
   return m
 end
 
+local nn  -- the nn package, made below
+
+-- rnn's nn.Recurrent(start, input, feedback, transfer, rho, merge) (Recurrent.lua): its modules
+-- {start, input, feedback, transfer, merge} are its children (a number as start is nn.Add(start);
+-- transfer and merge default to nn.Sigmoid() and nn.CAddTable()); rho is its one argument
+local function recurrent(m, name, n, given)
+  local start, input, feedback = given[1], given[2], given[3]
+  if type(start) == "number" then start = nn.Add(start) end
+  if not (is_module(start) and is_module(input) and is_module(feedback)) then
+    user_error(name .. " expects a start size or module, then input and feedback modules")
+  end
+  local rho = given[5]
+  local info = fields(name, {rho}, rho ~= nil and 1 or 0)
+  if info and info.error then user_error(info.error) end
+  uid = uid + 1
+  m.__t7 = {name = name, args = {rho}, n = rho ~= nil and 1 or 0, mods = {}, init = {}, lines = record_line(),
+            uid = uid}
+  m.modules = {start, input, feedback, given[4] or nn.Sigmoid(), given[6] or nn.CAddTable()}
+  m.output, m.gradInput = new_tensor({}), new_tensor({})
+  return m
+end
+
 local function record(m, name, ...)
   local n, given = positional(name, select("#", ...), {...})
+  if name == "nn.Recurrent" then return recurrent(m, name, n, given) end
   if wrap(m, name, n, given) then return m end
   uid = uid + 1
   local args, tie = {}, nil
@@ -204,7 +227,8 @@ local function package(prefix)
   end})
 end
 
-local nn, cudnn, inn, ccn2 = package("nn"), package("cudnn"), package("inn"), package("ccn2")
+local cudnn, inn, ccn2
+nn, cudnn, inn, ccn2 = package("nn"), package("cudnn"), package("inn"), package("ccn2")
 local packages = {nn = nn, cudnn = cudnn, inn = inn, ccn2 = ccn2}
 rawset(nn, "gModule", new_class("nn.gModule", Module, true))  -- nngraph.lua gives its __init
 for _, base in ipairs({"Module", "Container"}) do

@@ -55,7 +55,7 @@ def _sequencer_shape(a, node, shape, infer_child):
     child = _child(node)
     if isinstance(shape, list):
         return [infer_child(child, step) for step in shape]
-    if len(shape) < 2:
+    if len(shape) < 1:  # T x ..., or T indices (rnn's examples: a LookupTable as the step's first module)
         raise ShapeError(f"{node.name} expects a sequence (T x ...), gets {format_shape(shape)}")
     step = infer_child(child, shape[1:])
     if isinstance(step, list):

@@ -8,7 +8,8 @@ sequence sample is nInputFrame x inputFrameSize (T x F), as Torch7's 2-D input; 
 tensor is N x T x F, Torch7's 3-D (batch) input. ``LookupTable.lua`` (nIndex, nOutput,
 paddingValue=0, maxNorm=nil, normType=nil; weight nIndex x nOutput, no bias; nIndex and nOutput
 are not stored: a .t7 file gives them as the weight's sizes): a sample is a vector of T indices
-(Torch7's 1-D input; its 2-D input is a batch of them), its output T x nOutput.
+(Torch7's 1-D input; its 2-D input is a batch of them), its output T x nOutput; or one index
+(``()``, a step of rnn's Sequencer), its output nOutput.
 """
 import math
 
@@ -65,6 +66,8 @@ register("nn.SplitTable", [Param("dimension", "int"), Param("nInputDims", "int",
 
 
 def _lookup_shape(a, node, shape, infer_child):
+    if shape == ():  # one index per sample (Torch7's 1-D input as a batch): a step inside rnn's Sequencer
+        return (a["nOutput"],)
     (frames,) = tensor(shape, 1, node)
     return (frames, a["nOutput"])
 
