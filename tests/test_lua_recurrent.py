@@ -1,7 +1,7 @@
 """Recurrent modules in Lua files of our own: the rnn package's GRU, LSTM and SeqLSTM after
 ``require 'rnn'`` (tests/lua/rnn_steps), and a torch-rnn-style project that defines its own
-nn.LSTM, nn.VanillaRNN and nn.TemporalAdapter classes (tests/lua/torch_rnn_project), which the
-tracer takes as the records torch_rnn.LSTM, nn.VanillaRNN and nn.TemporalAdapter. Parameter
+nn.LSTM, nn.VanillaRNN, nn.GRU and nn.TemporalAdapter classes (tests/lua/torch_rnn_project), which
+the tracer takes as the records torch_rnn.LSTM, nn.VanillaRNN, torch_rnn.GRU and nn.TemporalAdapter. Parameter
 counts by hand from the modules' weight layouts, never from our output."""
 import json
 
@@ -37,14 +37,14 @@ def test_a_torch_rnn_project_s_own_classes_are_taken_as_records(tmp_path):
     out = tmp_path / "m.json"
     code, output = run("import-lua", LUA / "torch_rnn_project" / "char_model.lua", "--input", "7", "-o", out)
     assert code == 0, output
-    for name in ("nn.LSTM", "nn.VanillaRNN", "nn.TemporalAdapter"):
+    for name in ("nn.LSTM", "nn.VanillaRNN", "nn.GRU", "nn.TemporalAdapter"):
         assert f"uses {name}, a class its project defines; taken as enet-port's record" in output, output
     names = [next(iter(e)) for e in json.loads(out.read_text())["features"]]
     assert names == ["nn.LookupTable", "torch_rnn.LSTM", "nn.TemporalAdapter", "nn.Dropout", "nn.VanillaRNN",
-                     "nn.TemporalAdapter"]
+                     "torch_rnn.GRU", "nn.TemporalAdapter"]
     # LookupTable 12 x 5; LSTM (5 + 16) x 64 + 64; BatchNormalization(16) weight and bias;
-    # VanillaRNN (16 + 16) x 16 + 16; Linear(16, 12)
-    assert params(out) == 12 * 5 + (21 * 64 + 64) + 2 * 16 + (32 * 16 + 16) + (16 * 12 + 12) == 2232
+    # VanillaRNN (16 + 16) x 16 + 16; GRU (16 + 16) x 48 + 48; Linear(16, 12)
+    assert params(out) == 12 * 5 + (21 * 64 + 64) + 2 * 16 + (32 * 16 + 16) + (32 * 48 + 48) + (16 * 12 + 12) == 3816
 
 
 def test_rnn_recurrent_holds_its_five_modules_and_runs_its_two_step_rules(tmp_path):

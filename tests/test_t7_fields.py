@@ -201,6 +201,8 @@ CASES = [
     # the rnn package's by its fields (weight, hidden_dim); the TemporalAdapter's module is net.modules[2]
     (m("nn.LSTM", input_dim=3, hidden_dim=4, weight=t(7, 16), bias=t(16), gradWeight=t(7, 16), gradBias=t(16),
        cell=t(0), gates=t(0), h0=t(2, 4), c0=t(2, 4), remember_states=True), "torch_rnn.LSTM(3, 4)"),
+    (m("nn.GRU", input_dim=3, hidden_dim=4, weight=t(7, 12), bias=t(12), h0=t(0), remember_states=True),
+     "torch_rnn.GRU(3, 4)"),
     (m("nn.VanillaRNN", input_dim=3, hidden_dim=4, weight=t(7, 4), bias=t(4), h0=t(0), remember_states=False),
      "nn.VanillaRNN(3, 4)"),
     # rnn's GRU.lua / LSTM.lua keep their weights in modules they hold (tests/test_t7_rnn_steps.py has the

@@ -1,8 +1,9 @@
 """A torch-rnn checkpoint (``cv/checkpoint_N.t7``: ``{model = nn.LanguageModel, opt, ...}``) of our
 own, written with tests/t7writer.py in the field names and layouts of torch-rnn's LanguageModel.lua,
-LSTM.lua, VanillaRNN.lua: imported as the LanguageModel's net, its View pairs as TemporalAdapters,
+LSTM.lua, VanillaRNN.lua (and GRU.lua, which its later versions and forks use): imported as the LanguageModel's net, its View pairs as TemporalAdapters,
 the forward checked against the equations of LSTM.lua/VanillaRNN.lua written out here step by step
-(weight rows 1..D multiply x, rows D+1..D+H the previous h; LSTM gates in the order i, f, o, g)."""
+(weight rows 1..D multiply x, rows D+1..D+H the previous h; LSTM gates in the order i, f, o, g;
+GRU's u, r, candidate)."""
 import sys
 from pathlib import Path
 
@@ -30,9 +31,9 @@ def view(dims, *sizes):
 
 
 def rnn(rng, kind, d):
-    gates = 4 if kind == "lstm" else 1
+    gates = {"lstm": 4, "gru": 3, "rnn": 1}[kind]
     weight, bias = rng.standard_normal((d + H, gates * H)) * 0.5, rng.standard_normal(gates * H) * 0.5
-    name = "nn.LSTM" if kind == "lstm" else "nn.VanillaRNN"
+    name = {"lstm": "nn.LSTM", "gru": "nn.GRU", "rnn": "nn.VanillaRNN"}[kind]
     stored = module(name, input_dim=d, hidden_dim=H, weight=Tensor(weight), bias=Tensor(bias),
                     h0=Tensor(np.zeros((BATCH, H))), remember_states=True, cell=Tensor(np.zeros(0)))
     return stored, ("rnn", kind, weight, bias)
@@ -96,6 +97,10 @@ def _rnn(kind, weight, bias, x):
         a = x[:, s] @ wx + h @ wh + bias
         if kind == "rnn":
             h = np.tanh(a)
+        elif kind == "gru":  # GRU.lua: u, r from x and h; the candidate sees r * h; h = (1 - u) h + u hc
+            u, r = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H])
+            hc = np.tanh(x[:, s] @ wx[:, 2 * H:] + bias[2 * H:] + (r * h) @ wh[:, 2 * H:])
+            h = (1 - u) * h + u * hc
         else:
             i, f, o, g = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 2 * H:3 * H]), np.tanh(a[:, 3 * H:])
             c = f * c + i * g
@@ -104,7 +109,8 @@ def _rnn(kind, weight, bias, x):
     return out
 
 
-@pytest.mark.parametrize("kind, with_bn", [("lstm", False), ("lstm", True), ("rnn", False), ("rnn", True)])
+@pytest.mark.parametrize("kind, with_bn", [("lstm", False), ("lstm", True), ("rnn", False), ("rnn", True),
+                                           ("gru", False)])
 def test_a_torch_rnn_checkpoint_imports_as_its_net_and_computes_its_equations(tmp_path, kind, with_bn):
     path = tmp_path / "checkpoint_100.t7"
     saved, steps = checkpoint(kind, with_bn, np.random.default_rng(3))
@@ -116,7 +122,7 @@ def test_a_torch_rnn_checkpoint_imports_as_its_net_and_computes_its_equations(tm
         got = imported.model(torch.tensor(ids, dtype=torch.float32))
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-4, atol=1e-5)
     names = [next(iter(e)) for e in imported.spec["features"]]
-    rnn_name = "torch_rnn.LSTM" if kind == "lstm" else "nn.VanillaRNN"
+    rnn_name = {"lstm": "torch_rnn.LSTM", "gru": "torch_rnn.GRU", "rnn": "nn.VanillaRNN"}[kind]
     per_layer = ["nn.TemporalAdapter"] * with_bn + ["nn.Dropout"]
     assert names == ["nn.LookupTable"] + ([rnn_name] + per_layer) * 2 + ["nn.TemporalAdapter"]
     assert imported.spec["features"][-1]["children"] == [{"nn.Linear": [H, V]}]

@@ -1,4 +1,4 @@
-"""jcjohnson/torch-rnn's sequence modules: ``LSTM.lua``, ``VanillaRNN.lua``, ``TemporalAdapter.lua``
+"""jcjohnson/torch-rnn's sequence modules: ``LSTM.lua``, ``VanillaRNN.lua``, ``GRU.lua``, ``TemporalAdapter.lua``
 (and rnn's ``SeqLSTM.lua``, adapted from torch-rnn's LSTM); the rnn package's step modules
 ``GRU.lua`` and ``LSTM.lua``.
 
@@ -77,6 +77,30 @@ class VanillaRNN(_Sequence):
         outs = []
         for t in range(x.shape[1]):
             h = torch.tanh(x[:, t] @ wx + self.bias + h @ wh)
+            outs.append(h)
+        return torch.stack(outs, 1)
+
+
+class SequenceGRU(_Sequence):
+    """torch-rnn's ``nn.GRU(input_dim, hidden_dim)`` (its GRU.lua): weight (D + H) x 3H, bias 3H
+    (``reset``: both N(0, 1/sqrt(D + H))); a = x Wx + b; u, r = sigmoid(a[:2H] + h Wh[:, :2H]);
+    hc = tanh(a[2H:] + (r * h) Wh[:, 2H:]); h' = (1 - u) * h + u * hc, from zeros."""
+
+    def __init__(self, input_dim, hidden_dim):
+        super().__init__(input_dim, hidden_dim, 3)
+        with torch.no_grad():
+            self.bias.normal_(0, 1 / math.sqrt(input_dim + hidden_dim))
+
+    def forward(self, x):
+        wx, wh = self._split()
+        hidden = self.hidden_dim
+        h = x.new_zeros(x.shape[0], hidden)
+        ax = x @ wx + self.bias
+        outs = []
+        for t in range(x.shape[1]):
+            u, r = torch.sigmoid(ax[:, t, :2 * hidden] + h @ wh[:, :2 * hidden]).split(hidden, 1)
+            hc = torch.tanh(ax[:, t, 2 * hidden:] + (r * h) @ wh[:, 2 * hidden:])
+            h = (1 - u) * h + u * hc
             outs.append(h)
         return torch.stack(outs, 1)
 

@@ -1,14 +1,16 @@
 """Records of jcjohnson/torch-rnn's modules, ports of the classes it defines in its own files:
 ``LSTM.lua`` (``__init(input_dim, hidden_dim)``; fields input_dim, hidden_dim, weight
-(D + H) x 4H, bias 4H), ``VanillaRNN.lua`` (the same, weight (D + H) x H, bias H) and
+(D + H) x 4H, bias 4H), ``GRU.lua`` (the same, weight (D + H) x 3H, bias 3H; in its later
+versions), ``VanillaRNN.lua`` (the same, weight (D + H) x H, bias H) and
 ``TemporalAdapter.lua`` (``__init(module)``: its module is the entry's one child; stored as the
 ``net`` Sequential of two Views around it, see t7/convert.py).
 
 A sample is a sequence T x D (the batched tensor N x T x D, torch-rnn's own layout); each
-module's output is T x H. torch-rnn's class is named ``nn.LSTM``, as the rnn package's is; the
-module table keeps it as ``torch_rnn.LSTM`` and a ``.t7`` file's ``nn.LSTM`` is read as it when it
-has torch-rnn's fields (``weight`` and ``hidden_dim``: t7/torch_rnn.py), and the tracer takes a
-project's own class ``nn.LSTM`` as it (registry.PROJECT_CLASSES). All three are flagged
+module's output is T x H. torch-rnn's classes ``nn.LSTM`` and ``nn.GRU`` have the rnn package's
+names; the module table keeps them as ``torch_rnn.LSTM`` and ``torch_rnn.GRU``: a ``.t7`` file's
+``nn.LSTM``/``nn.GRU`` is read as them when it has torch-rnn's fields (``weight`` and
+``hidden_dim``: t7/torch_rnn.py), and the tracer takes a project's own class of either name as
+them (registry.PROJECT_CLASSES). All three are flagged
 ``port_of``: the tracer takes a project's class of that name as the record.
 """
 from . import layers_recurrent
@@ -41,6 +43,8 @@ def _sequence_record(name, params, gates, layer, **rules):
 _TORCH_RNN_DIMS = [Param("input_dim", "int"), Param("hidden_dim", "int")]
 _sequence_record("torch_rnn.LSTM", _TORCH_RNN_DIMS, 4, layers_recurrent.LSTM,
                  check=lambda a, n: at_least(a, n, 1, "input_dim", "hidden_dim"), port_of=_TORCH_RNN + "LSTM.lua")
+_sequence_record("torch_rnn.GRU", _TORCH_RNN_DIMS, 3, layers_recurrent.SequenceGRU,
+                 check=lambda a, n: at_least(a, n, 1, "input_dim", "hidden_dim"), port_of=_TORCH_RNN + "GRU.lua")
 _sequence_record("nn.VanillaRNN", _TORCH_RNN_DIMS, 1, layers_recurrent.VanillaRNN,
                  check=lambda a, n: at_least(a, n, 1, "input_dim", "hidden_dim"),
                  port_of=_TORCH_RNN + "VanillaRNN.lua")

@@ -55,8 +55,8 @@ class ModuleType:
 
 REGISTRY = {}
 # a project's own class whose name another record has: the record it is taken as (lua/nn.lua).
-# torch-rnn's LSTM.lua defines nn.LSTM, the rnn package's name: its record is torch_rnn.LSTM.
-PROJECT_CLASSES = {"nn.LSTM": "torch_rnn.LSTM"}
+# torch-rnn's LSTM.lua and GRU.lua define nn.LSTM and nn.GRU, the rnn package's names.
+PROJECT_CLASSES = {"nn.LSTM": "torch_rnn.LSTM", "nn.GRU": "torch_rnn.GRU"}
 
 
 def register(name, params, *, build, shape, tensors, macs, modifiers=(), container=False, fields=None,

@@ -9,8 +9,8 @@ each pair of Views to N*T and back (``resetSize``) before running ``net``, so a 
 the sizes of the last batch trained; read as written they would fix that batch. Instead each
 View(numInputDims 3), module, View(numInputDims 2) run of ``net`` is read as the module in an
 ``nn.TemporalAdapter`` (the module over the N*T rows), which is what the pair computes.
-torch-rnn's ``nn.LSTM`` (fields weight, hidden_dim) is the record ``torch_rnn.LSTM``; the rnn
-package's ``nn.LSTM`` keeps its name.
+torch-rnn's ``nn.LSTM`` and ``nn.GRU`` (fields weight, hidden_dim) are the records
+``torch_rnn.LSTM`` and ``torch_rnn.GRU``; the rnn package's classes keep their names.
 """
 from .objects import TorchObject
 
@@ -22,8 +22,8 @@ def _fields(obj):
 
 def record_name(name, f):
     """The module table's name for a stored class ``name`` with fields ``f``."""
-    if name == "nn.LSTM" and "hidden_dim" in f and "weight" in f:
-        return "torch_rnn.LSTM"
+    if name in ("nn.LSTM", "nn.GRU") and "hidden_dim" in f and "weight" in f:
+        return "torch_rnn." + name[3:]
     return name
 
 
