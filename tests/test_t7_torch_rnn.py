@@ -39,14 +39,25 @@ def rnn(rng, kind, d):
     return stored, ("rnn", kind, weight, bias)
 
 
-def batchnorm(rng):
+def over_time(inner, adapters):
+    """LanguageModel.lua's View(1, 1, -1), module, View(1, -1) run in its net; or, as its versions
+    with TemporalAdapter.lua write it, one nn.TemporalAdapter holding that run in its ``net``
+    (its __init never calls its parent's: no train or output fields)."""
+    views = [view(3, BATCH * STEPS, -1), inner, view(2, BATCH, STEPS, -1)]
+    if not adapters:
+        return views
+    return [Object("nn.TemporalAdapter", {"view_in": views[0], "view_out": views[2],
+                                          "net": module("nn.Sequential", modules=views)})]
+
+
+def batchnorm(rng, adapters):
     w, b, mean, var = rng.standard_normal(H), rng.standard_normal(H), rng.standard_normal(H), rng.random(H) + 0.5
     stored = module("nn.BatchNormalization", weight=Tensor(w), bias=Tensor(b), running_mean=Tensor(mean),
                     running_var=Tensor(var), eps=1e-5, momentum=0.1, affine=True)
-    return [view(3, BATCH * STEPS, -1), stored, view(2, BATCH, STEPS, -1)], ("bn", w, b, mean, var)
+    return over_time(stored, adapters), ("bn", w, b, mean, var)
 
 
-def checkpoint(kind, with_bn, rng):
+def checkpoint(kind, with_bn, rng, adapters=False):
     """LanguageModel.lua's net for two layers, and the steps the reference forward takes."""
     table = rng.standard_normal((V, D))
     modules, steps = [module("nn.LookupTable", weight=Tensor(table), paddingValue=0)], [("lookup", table)]
@@ -55,13 +66,14 @@ def checkpoint(kind, with_bn, rng):
         modules.append(stored)
         steps.append(step)
         if with_bn:
-            stored_bn, step = batchnorm(rng)
+            stored_bn, step = batchnorm(rng, adapters)
             modules += stored_bn
             steps.append(step)
         modules.append(module("nn.Dropout", p=0.25, v2=True, noise=Tensor(np.zeros(0))))
     weight, bias = rng.standard_normal((V, H)), rng.standard_normal(V)
-    view1, view2 = view(3, BATCH * STEPS, -1), view(2, BATCH, STEPS, -1)
-    modules += [view1, module("nn.Linear", weight=Tensor(weight), bias=Tensor(bias)), view2]
+    modules += over_time(module("nn.Linear", weight=Tensor(weight), bias=Tensor(bias)), adapters)
+    last = modules[-1].fields
+    view1, view2 = (modules[-3], modules[-1]) if not adapters else (last["view_in"], last["view_out"])
     steps.append(("linear", weight, bias))
     net = module("nn.Sequential", modules=modules)
     lm = Object("nn.LanguageModel", {
@@ -109,11 +121,12 @@ def _rnn(kind, weight, bias, x):
     return out
 
 
-@pytest.mark.parametrize("kind, with_bn", [("lstm", False), ("lstm", True), ("rnn", False), ("rnn", True),
-                                           ("gru", False)])
-def test_a_torch_rnn_checkpoint_imports_as_its_net_and_computes_its_equations(tmp_path, kind, with_bn):
+@pytest.mark.parametrize("kind, with_bn, adapters", [
+    ("lstm", False, False), ("lstm", True, False), ("rnn", False, False), ("rnn", True, False), ("gru", False, False),
+    ("lstm", True, True)])
+def test_a_torch_rnn_checkpoint_imports_as_its_net_and_computes_its_equations(tmp_path, kind, with_bn, adapters):
     path = tmp_path / "checkpoint_100.t7"
-    saved, steps = checkpoint(kind, with_bn, np.random.default_rng(3))
+    saved, steps = checkpoint(kind, with_bn, np.random.default_rng(3), adapters)
     path.write_bytes(dumps(saved))
     imported = import_t7(path, (7,))  # sequences of 7 steps, not the 5 the stored Views remember
     ids = np.array([[1, 6, 2, 2, 5, 3, 4], [4, 4, 1, 6, 3, 2, 5]])
