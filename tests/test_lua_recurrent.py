@@ -68,3 +68,20 @@ def test_rnn_recurrent_holds_its_five_modules_and_runs_its_two_step_rules(tmp_pa
         expected.append(torch.log_softmax(h @ v.T + c, 1))
     with torch.no_grad():
         torch.testing.assert_close(model(ids), torch.stack(expected, 1))
+
+
+def test_rnn_recurrence_holds_its_step_module_as_its_child(tmp_path):
+    out = tmp_path / "m.json"
+    code, output = run("import-lua", LUA / "rnn_steps" / "recurrence.lua", "--input", "5x4", "-o", out)
+    assert code == 0, output
+    recurrence = json.loads(out.read_text())["features"][0]["children"][0]
+    assert recurrence["nn.Recurrence"] == [6, 1] and len(recurrence["children"]) == 1
+    assert params(out) == (4 * 6 + 6) + (6 * 6 + 6) == 72  # the step's Linear(4, 6) and Linear(6, 6)
+    model = build(out).eval()
+    w, b, u, c = (p.detach() for p in model.parameters())
+    x, h, expected = torch.randn(2, 5, 4), torch.zeros(2, 6), []
+    for t in range(5):  # Recurrence.lua: output(t) = module{input(t), output(t-1)}, output(0) zeros
+        h = torch.sigmoid(x[:, t] @ w.T + b + h @ u.T + c)
+        expected.append(h)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), torch.stack(expected, 1))

@@ -216,6 +216,9 @@ CASES = [
     (m("nn.Recurrent", rho=5, modules=[m("nn.Add", bias=t(4), scalar=False), m("nn.Linear", weight=t(4, 3), bias=t(4)),
                                        m("nn.Linear", weight=t(4, 4), bias=t(4)), m("nn.Sigmoid"), m("nn.CAddTable")]),
      "nn.Recurrent(5)"),
+    (m("nn.Recurrence", outputSize={1: 4}, nInputDim=1, rho=9999, modules=[LEAF], module=LEAF),
+     "nn.Recurrence(4, 1)"),
+    (m("nn.LookupTableMaskZero", weight=t(11, 4), paddingValue=0), "nn.LookupTableMaskZero(10, 4)"),
     (m("nn.SeqLSTM", inputsize=3, outputsize=4, weight=t(7, 16), bias=t(16), batchfirst=False), "nn.SeqLSTM(3, 4)"),
     (Object("nn.TemporalAdapter", {"net": m("nn.Sequential", modules=[
         m("nn.View", size=longs(6, -1), numElements=-1, numInputDims=3), LEAF,

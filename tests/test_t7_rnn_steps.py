@@ -166,3 +166,36 @@ def test_refused_variants_name_the_place(tmp_path):
     path.write_bytes(dumps(seq(old)))
     with pytest.raises(T7Error, match=r"old.t7: modules\[1\]: nn.LSTM: nn.LSTM of rnn's first versions"):
         import_t7(path, (D,))
+
+
+def test_an_rnn_language_model_log_imports_its_model_key(tmp_path):
+    """rnn's recurrent-language-model.lua saves {model = nn.Serial(lm), targetmodule, criterion, opt}:
+    the model key is the model. Here lm is LookupTableMaskZero(V, D) (index 0 pads: a zero row),
+    SplitTable(1, 2), Sequencer(Recurrence(rm, H, 1)) with rm = sigmoid(Linear(x) + Linear(h)), the
+    last step, written batch-first as the port reads sequences."""
+    rng, n_index = np.random.default_rng(6), 7
+    # row 1 is index 0's: zeroed before each forward, so an update after the last one leaves it non-zero
+    table = rng.standard_normal((n_index + 1, D))
+    (lx, (w, b)), (lh, (u, c)) = linear(rng, D, H), linear(rng, H, H)
+    rm = seq(m("nn.ParallelTable", modules=[lx, lh]), m("nn.CAddTable"), m("nn.Sigmoid"))
+    recurrence = m("nn.Recurrence", outputSize={1: H}, nInputDim=1, rho=9999, recurrentModule=rm, module=rm,
+                   modules=[rm])
+    lm = seq(m("nn.LookupTableMaskZero", weight=Tensor(table), paddingValue=0), m("nn.SplitTable", dimension=1,
+                                                                                   nInputDims=2),
+             m("nn.Sequencer", module=recurrence, modules=[recurrence], _remember="neither"),
+             m("nn.SelectTable", index=-1))
+    xplog = {"model": Object("nn.Serial", {"modules": [lm], "module": lm, "tensortype": "torch.FloatTensor"}),
+             "targetmodule": m("nn.SplitTable", dimension=1), "criterion": m("nn.SequencerCriterion"),
+             "opt": {"seqlen": T}, "minvalppl": 123.0}
+    path = tmp_path / "ptb.t7"
+    path.write_bytes(dumps(xplog))
+    imported = import_t7(path, (T,))
+    assert [next(iter(e)) for e in imported.spec["features"]][0] == "nn.LookupTableMaskZero"
+    ids = np.array([[0, 3, 7, 1, 0], [2, 2, 0, 5, 6]])
+    h = np.zeros((2, H))
+    for t in range(T):
+        x = table[ids[:, t]] * (ids[:, t] != 0)[:, None]  # index i reads row i + 1 (Lua); 0 gives zeros
+        h = sigmoid(x @ w.T + b + h @ u.T + c)
+    with torch.no_grad():
+        got = imported.model(torch.tensor(ids, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(got, h, rtol=1e-4, atol=1e-5)

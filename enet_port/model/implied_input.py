@@ -8,13 +8,15 @@ sequence of one index (``(1,)``, the one step torch-rnn's sample.lua feeds after
 """
 from . import registry
 
+LOOKUPS = ("nn.LookupTable", "nn.LookupTableMaskZero")
+
 
 def implied(node):
     """The per-sample input a module's own arguments imply, or None."""
     a = registry.resolve_args(node)
     if node.name == "nn.OneHot":  # one class index per sample
         return ()
-    if node.name == "nn.LookupTable":  # a sample is a sequence of T indices
+    if node.name in LOOKUPS:  # a sample is a sequence of T indices
         return (1,)
     if "inputFrameSize" in a:
         return (a["kW"], a["inputFrameSize"])

@@ -187,3 +187,18 @@ class Recurrent(StepModule, nn.ModuleList):
             out = transfer(merge([inp(x), feedback(self.state)]))
         self.state = out
         return out
+
+
+class Recurrence(StepModule, nn.ModuleList):
+    """rnn's ``nn.Recurrence(recurrentModule, outputSize, nInputDim)`` (Recurrence.lua): each step
+    its module on {x, previous output}, the first previous output zeros of outputSize."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+        self.forget()
+
+    def forward(self, x):
+        prev = self.state if self.state is not None else x.new_zeros(x.shape[0], self.output_size)
+        self.state = self[0]([x, prev])
+        return self.state

@@ -131,3 +131,17 @@ class LookupTable(nn.Module):
 
     def forward(self, x):
         return F.embedding(x.long() - 1, self.weight, self.padding, self.max_norm, self.norm_type)
+
+
+class LookupTableMaskZero(LookupTable):
+    """rnn's ``nn.LookupTableMaskZero(nIndex, nOutput)`` (LookupTableMaskZero.lua): a LookupTable of
+    nIndex + 1 rows read at index + 1, whose first row is zeroed before each forward, so index 0
+    (padding) gives zeros. Here the rows read for index 0 are masked instead of the weight being
+    written in place (the same output, and row 1 gets no gradient either way)."""
+
+    def __init__(self, n_index, n_output):
+        super().__init__(n_index + 1, n_output)
+
+    def forward(self, x):
+        index = x.long()
+        return F.embedding(index, self.weight) * (index != 0).unsqueeze(-1).to(self.weight.dtype)

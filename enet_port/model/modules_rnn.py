@@ -1,9 +1,10 @@
 """Records of the ``rnn`` package's modules (Element-Research/rnn): ``FastLSTM``, ``Sequencer``,
-``Recursor``, ``MaskZero``; dpnn's ``OneHot``.
+``Recursor``, ``MaskZero``, ``LookupTableMaskZero``; dpnn's ``OneHot``.
 
 Signatures and fields from rnn's ``FastLSTM.lua`` (inputSize, outputSize, rho=9999; its weights
 are those of its ``i2g`` Linear and ``o2g`` LinearNoBias), ``Sequencer.lua`` (module),
-``Recursor.lua`` (module, rho) and ``MaskZero.lua`` (module, nInputDim). The module argument of
+``Recursor.lua`` (module, rho), ``MaskZero.lua`` (module, nInputDim) and
+``LookupTableMaskZero.lua`` (nIndex, nOutput). The module argument of
 the three decorators is the entry's one child, so a spec writes their other arguments only
 (``nn.MaskZero(lstm, 1)`` is ``{"nn.MaskZero": [1], "children": [lstm]}``). A sequence sample is
 T x ... (the batched tensor N x T x ...) or a table of T steps; a step module's shape rule is
@@ -11,6 +12,7 @@ the one of one step.
 """
 from . import layers_rnn
 from .modules import no_macs, no_tensors
+from .modules_temporal import _lookup_shape
 from .registry import FieldError, Param, at_least, register
 from .shapes import ShapeError, format_shape
 
@@ -91,3 +93,12 @@ def _one_hot_shape(a, node, shape, infer_child):
 register("nn.OneHot", [Param("outputSize", "int")], build=lambda a, n: layers_rnn.OneHot(a["outputSize"]),
          shape=_one_hot_shape, tensors=no_tensors, macs=no_macs, t7_state=lambda f, version: {},
          check=lambda a, n: at_least(a, n, 1, "outputSize"))
+
+
+# rnn's LookupTableMaskZero(nIndex, nOutput): LookupTable(nIndex + 1, nOutput) read at index + 1, index
+# 0 giving zeros; like LookupTable, a .t7 file gives its sizes by the weight's
+register("nn.LookupTableMaskZero", [Param("nIndex", "int", field=False), Param("nOutput", "int", field=False)],
+         build=lambda a, n: layers_rnn.LookupTableMaskZero(a["nIndex"], a["nOutput"]), shape=_lookup_shape,
+         tensors=lambda a, n: {"weight": [a["nIndex"] + 1, a["nOutput"]]}, macs=no_macs,
+         from_fields=lambda f: {"nIndex": f["weight"].shape[0] - 1, "nOutput": f["weight"].shape[1]},
+         check=lambda a, n: at_least(a, n, 1, "nIndex", "nOutput"))

@@ -1,5 +1,5 @@
-"""Records of the rnn package's (Element-Research/rnn) step modules ``GRU``, ``LSTM`` and
-``Recurrent``.
+"""Records of the rnn package's (Element-Research/rnn) step modules ``GRU``, ``LSTM``,
+``Recurrent`` and ``Recurrence``.
 
 Signatures and fields from rnn's ``GRU.lua`` (``__init(inputSize, outputSize, rho=9999, p=0)``;
 fields inputSize, outputSize, p; its weights in ``i2g`` Linear(in, 2 out), ``o2g``
@@ -13,6 +13,8 @@ dropout GRU) and the LSTM of rnn's first versions (its output2gate a Linear with
 refused. ``Recurrent.lua`` (``__init(start, input, feedback, transfer=Sigmoid, rho, merge=
 CAddTable)``; a number or size as ``start`` is ``nn.Add(start)``): a container whose children are
 its ``modules``, {start, input, feedback, transfer, merge}; its own argument is rho.
+``Recurrence.lua`` (``__init(recurrentModule, outputSize, nInputDim, rho=9999)``; stored
+outputSize is the table {outputSize}): its module is the entry's one child, given {x, h} per step.
 """
 import numpy as np
 
@@ -129,3 +131,27 @@ def _recurrent_shape(a, node, shape, infer_child):
 register("nn.Recurrent", [Param("rho", "int", 9999)], build=lambda a, n: layers_recurrent.Recurrent(),
          shape=_recurrent_shape, tensors=no_tensors, macs=no_macs, container=True,
          check=lambda a, n: at_least(a, n, 1, "rho"))
+
+
+def _recurrence_shape(a, node, shape, infer_child):
+    if len(node.children) != 1:
+        raise ShapeError(f"{node.name} holds one recurrent module, not {len(node.children)}")
+    out = infer_child(node.children[0], [shape, (a["outputSize"],)])
+    if out != (a["outputSize"],):
+        raise ShapeError(f"{node.name}: its module gives {out} for {{input, output}}, not the {a['outputSize']} "
+                         "outputs it feeds back")
+    return out
+
+
+def _recurrence_fields(f):
+    """Recurrence.lua keeps outputSize as the table {n} (or a LongStorage): one size only here."""
+    size = np.ravel(np.asarray(f.get("outputSize"), dtype=object))
+    if size.size != 1:
+        raise FieldError(f"nn.Recurrence with an output of sizes {list(size)} is not supported (one vector only)")
+    return {"outputSize": int(size[0])}
+
+
+register("nn.Recurrence", [Param("outputSize", "int"), Param("nInputDim", "int"), Param("rho", "int", 9999)],
+         build=lambda a, n: layers_recurrent.Recurrence(a["outputSize"]), shape=_recurrence_shape,
+         tensors=no_tensors, macs=no_macs, container=True, from_fields=_recurrence_fields,
+         check=lambda a, n: at_least(a, n, 1, "outputSize", "nInputDim", "rho"))

@@ -6,7 +6,9 @@ values can be: a model, ``{model = model, optimState = ...}`` (a training checkp
 (``{data = tensor, labels = tensor}``), a single tensor. A table whose values hold exactly one
 module, itself or in tables inside it up to three deep (char-rnn's ``{protos = {rnn = ...,
 criterion = ...}, opt = ..., vocab = ...}``), is read as that module (its keys are named in the
-places of errors); any other non-module is
+places of errors); so is the one under the key ``model`` of a table holding others (rnn's
+recurrent-language-model.lua saves ``{model = nn.Serial(lm), targetmodule = nn.SplitTable(1),
+criterion, opt, ...}``: the targetmodule prepares targets); any other non-module is
 refused, saying what it holds. A table of ``modules`` (and gradInput, output) without a class
 is an nn.Sequential's fields saved without its class header (neuflow's face.net): read as one.
 """
@@ -29,8 +31,9 @@ def model_of(obj, path):
     if _classless_sequential(obj):
         return TorchObject(b"nn.Sequential", obj), ""
     found = _modules_in(obj, "", CHECKPOINT_DEPTH)
-    if len(found) == 1:
-        return found[0][1], found[0][0]
+    named = [f for f in found if f[0] == "model"]
+    if len(found) == 1 or len(named) == 1:  # rnn's xplog: model beside its targetmodule (a SplitTable)
+        return (named or found)[0][1], (named or found)[0][0]
     if found:
         raise T7Error(path, f"a Lua table holding {len(found)} modules "
                             f"({', '.join(f'{k}: {_name(v)}' for k, v in found[:MOST_KEYS])}), not one model")

@@ -13,7 +13,7 @@ readers imply, or, where nothing says, each of the other inputs' shapes.
 import itertools
 
 from ..errors import SpecError
-from ..model.implied_input import first_implied, first_implying
+from ..model.implied_input import LOOKUPS, first_implied, first_implying
 from ..model.spec import check_shapes
 from .reader import T7Error
 
@@ -56,7 +56,7 @@ def _searched(tree):
     """The smallest fixed size: square images with the implied planes (or 3), or a number of
     frames (of the implied frame size, or of the implied vector), or of indices (a LookupTable)."""
     first = first_implying(tree)
-    if first is not None and first.name == "nn.LookupTable":
+    if first is not None and first.name in LOOKUPS:
         return ((s,) for s in SEARCHED)
     shape = first_implied(tree) or DEFAULT
     if len(shape) == 3:
