@@ -1,4 +1,4 @@
-"""Recurrent modules in Lua files of our own: the rnn package's GRU, LSTM and SeqLSTM after
+"""Recurrent modules in Lua files of our own: the rnn package's GRU, LSTM, SeqLSTM and SeqGRU after
 ``require 'rnn'`` (tests/lua/rnn_steps), and a torch-rnn-style project that defines its own
 nn.LSTM, nn.VanillaRNN, nn.GRU and nn.TemporalAdapter classes (tests/lua/torch_rnn_project), which
 the tracer takes as the records torch_rnn.LSTM, nn.VanillaRNN, torch_rnn.GRU and nn.TemporalAdapter. Parameter
@@ -25,8 +25,9 @@ def test_rnn_gru_lstm_and_seq_lstm_are_counted_by_their_layers(tmp_path):
     gru = (6 * 16 + 16 + 8 * 16) + (6 * 8 + 8 + 8 * 8)  # i2g, o2g; the candidate's Linear, LinearNoBias
     lstm = 4 * (8 * 8 + 8 + 8 * 8)  # four Linear(8, 8) and four LinearNoBias(8, 8)
     peepholes = 3 * 8  # the CMul(8) of the input, forget and output gates
-    seq_lstm = (8 + 4) * 16 + 16  # weight (D + H) x 4H and bias 4H
-    assert params(out) == gru + lstm + (lstm + peepholes) + seq_lstm == 1680
+    seq_lstm = (8 + 8) * 32 + 32  # weight (D + H) x 4H and bias 4H
+    seq_gru = (8 + 4) * 12 + 12  # weight (D + H) x 3H and bias 3H
+    assert params(out) == gru + lstm + (lstm + peepholes) + seq_lstm + seq_gru == 2172
     features = json.loads(out.read_text())["features"]
     assert features[2]["children"][0]["nn.LSTM"] == [8, 8, 9999, False]
     code, output = run("diff", out, LUA / "rnn_steps" / "gru_lstm.lua", "--input", "5x6")

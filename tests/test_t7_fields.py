@@ -219,6 +219,8 @@ CASES = [
     (m("nn.Recurrence", outputSize={1: 4}, nInputDim=1, rho=9999, modules=[LEAF], module=LEAF),
      "nn.Recurrence(4, 1)"),
     (m("nn.LookupTableMaskZero", weight=t(11, 4), paddingValue=0), "nn.LookupTableMaskZero(10, 4)"),
+    (m("nn.SeqGRU", inputSize=3, outputSize=4, weight=t(7, 12), bias=t(12), batchfirst=True, maskzero=False),
+     "nn.SeqGRU(3, 4)"),
     (m("nn.SeqLSTM", inputsize=3, outputsize=4, weight=t(7, 16), bias=t(16), batchfirst=False), "nn.SeqLSTM(3, 4)"),
     (Object("nn.TemporalAdapter", {"net": m("nn.Sequential", modules=[
         m("nn.View", size=longs(6, -1), numElements=-1, numInputDims=3), LEAF,

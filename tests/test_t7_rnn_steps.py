@@ -152,6 +152,27 @@ def test_a_seq_lstm_computes_torch_rnn_s_equations(tmp_path):
     np.testing.assert_allclose(got, np.stack(outs, 1), rtol=1e-4, atol=1e-5)
 
 
+def test_a_seq_gru_reads_its_gates_r_then_u(tmp_path):
+    """SeqGRU.lua: a = x Wx + b; r, u = sigmoid(a[:2H] + h Wh[:, :2H]) (r first, unlike torch-rnn's
+    GRU); hc = tanh(a[2H:] + (r * h) Wh[:, 2H:]); h = (1 - u) * hc + u * h."""
+    rng = np.random.default_rng(7)
+    weight, bias = rng.standard_normal((D + H, 3 * H)) * 0.5, rng.standard_normal(3 * H) * 0.5
+    path = tmp_path / "seqgru.t7"
+    path.write_bytes(dumps(seq(m("nn.SeqGRU", inputSize=D, outputSize=H, weight=Tensor(weight), bias=Tensor(bias),
+                                 batchfirst=False, maskzero=False, _remember="neither", seqLength=1, miniBatch=1))))
+    imported = import_t7(path, (T, D))
+    x, h, outs = rng.standard_normal((2, T, D)), np.zeros((2, H)), []
+    for t in range(T):
+        a = x[:, t] @ weight[:D] + bias
+        r, u = np.split(sigmoid(a[:, :2 * H] + h @ weight[D:, :2 * H]), 2, axis=1)
+        hc = np.tanh(a[:, 2 * H:] + (r * h) @ weight[D:, 2 * H:])
+        h = (1 - u) * hc + u * h
+        outs.append(h)
+    with torch.no_grad():
+        got = imported.model(torch.tensor(x, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(got, np.stack(outs, 1), rtol=1e-4, atol=1e-5)
+
+
 def test_refused_variants_name_the_place(tmp_path):
     stored, _ = gru(np.random.default_rng(3))
     stored.fields["p"] = 0.25

@@ -84,12 +84,18 @@ class VanillaRNN(_Sequence):
 class SequenceGRU(_Sequence):
     """torch-rnn's ``nn.GRU(input_dim, hidden_dim)`` (its GRU.lua): weight (D + H) x 3H, bias 3H
     (``reset``: both N(0, 1/sqrt(D + H))); a = x Wx + b; u, r = sigmoid(a[:2H] + h Wh[:, :2H]);
-    hc = tanh(a[2H:] + (r * h) Wh[:, 2H:]); h' = (1 - u) * h + u * hc, from zeros."""
+    hc = tanh(a[2H:] + (r * h) Wh[:, 2H:]); h' = (1 - u) * h + u * hc, from zeros. ``seq_gru``:
+    rnn's SeqGRU.lua, the same layout with the gates the other way round (r first, then u) and
+    h' = (1 - u) * hc + u * h; its reset zeroes the bias but for 1s in the second block."""
 
-    def __init__(self, input_dim, hidden_dim):
+    def __init__(self, input_dim, hidden_dim, seq_gru=False):
         super().__init__(input_dim, hidden_dim, 3)
+        self.seq_gru = seq_gru
         with torch.no_grad():
-            self.bias.normal_(0, 1 / math.sqrt(input_dim + hidden_dim))
+            if seq_gru:
+                self.bias[hidden_dim:2 * hidden_dim] = 1
+            else:
+                self.bias.normal_(0, 1 / math.sqrt(input_dim + hidden_dim))
 
     def forward(self, x):
         wx, wh = self._split()
@@ -99,8 +105,10 @@ class SequenceGRU(_Sequence):
         outs = []
         for t in range(x.shape[1]):
             u, r = torch.sigmoid(ax[:, t, :2 * hidden] + h @ wh[:, :2 * hidden]).split(hidden, 1)
+            if self.seq_gru:  # SeqGRU.lua reads the first block as r and keeps u of the old state
+                u, r = r, u
             hc = torch.tanh(ax[:, t, 2 * hidden:] + (r * h) @ wh[:, 2 * hidden:])
-            h = (1 - u) * h + u * hc
+            h = (1 - u) * hc + u * h if self.seq_gru else (1 - u) * h + u * hc
             outs.append(h)
         return torch.stack(outs, 1)
 

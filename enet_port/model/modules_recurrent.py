@@ -3,14 +3,15 @@
 (D + H) x 4H, bias 4H), ``GRU.lua`` (the same, weight (D + H) x 3H, bias 3H; in its later
 versions), ``VanillaRNN.lua`` (the same, weight (D + H) x H, bias H) and
 ``TemporalAdapter.lua`` (``__init(module)``: its module is the entry's one child; stored as the
-``net`` Sequential of two Views around it, see t7/convert.py).
+``net`` Sequential of two Views around it, see t7/convert.py); and the rnn package's adaptations
+of torch-rnn's LSTM and GRU, ``SeqLSTM.lua`` and ``SeqGRU.lua``.
 
 A sample is a sequence T x D (the batched tensor N x T x D, torch-rnn's own layout); each
 module's output is T x H. torch-rnn's classes ``nn.LSTM`` and ``nn.GRU`` have the rnn package's
 names; the module table keeps them as ``torch_rnn.LSTM`` and ``torch_rnn.GRU``: a ``.t7`` file's
 ``nn.LSTM``/``nn.GRU`` is read as them when it has torch-rnn's fields (``weight`` and
 ``hidden_dim``: t7/torch_rnn.py), and the tracer takes a project's own class of either name as
-them (registry.PROJECT_CLASSES). All three are flagged
+them (registry.PROJECT_CLASSES). torch-rnn's four are flagged
 ``port_of``: the tracer takes a project's class of that name as the record.
 """
 from . import layers_recurrent
@@ -63,6 +64,18 @@ def _seq_lstm_fields(f):
     if f.get("maskzero"):
         raise FieldError("nn.SeqLSTM with maskzero is not supported")
     return {"hiddensize": f.get("hiddensize") or f.get("outputsize")}
+
+
+def _seq_gru_fields(f):
+    if f.get("maskzero"):
+        raise FieldError("nn.SeqGRU with maskzero is not supported")
+    return {}
+
+
+# rnn's SeqGRU(inputSize, outputSize): torch-rnn's GRU layout, its gates read r, u (layers_recurrent.py)
+_sequence_record("nn.SeqGRU", [Param("inputSize", "int"), Param("outputSize", "int")], 3,
+                 lambda d, h: layers_recurrent.SequenceGRU(d, h, seq_gru=True), from_fields=_seq_gru_fields,
+                 check=lambda a, n: at_least(a, n, 1, "inputSize", "outputSize"))
 
 
 # rnn's SeqLSTM(inputsize, hiddensize, outputsize): torch-rnn's LSTM, same weight layout and

@@ -1,5 +1,5 @@
 -- A sequence labeller in the rnn package's style: GRU and LSTM step modules in Sequencers
--- over a table of steps, then a SeqLSTM over the joined sequence (our own file, for the tests).
+-- over a table of steps, then a SeqLSTM and a SeqGRU over the joined sequence (our own file, for the tests).
 require 'rnn'
 
 local inputSize, hiddenSize, nClass = 6, 8, 4
@@ -11,6 +11,7 @@ model:add(nn.Sequencer(nn.LSTM(hiddenSize, hiddenSize, 9999, false)))
 model:add(nn.Sequencer(nn.LSTM(hiddenSize, hiddenSize)))
 model:add(nn.JoinTable(1, 1))
 model:add(nn.View(-1, hiddenSize):setNumInputDims(1))
-model:add(nn.SeqLSTM(hiddenSize, nClass))
+model:add(nn.SeqLSTM(hiddenSize, hiddenSize))
+model:add(nn.SeqGRU(hiddenSize, nClass))
 
 return model
