@@ -27,7 +27,8 @@ UNWRAPPED = ("nn.DataParallelTable",)
 # Torch7 classes that are an nn.Sequential of their stored modules (SpatialLPPooling.lua: Square or
 # Power, a pooling whose kind changed across nn versions, Sqrt or Power): read as that Sequential.
 AS_SEQUENTIAL = ("nn.SpatialLPPooling",)
-CHILD_FIELDS = {"nn.SpatialClassifier": "classifier"}  # a container whose child is a field, not modules
+# a container whose child is a field, not modules (MapTable's modules are clones of its module)
+CHILD_FIELDS = {"nn.SpatialClassifier": "classifier", "nn.MapTable": "module"}
 OWN_MODULES = ("nn.FastLSTM",)  # its modules are its step's inner workings, read by its record
 # classes a project defined outside nn, read as the module of the table that computes the same:
 # char-rnn's util/OneHot.lua (fields outputSize, _eye) is the one dpnn's nn.OneHot was adapted from
