@@ -18,6 +18,19 @@ sys.path.insert(0, str(Path(__file__).parent))
 from t7writer import Storage, Tensor, dumps, module_object  # noqa: E402
 from test_t7_fields import bn, converted, longs, m, t  # noqa: E402
 
+def vconv(name, **extra):
+    return m(name, **{"nInputPlane": 2, "nOutputPlane": 4, "kT": 3, "kW": 3, "kH": 3, "dT": 1, "dW": 2, "dH": 2,
+                      "weight": t(4, 2, 3, 3, 3), "bias": t(4), "finput": t(0), **extra})
+
+
+def vfull(name, **extra):
+    return vconv(name, **{"ones": t(0), **extra})
+
+
+def vpool(name, **extra):
+    return m(name, **{"kT": 2, "kW": 2, "kH": 2, "dT": 1, "dW": 2, "dH": 2, "padT": 1, "padW": 1, "padH": 1, **extra})
+
+
 LINEAR = m("nn.Linear", weight=t(2, 3), bias=t(2))
 CASES = [
     (m("nn.Exp"), "nn.Exp()"), (m("nn.Log"), "nn.Log()"), (m("nn.SoftSign"), "nn.SoftSign()"),
@@ -50,6 +63,35 @@ CASES = [
     (m("nn.Bottle", nInputDim=3, nOutputDim=3, dimDelta=0, inShape=t(3), outShape=t(3), modules=[LINEAR]),
      "nn.Bottle(3)"),
     (m("nn.Bottle", nInputDim=2, nOutputDim=1, dimDelta=1, modules=[LINEAR]), "nn.Bottle(2, 1)"),
+    # volumetric: VolumetricConvolution.lua (padW = padW or padT, padH = padH or padW), cudnn's (each or 0)
+    (vconv("nn.VolumetricConvolution", padT=1, padW=1, padH=1), "nn.VolumetricConvolution(2, 4, 3, 3, 3, 1, 2, 2, 1)"),
+    (vconv("nn.VolumetricConvolution", padT=1, padW=0, padH=0),
+     "nn.VolumetricConvolution(2, 4, 3, 3, 3, 1, 2, 2, 1, 0)"),
+    (vconv("cudnn.VolumetricConvolution", padT=1, padW=1, padH=1, iSize=longs(0, 0, 0, 0, 0)),
+     "cudnn.VolumetricConvolution(2, 4, 3, 3, 3, 1, 2, 2, 1, 1, 1)"),
+    (vfull("nn.VolumetricFullConvolution", padT=0, padW=1, padH=1, adjT=0, adjW=1, adjH=1, weight=t(2, 4, 3, 3, 3)),
+     "nn.VolumetricFullConvolution(2, 4, 3, 3, 3, 1, 2, 2, 0, 1, 1, 0, 1, 1)"),
+    # a file of the first VolumetricFullConvolution: pads pT, pW, pH and the weight nOut x nIn
+    (vfull("nn.VolumetricFullConvolution", pT=1, pW=1, pH=1, weight=t(4, 2, 3, 3, 3)),
+     "nn.VolumetricFullConvolution(2, 4, 3, 3, 3, 1, 2, 2, 1, 1, 1)"),
+    (vfull("cudnn.VolumetricFullConvolution", padT=0, padW=0, padH=0, adjT=0, adjW=0, adjH=0, weight=t(2, 4, 3, 3, 3)),
+     "cudnn.VolumetricFullConvolution(2, 4, 3, 3, 3, 1, 2, 2)"),
+    (vpool("nn.VolumetricMaxPooling", indices=t(0), ceil_mode=True), "nn.VolumetricMaxPooling(2, 2, 2, 1, 2, 2, 1, 1, 1):ceil()"),
+    (m("nn.VolumetricMaxPooling", kT=1, kW=2, kH=2, dT=1, dW=2, dH=2, padT=0, padW=0, padH=0, ceil_mode=False),
+     "nn.VolumetricMaxPooling(1, 2, 2)"),
+    (vpool("cudnn.VolumetricMaxPooling", ceil_mode=False, mode="CUDNN_POOLING_MAX", iSize=longs(0, 0, 0, 0, 0)),
+     "cudnn.VolumetricMaxPooling(2, 2, 2, 1, 2, 2, 1, 1, 1)"),
+    # the first VolumetricAveragePooling.lua stores no pads, ceil_mode or count_include_pad
+    (m("nn.VolumetricAveragePooling", kT=2, kW=2, kH=2, dT=2, dW=2, dH=2), "nn.VolumetricAveragePooling(2, 2, 2)"),
+    (vpool("nn.VolumetricAveragePooling", ceil_mode=False, count_include_pad=False),
+     "nn.VolumetricAveragePooling(2, 2, 2, 1, 2, 2, 1, 1, 1):setCountExcludePad()"),
+    (vpool("cudnn.VolumetricAveragePooling", ceil_mode=True, mode="CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING"),
+     "cudnn.VolumetricAveragePooling(2, 2, 2, 1, 2, 2, 1, 1, 1):ceil()"),
+    (bn("nn.VolumetricBatchNormalization", affine=True, weight=t(4), bias=t(4), nDim=5),
+     "nn.VolumetricBatchNormalization(4, 0.001)"),
+    (bn("cudnn.VolumetricBatchNormalization", affine=False, nDim=5, mode="CUDNN_BATCHNORM_SPATIAL"),
+     "cudnn.VolumetricBatchNormalization(4, 0.001, 0.1, false)"),
+    (m("nn.VolumetricDropout", p=0.3, noise=t(0), stochastic_inference=False), "nn.VolumetricDropout(0.3)"),
 ]
 
 
@@ -80,3 +122,15 @@ def test_a_model_of_the_new_records_round_trips(tmp_path):
         torch.testing.assert_close(imported.model(x), y, rtol=0, atol=0)
     assert y.shape == (2, 2) and imported.spec["input"] == [3, 4, 4]
     assert sum(p.numel() for p in imported.model.parameters()) == 48 + 3 + 1 * 2 + 2
+
+
+def test_an_old_volumetric_full_convolution_has_its_weight_transposed(tmp_path):
+    """VolumetricFullConvolution's backCompatibility: without adjW the stored weight is nOut x nIn."""
+    old = np.arange(4 * 2 * 8, dtype=np.float32).reshape(4, 2, 2, 2, 2)
+    stored = m("nn.VolumetricFullConvolution", nInputPlane=2, nOutputPlane=4, kT=2, kW=2, kH=2, dT=2, dW=2, dH=2,
+               pT=0, pW=0, pH=0, weight=Tensor(old), bias=t(4))
+    path = tmp_path / "old.t7"
+    path.write_bytes(dumps(m("nn.Sequential", modules=[stored])))
+    model = import_t7(path, (2, 1, 2, 2)).model
+    layer = next(mod for mod in model.modules() if isinstance(mod, torch.nn.ConvTranspose3d))
+    np.testing.assert_array_equal(layer.weight.detach().numpy(), old.swapaxes(0, 1))
