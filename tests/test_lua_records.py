@@ -1,6 +1,7 @@
 """The tracer on a net of our own using the records of issue 19 round two
-(tests/lua/records/round_two_net.lua): import-lua, diff, the parameter count by hand and a forward."""
+(tests/lua/records/round_two_net.lua, c3d.lua): import-lua, diff, the parameter count by hand and a forward."""
 import json
+import re
 
 import torch
 
@@ -9,6 +10,7 @@ from enet_port.model.build import build
 from test_lua_conventions import run
 
 NET = ROOT / "tests" / "lua" / "records" / "round_two_net.lua"
+C3D = ROOT / "tests" / "lua" / "records" / "c3d.lua"
 
 
 def test_round_two_records_trace_and_count(tmp_path):
@@ -27,3 +29,15 @@ def test_round_two_records_trace_and_count(tmp_path):
     assert sum(p.numel() for p in model.parameters()) == 224 + 512 + 8 + 45 + 36 + 10 == 835
     with torch.no_grad():
         assert model(torch.randn(2, 3, 8, 8)).shape == (2, 2)
+
+
+def test_c3d_traces_with_its_clip_size_and_counts(tmp_path):
+    out = tmp_path / "c3d.json"
+    code, output = run("import-lua", C3D, "-o", out)  # no --input: a volumetric convolution implies 16x112x112
+    assert code == 0, output
+    assert json.loads(out.read_text())["input"] == [3, 16, 112, 112]
+    code, output = run("summary", out)
+    assert code == 0, output
+    # tests/test_modules_volumetric.py's count by hand: 27,653,184 + 2,752 + 52,335,079
+    assert re.search(r"^total\s+79,991,015 ", output, re.M), output
+    assert "512x1x4x4" in output  # pool5, padded 0, 1, 1
