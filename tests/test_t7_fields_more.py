@@ -92,6 +92,13 @@ CASES = [
     (bn("cudnn.VolumetricBatchNormalization", affine=False, nDim=5, mode="CUDNN_BATCHNORM_SPATIAL"),
      "cudnn.VolumetricBatchNormalization(4, 0.001, 0.1, false)"),
     (m("nn.VolumetricDropout", p=0.3, noise=t(0), stochastic_inference=False), "nn.VolumetricDropout(0.3)"),
+    # SpatialConvolutionLocal.lua also stores oW and oH; weight oH x oW x nOut x nIn x kH x kW
+    (m("nn.SpatialConvolutionLocal", nInputPlane=2, nOutputPlane=3, iW=4, iH=5, kW=2, kH=3, dW=1, dH=2, padW=1, padH=1,
+       oW=5, oH=3, weight=t(3, 5, 3, 2, 3, 2), bias=t(3, 3, 5), finput=t(0), fgradInput=t(0)),
+     "nn.SpatialConvolutionLocal(2, 3, 4, 5, 2, 3, 1, 2, 1)"),
+    (m("nn.SpatialAdaptiveMaxPooling", W=3, H=2, indices=t(0)), "nn.SpatialAdaptiveMaxPooling(3, 2)"),
+    (m("nn.SpatialAdaptiveAveragePooling", W=6, H=6), "nn.SpatialAdaptiveAveragePooling(6, 6)"),
+    (m("nn.TemporalSubSampling", inputFrameSize=3, kW=3, dW=2, weight=t(3), bias=t(3)), "nn.TemporalSubSampling(3, 3, 2)"),
 ]
 
 

@@ -4,4 +4,4 @@ shapes and summary. It never imports the Lua or the trainer half."""
 from . import modules, modules_activations, modules_containers, modules_decoder, modules_graph  # noqa: F401
 from . import modules_reshape, modules_spatial, modules_tables  # noqa: F401
 from . import modules_ccn2, modules_classic, modules_rnn, modules_style, modules_temporal  # noqa: F401
-from . import modules_pointwise, modules_vectors, modules_volumetric  # noqa: F401
+from . import modules_local, modules_pointwise, modules_vectors, modules_volumetric  # noqa: F401
