@@ -63,7 +63,8 @@ def test_temporal_subsampling_weighs_the_window_sum_per_feature():
 
 def test_fractional_max_pooling_is_refused_in_one_line(tmp_path):
     lua = tmp_path / "net.lua"
-    lua.write_text("require 'nn'\nlocal net = nn.Sequential()\nnet:add(nn.SpatialFractionalMaxPooling(2, 2, 0.5, 0.5))\n"
+    lua.write_text("require 'nn'\nlocal net = nn.Sequential()\n"
+                   "net:add(nn.SpatialFractionalMaxPooling(2, 2, 0.5, 0.5))\n"
                    "return net\n")
     with pytest.raises(LuaError) as exc:
         trace_lua(lua)

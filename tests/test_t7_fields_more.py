@@ -76,7 +76,8 @@ CASES = [
      "nn.VolumetricFullConvolution(2, 4, 3, 3, 3, 1, 2, 2, 1, 1, 1)"),
     (vfull("cudnn.VolumetricFullConvolution", padT=0, padW=0, padH=0, adjT=0, adjW=0, adjH=0, weight=t(2, 4, 3, 3, 3)),
      "cudnn.VolumetricFullConvolution(2, 4, 3, 3, 3, 1, 2, 2)"),
-    (vpool("nn.VolumetricMaxPooling", indices=t(0), ceil_mode=True), "nn.VolumetricMaxPooling(2, 2, 2, 1, 2, 2, 1, 1, 1):ceil()"),
+    (vpool("nn.VolumetricMaxPooling", indices=t(0), ceil_mode=True),
+     "nn.VolumetricMaxPooling(2, 2, 2, 1, 2, 2, 1, 1, 1):ceil()"),
     (m("nn.VolumetricMaxPooling", kT=1, kW=2, kH=2, dT=1, dW=2, dH=2, padT=0, padW=0, padH=0, ceil_mode=False),
      "nn.VolumetricMaxPooling(1, 2, 2)"),
     (vpool("cudnn.VolumetricMaxPooling", ceil_mode=False, mode="CUDNN_POOLING_MAX", iSize=longs(0, 0, 0, 0, 0)),
@@ -98,7 +99,8 @@ CASES = [
      "nn.SpatialConvolutionLocal(2, 3, 4, 5, 2, 3, 1, 2, 1)"),
     (m("nn.SpatialAdaptiveMaxPooling", W=3, H=2, indices=t(0)), "nn.SpatialAdaptiveMaxPooling(3, 2)"),
     (m("nn.SpatialAdaptiveAveragePooling", W=6, H=6), "nn.SpatialAdaptiveAveragePooling(6, 6)"),
-    (m("nn.TemporalSubSampling", inputFrameSize=3, kW=3, dW=2, weight=t(3), bias=t(3)), "nn.TemporalSubSampling(3, 3, 2)"),
+    (m("nn.TemporalSubSampling", inputFrameSize=3, kW=3, dW=2, weight=t(3), bias=t(3)),
+     "nn.TemporalSubSampling(3, 3, 2)"),
 ]
 
 

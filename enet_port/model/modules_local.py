@@ -46,8 +46,9 @@ register("nn.SpatialConvolutionLocal",
          [Param("nInputPlane", "int"), Param("nOutputPlane", "int"), Param("iW", "int"), Param("iH", "int"),
           Param("kW", "int"), Param("kH", "int"), Param("dW", "int", 1), Param("dH", "int", 1),
           Param("padW", "int", 0), Param("padH", "int", lambda a: a["padW"])],
-         build=lambda a, n: layers_local.ConvolutionLocal(a["nInputPlane"], a["nOutputPlane"], _local_out(a),
-                                                          (a["kH"], a["kW"]), (a["dH"], a["dW"]), (a["padH"], a["padW"])),
+         build=lambda a, n: layers_local.ConvolutionLocal(
+             a["nInputPlane"], a["nOutputPlane"], _local_out(a), (a["kH"], a["kW"]), (a["dH"], a["dW"]),
+             (a["padH"], a["padW"])),
          shape=_local_shape, tensors=_local_tensors, check=_local_check,
          macs=lambda a, i, o: math.prod(o) * a["nInputPlane"] * a["kH"] * a["kW"],
          fields=lambda a, n: dict(zip(("oH", "oW"), _local_out(a))))
@@ -74,4 +75,5 @@ def _tsub_shape(a, node, shape, infer_child):
 register("nn.TemporalSubSampling", [Param("inputFrameSize", "int"), Param("kW", "int"), Param("dW", "int", 1)],
          build=lambda a, n: layers_local.TemporalSubSampling(a["inputFrameSize"], a["kW"], a["dW"]),
          shape=_tsub_shape, tensors=lambda a, n: {"weight": [a["inputFrameSize"]], "bias": [a["inputFrameSize"]]},
-         macs=lambda a, i, o: math.prod(o) * a["kW"], check=lambda a, n: at_least(a, n, 1, "inputFrameSize", "kW", "dW"))
+         macs=lambda a, i, o: math.prod(o) * a["kW"],
+         check=lambda a, n: at_least(a, n, 1, "inputFrameSize", "kW", "dW"))

@@ -122,7 +122,8 @@ def _norm_check(a, node):
         raise ArgumentError(f"{node.name}: the p of its p-norm must be positive, got {a['norm']:g}")
 
 
-register("nn.PairwiseDistance", [Param("norm", "number")], build=lambda a, n: layers_vectors.PairwiseDistance(a["norm"]),
+register("nn.PairwiseDistance", [Param("norm", "number")],
+         build=lambda a, n: layers_vectors.PairwiseDistance(a["norm"]),
          macs=no_macs, check=_norm_check, **_VECTORS)
 
 

@@ -49,7 +49,8 @@ _HEAD = [Param("nInputPlane", "int"), Param("nOutputPlane", "int"), Param("kT", 
          Param("kH", "int"), Param("dT", "int", 1), Param("dW", "int", 1), Param("dH", "int", 1),
          Param("padT", "int", 0)]
 _CONV = dict(build=_conv_build, shape=_conv_shape, check=_conv_check,
-             tensors=lambda a, n: {"weight": [a["nOutputPlane"], a["nInputPlane"], *_k(a, "k")], "bias": [a["nOutputPlane"]]},
+             tensors=lambda a, n: {"weight": [a["nOutputPlane"], a["nInputPlane"], *_k(a, "k")],
+                                   "bias": [a["nOutputPlane"]]},
              macs=lambda a, i, o: math.prod(o) * a["nInputPlane"] * math.prod(_k(a, "k")))
 register("nn.VolumetricConvolution", _HEAD + [Param("padW", "int", lambda a: a["padT"]),
                                               Param("padH", "int", lambda a: a["padW"])], **_CONV)
