@@ -135,8 +135,9 @@ _AVG_RULES = dict(_POOL_RULES, modifiers=("ceil", "floor", "setCountExcludePad")
 for _ns in ("nn", "cudnn"):
     register(f"{_ns}.VolumetricMaxPooling", _POOL, build=_pool_build(layers_volumetric.Torch7MaxPool3d),
              **_POOL_RULES)
+    # cudnn's mode is CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING, with no :setCountExcludePad()
     register(f"{_ns}.VolumetricAveragePooling", _POOL, build=_pool_build(layers_volumetric.Torch7AvgPool3d, True),
-             **_AVG_RULES)
+             **(_AVG_RULES if _ns == "nn" else _POOL_RULES))
 
 
 # batch normalisation and dropout -----------------------------------------------------------------
