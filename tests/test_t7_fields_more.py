@@ -15,7 +15,7 @@ from enet_port.model.tree import lua_call
 from enet_port.t7.load import import_t7
 
 sys.path.insert(0, str(Path(__file__).parent))
-from t7writer import Storage, Tensor, dumps, module_object  # noqa: E402
+from t7writer import Tensor, dumps, module_object  # noqa: E402
 from test_t7_fields import bn, converted, longs, m, t  # noqa: E402
 
 def vconv(name, **extra):
