@@ -13,6 +13,7 @@ from enet_port.model.build import build
 from enet_port.model.spec import Spec
 from enet_port.model.tree import lua_call
 from enet_port.t7.load import import_t7
+from enet_port.t7.reader import T7Error
 
 sys.path.insert(0, str(Path(__file__).parent))
 from t7writer import Tensor, dumps, module_object  # noqa: E402
@@ -112,6 +113,13 @@ def test_stored_fields_give_the_lua_call(tmp_path, stored, call):
 def test_a_map_table_reads_its_module_not_its_clones(tmp_path):
     tree = converted(tmp_path, CASES[[c for _, c in CASES].index("nn.MapTable()")][0])
     assert [lua_call(c) for c in tree.children] == ["nn.Linear(3, 2)"]
+
+
+def test_an_unshared_map_table_is_refused_in_one_line(tmp_path):
+    stored = m("nn.MapTable", module=LINEAR, modules=[LINEAR, m("nn.Linear", weight=t(2, 3), bias=t(2))], shared=False)
+    with pytest.raises(T7Error, match=r"modules\[1\]: nn.MapTable.*own weights") as exc:
+        converted(tmp_path, m("nn.Sequential", modules=[stored]))
+    assert "\n" not in str(exc.value)
 
 
 def test_a_model_of_the_new_records_round_trips(tmp_path):

@@ -4,8 +4,8 @@ Signatures, defaults and fields from torch/nn ``Contiguous.lua``, ``Unsqueeze.lu
 numInputDims), ``Replicate.lua`` (nf -> ``nfeatures``, dim=1, ndim), ``Select.lua`` (dimension,
 index; negative ones count from the end), ``Max.lua`` and ``Min.lua`` (dimension=1, nInputDims),
 ``CDivTable.lua``, ``MM.lua`` (transA=false, transB=false), ``DotProduct.lua``,
-``PairwiseDistance.lua`` (p -> ``norm``), ``CosineDistance.lua``, ``MapTable.lua`` (module; a
-``.t7`` file keeps it as ``module``, its ``modules`` holding clones) and ``Bottle.lua`` (module,
+``PairwiseDistance.lua`` (p -> ``norm``), ``CosineDistance.lua``, ``MapTable.lua`` (module,
+shared=true; a ``.t7`` file keeps it as ``module``, its ``modules`` holding clones) and ``Bottle.lua`` (module,
 nInputDim=2, nOutputDim=nInputDim; field ``dimDelta``). As for rnn's decorators, the module
 argument of MapTable and Bottle is the entry's one child. Shapes are per sample: a Lua dim that
 lands on the batch is a shape error, and a distance or dot product of two vectors is one number
@@ -153,7 +153,14 @@ def _bottle_shape(a, node, shape, infer_child):
 
 
 _ONE_CHILD = dict(tensors=no_tensors, macs=no_macs, container=True)
-register("nn.MapTable", [], build=lambda a, n: layers_vectors.MapTable(), shape=_map_shape, **_ONE_CHILD)
+def _map_check(a, node):
+    if a["shared"] is False:  # the last MapTable.lua: shared == false clones without sharing
+        raise ArgumentError(f"{node.name}(module, false): a clone per entry, each with its own weights, "
+                            "is not supported (only the shared form, the default)")
+
+
+register("nn.MapTable", [Param("shared", "any", True)], build=lambda a, n: layers_vectors.MapTable(),
+         shape=_map_shape, check=_map_check, **_ONE_CHILD)
 register("nn.Bottle", [Param("nInputDim", "int", 2), Param("nOutputDim", "int", lambda a: a["nInputDim"])],
          build=lambda a, n: layers_vectors.Bottle(a["nInputDim"]), shape=_bottle_shape,
          fields=lambda a, n: {"dimDelta": a["nInputDim"] - a["nOutputDim"]},
