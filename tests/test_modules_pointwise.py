@@ -44,6 +44,13 @@ def test_hard_and_soft_shrink():
     assert resolve_args(Node("nn.HardShrink", []))["lambda"] == 0.5  # HardShrink.lua: lam or 0.5
 
 
+def test_gradient_reversal_and_l1_penalty_pass_the_input_on():
+    # GradientReversal.lua: output:set(input); L1Penalty.lua: self.output = input (both act in the backward)
+    for name, args in (("nn.GradientReversal", [0.5]), ("nn.L1Penalty", [1e-3, True])):
+        assert torch.equal(run(name, args, X)[0], X)
+    assert resolve_args(Node("nn.L1Penalty", [1e-3])) == {"l1weight": 1e-3, "sizeAverage": False, "provideOutput": True}
+
+
 def test_softmin_is_torch7s_softmax_of_minus_x():
     x = rand(2, 5)
     e = np.exp(-x.numpy())

@@ -47,6 +47,7 @@ def test_pairs():
     a, b = rand(3, 5), rand(3, 5)
     an, bn = a.numpy(), b.numpy()
     np.testing.assert_allclose(run("nn.CDivTable", [], [a, b + 2])[0].numpy(), an / (bn + 2))
+    np.testing.assert_array_equal(run("nn.CMinTable", [], [a, b, -a])[0].numpy(), np.minimum(np.minimum(an, bn), -an))
     np.testing.assert_allclose(run("nn.DotProduct", [], [a, b])[0].numpy(), (an * bn).sum(1))
     for p in (1, 2, 3):
         expected = [sum(abs(u - v) ** p for u, v in zip(r, s)) ** (1 / p) for r, s in zip(an, bn)]

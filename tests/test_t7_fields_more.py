@@ -50,7 +50,10 @@ CASES = [
     (m("nn.Select", dimension=2, index=-1), "nn.Select(2, -1)"),
     (m("nn.Max", dimension=2, nInputDims=2), "nn.Max(2, 2)"),
     (m("nn.Min", dimension=1, _indices=Tensor(np.zeros(0), "torch.LongTensor")), "nn.Min()"),
-    (m("nn.CDivTable"), "nn.CDivTable()"), (m("nn.SpatialLogSoftMax"), "nn.SpatialLogSoftMax()"),
+    (m("nn.CDivTable"), "nn.CDivTable()"), (m("nn.CMinTable"), "nn.CMinTable()"),
+    (m("nn.GradientReversal", **{"lambda": 0.5}), "nn.GradientReversal(0.5)"),
+    (m("nn.GradientReversal"), "nn.GradientReversal()"),  # version 1: no lambda (1)
+    (m("nn.L1Penalty", l1weight=1e-3, sizeAverage=False, provideOutput=True), "nn.L1Penalty(0.001)"), (m("nn.SpatialLogSoftMax"), "nn.SpatialLogSoftMax()"),
     (m("cudnn.SpatialLogSoftMax", ssm_mode="CUDNN_SOFTMAX_MODE_CHANNEL", algorithm="CUDNN_SOFTMAX_LOG"),
      "cudnn.SpatialLogSoftMax()"),
     (bn("cudnn.BatchNormalization", affine=True, weight=t(4), bias=t(4), nDim=2,

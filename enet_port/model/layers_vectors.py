@@ -4,7 +4,7 @@ DotProduct, PairwiseDistance, CosineDistance, and the containers MapTable and Bo
 Ports the forward of torch/nn ``Unsqueeze.lua`` (a 1 inserted at ``pos`` after the leading
 dims numInputDims leaves out), ``Replicate.lua`` (nf copies along ``dim``, one later in a batch
 when ``ndim`` says so), ``Select.lua``, ``Max.lua``/``Min.lua`` (the dimension squeezed, a later
-one when nInputDims says the input is batched), ``CDivTable.lua``, ``MM.lua`` (bmm of a batch),
+one when nInputDims says the input is batched), ``CMinTable.lua``, ``CDivTable.lua``, ``MM.lua`` (bmm of a batch),
 ``DotProduct.lua``, ``PairwiseDistance.lua`` ((sum |x1 - x2|^p)^(1/p), no epsilon),
 ``CosineDistance.lua`` (x1.x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12))), ``MapTable.lua`` (its
 one module, weights shared, on each entry) and ``Bottle.lua`` (leading dims fused into one).
@@ -59,6 +59,16 @@ class Extremum(nn.Module):
         dim = self.dim + int(self.dim > 0 and self.n_input_dims is not None and x.dim() == self.n_input_dims + 1)
         dim = positive_dim(dim, x.dim())
         return x.amax(dim) if self.largest else x.amin(dim)
+
+
+class CMinTable(nn.Module):
+    """``nn.CMinTable``: the element-wise minimum of a table."""
+
+    def forward(self, xs):
+        out = xs[0]
+        for x in xs[1:]:
+            out = torch.minimum(out, x)
+        return out
 
 
 class CDivTable(nn.Module):

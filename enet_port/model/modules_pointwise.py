@@ -5,7 +5,8 @@ SpatialLogSoftMax.
 Signatures, defaults and fields from torch/nn ``Exp.lua``, ``Log.lua``, ``SoftPlus.lua`` (beta=1;
 ``self.threshold = 20`` is a field, not an argument), ``SoftSign.lua``, ``LogSigmoid.lua``,
 ``SoftMin.lua``, ``HardShrink.lua`` and ``SoftShrink.lua`` (lam=0.5, stored as ``lambda``),
-``RReLU.lua`` (l=1/8, u=1/3, ip=false, cw=false; stored as ``lower``, ``upper``, ``inplace``,
+``GradientReversal.lua`` and ``L1Penalty.lua`` (the identity forward; their arguments only
+change the backward), ``RReLU.lua`` (l=1/8, u=1/3, ip=false, cw=false; stored as ``lower``, ``upper``, ``inplace``,
 ``channelwise``; it asserts 0 <= l <= u), ``CMul.lua`` and ``CAdd.lua`` (sizes..., stored as the
 LongStorage ``size``), ``SpatialLogSoftMax.lua`` (THNN LogSoftMax over the planes), cudnn.torch
 ``BatchNormalization.lua`` (nFeature, eps=1e-5, momentum=0.1, affine=true: nn's signature) and
@@ -34,6 +35,11 @@ register("nn.HardShrink", [Param("lambda", "number", 0.5)], build=lambda a, n: n
          **_ELEMENTWISE)
 register("nn.SoftShrink", [Param("lambda", "number", 0.5)], build=lambda a, n: nn.Softshrink(a["lambda"]),
          **_ELEMENTWISE)
+# forward passes the input on: GradientReversal.lua (lambda=1) only scales the gradient by -lambda,
+# L1Penalty.lua (l1weight, sizeAverage=false, provideOutput=true) only adds an L1 loss's gradient
+register("nn.GradientReversal", [Param("lambda", "number", 1.0)], build=lambda a, n: nn.Identity(), **_ELEMENTWISE)
+register("nn.L1Penalty", [Param("l1weight", "number"), Param("sizeAverage", "any", False),
+                          Param("provideOutput", "any", True)], build=lambda a, n: nn.Identity(), **_ELEMENTWISE)
 # THNN's SoftMax of -x: the same choice of dimension, so the same samples as nn.SoftMax
 register("nn.SoftMin", [], build=lambda a, n: layers_pointwise.SoftMin(), shape=_softmax_shape((1, 3)),
          tensors=no_tensors, macs=no_macs)

@@ -3,7 +3,7 @@
 Signatures, defaults and fields from torch/nn ``Contiguous.lua``, ``Unsqueeze.lua`` (pos,
 numInputDims), ``Replicate.lua`` (nf -> ``nfeatures``, dim=1, ndim), ``Select.lua`` (dimension,
 index; negative ones count from the end), ``Max.lua`` and ``Min.lua`` (dimension=1, nInputDims),
-``CDivTable.lua``, ``MM.lua`` (transA=false, transB=false), ``DotProduct.lua``,
+``CMinTable.lua``, ``CDivTable.lua``, ``MM.lua`` (transA=false, transB=false), ``DotProduct.lua``,
 ``PairwiseDistance.lua`` (p -> ``norm``), ``CosineDistance.lua``, ``MapTable.lua`` (module,
 shared=true; a ``.t7`` file keeps it as ``module``, its ``modules`` holding clones) and ``Bottle.lua`` (module,
 nInputDim=2, nOutputDim=nInputDim; field ``dimDelta``). As for rnn's decorators, the module
@@ -14,7 +14,7 @@ per sample, ``()``.
 import torch.nn as nn
 
 from . import layers_vectors
-from .modules import no_macs, no_tensors, same_shape
+from .modules import _cadd_shape, no_macs, no_tensors, same_shape
 from .modules_reshape import _batched_dim, _sum_shape
 from .registry import ArgumentError, Param, at_least, register
 from .shapes import ShapeError, format_shape
@@ -108,6 +108,7 @@ register("nn.MM", [Param("transA", "bool", False), Param("transB", "bool", False
          build=lambda a, n: layers_vectors.MM(a["transA"], a["transB"]),
          shape=lambda a, n, s, ic: (lambda lr: (lr[0][0], lr[1][1]))(_mm_operands(a, n, s)),
          tensors=no_tensors, macs=lambda a, i, o: o[0] * o[1] * (i[0][0] if a["transA"] else i[0][1]))
+register("nn.CMinTable", [], build=lambda a, n: layers_vectors.CMinTable(), shape=_cadd_shape, **_NO_PARAMS)
 register("nn.CDivTable", [], build=lambda a, n: layers_vectors.CDivTable(),
          shape=lambda a, n, s, ic: _same_pair(n, s), **_NO_PARAMS)
 _VECTORS = dict(shape=lambda a, n, s, ic: _same_pair(n, s, 1)[:0], tensors=no_tensors)
