@@ -17,7 +17,7 @@ import torch.nn as nn
 from . import layers, layers_volumetric
 from .modules import _BN, _BN_T7, _batchnorm, _bn_check, _bn_tensors, _dropout_check, _per_plane, no_macs, no_tensors
 from .registry import ArgumentError, Param, at_least, ceil_mode, register
-from .shapes import ShapeError, out_size, planes, tensor
+from .shapes import ShapeError, format_shape, out_size, planes, tensor
 
 _AXES = ("T", "H", "W")
 
@@ -70,7 +70,7 @@ def _full_shape(a, node, shape, infer_child):
     out = tuple((s - 1) * d - 2 * p + k + adj
                 for s, k, d, p, adj in zip(shape[1:], _k(a, "k"), _k(a, "d"), _k(a, "pad"), _k(a, "adj")))
     if min(out) < 1:
-        raise ShapeError(f"{node.name}: input {shape} gives an empty output")
+        raise ShapeError(f"{node.name}: input {format_shape(shape)} gives an empty output")
     return (a["nOutputPlane"],) + out
 
 
