@@ -8,8 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from enet_port.lua.tracer import LuaError, trace_lua
+from enet_port.model.build import build_node
 from enet_port.model.registry import ArgumentError, resolve_args
 from enet_port.model.shapes import ShapeError, infer, param_count
 from enet_port.model.tree import Node
@@ -75,3 +77,30 @@ def test_fractional_max_pooling_is_refused_in_one_line(tmp_path):
     with pytest.raises(T7Error, match=r"modules\[1\].*SpatialFractionalMaxPooling is not supported.*random") as exc:
         import_t7(path, (1, 8, 8))
     assert "\n" not in str(exc.value)
+
+
+def test_dilated_max_pooling_takes_taps_dilation_apart():
+    x = rand(1, 2, 7, 8)
+    # kW 2, kH 3, dW 2, dH 1, no pads, dilationW 3, dilationH 2: spans 4 wide and 5 high
+    node = Node("nn.SpatialDilatedMaxPooling", [2, 3, 2, 1, 0, 0, 3, 2], modifiers=[("ceil",)])
+    with torch.no_grad():
+        y = build_node(node).double()(x)
+    # ceil: W (8 - 4) / 2 -> 3 windows; H (7 - 5) / 1 -> 3; THNN keeps no window past the input here
+    assert y.shape == (1,) + infer(node, (2, 7, 8)) == (1, 2, 3, 3)
+    expected = np.zeros((2, 3, 3))
+    for c, i, j in itertools.product(range(2), range(3), range(3)):
+        expected[c, i, j] = x.numpy()[0, c, i:i + 5:2, 2 * j:2 * j + 4:3].max()
+    np.testing.assert_allclose(y.numpy()[0], expected)
+    # span 3, stride 9 on 8: ceil(5 / 9) + 1 = 2 windows, the second starting at 9, past the input;
+    # without pads THNN keeps it, as SpatialMaxPooling's: -inf (PyTorch alone gives 1)
+    node = Node("nn.SpatialDilatedMaxPooling", [2, 2, 9, 9, 0, 0, 2, 2], modifiers=[("ceil",)])
+    with torch.no_grad():
+        y = build_node(node).double()(rand(1, 1, 8, 8))
+    assert y.shape == (1, 1) + infer(node, (1, 8, 8))[1:] == (1, 1, 2, 2) and torch.isinf(y[0, 0, 1, 1])
+
+
+def test_cudnn_clipped_relu():
+    x = torch.tensor([[-2.0, 0.5, 3.0, 9.0]], dtype=torch.float64)
+    assert run("cudnn.ClippedReLU", [6], x)[0].tolist() == [[0.0, 0.5, 3.0, 6.0]]
+    with pytest.raises(ArgumentError, match="ceiling"):
+        resolve_args(Node("cudnn.ClippedReLU", [0]))

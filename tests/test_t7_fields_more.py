@@ -102,6 +102,10 @@ CASES = [
        oW=5, oH=3, weight=t(3, 5, 3, 2, 3, 2), bias=t(3, 3, 5), finput=t(0), fgradInput=t(0)),
      "nn.SpatialConvolutionLocal(2, 3, 4, 5, 2, 3, 1, 2, 1)"),
     (m("nn.SpatialAdaptiveMaxPooling", W=3, H=2, indices=t(0)), "nn.SpatialAdaptiveMaxPooling(3, 2)"),
+    # SpatialDilatedMaxPooling.lua: SpatialMaxPooling's fields, then dilationW, dilationH
+    (m("nn.SpatialDilatedMaxPooling", kW=3, kH=3, dW=1, dH=1, padW=1, padH=1, dilationW=2, dilationH=2, ceil_mode=False,
+       indices=t(0)), "nn.SpatialDilatedMaxPooling(3, 3, 1, 1, 1, 1, 2, 2)"),
+    (m("cudnn.ClippedReLU", ceiling=20, inplace=False, mode="CUDNN_ACTIVATION_CLIPPED_RELU"), "cudnn.ClippedReLU(20)"),
     (m("nn.SpatialAdaptiveAveragePooling", W=6, H=6), "nn.SpatialAdaptiveAveragePooling(6, 6)"),
     (m("nn.TemporalSubSampling", inputFrameSize=3, kW=3, dW=2, weight=t(3), bias=t(3)),
      "nn.TemporalSubSampling(3, 3, 2)"),

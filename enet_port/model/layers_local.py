@@ -3,7 +3,8 @@
 Ports the forward of torch/nn ``SpatialConvolutionLocal.lua`` (THNN ``SpatialConvolutionLocal.c``:
 each output position has its own kernels; weight oH x oW x nOut x nIn x kH x kW, bias nOut x oH
 x oW; the unfolded columns ordered plane, kernel row, kernel column as THNN's ``unfolded_copy``
-makes them), ``SpatialAdaptiveMaxPooling.lua`` and ``SpatialAdaptiveAveragePooling.lua`` (THNN:
+makes them), ``SpatialDilatedMaxPooling.lua`` (THNN: taps ``dilation`` apart, the ceil rule of
+SpatialMaxPooling on the window's span), ``SpatialAdaptiveMaxPooling.lua`` and ``SpatialAdaptiveAveragePooling.lua`` (THNN:
 output cell i covers rows floor(i*iH/oH) to ceil((i+1)*iH/oH), PyTorch's rule) and
 ``TemporalSubSampling.lua`` (THNN: bias[f] + weight[f] * the sum of kW frames of feature f),
 with their ``reset()``.
@@ -13,6 +14,8 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from .layers import Torch7MaxPool2d
 
 
 class ConvolutionLocal(nn.Module):
@@ -31,6 +34,14 @@ class ConvolutionLocal(nn.Module):
         weight = self.weight.reshape(oh * ow, n_out, -1)
         out = torch.einsum("ncl,loc->nol", cols, weight)
         return out.reshape(x.shape[0], n_out, oh, ow) + self.bias
+
+
+class DilatedMaxPool(Torch7MaxPool2d):
+    """``nn.SpatialDilatedMaxPooling(kW, kH, dW, dH, padW, padH, dilationW, dilationH)``: the
+    window's taps ``dilation`` apart; THNN's ceil rule on the window's span."""
+
+    def __init__(self, kernel_size, stride, padding, dilation, ceil_mode):
+        nn.MaxPool2d.__init__(self, kernel_size, stride, padding, dilation=dilation, ceil_mode=ceil_mode)
 
 
 class AdaptiveMaxPool(nn.AdaptiveMaxPool2d):

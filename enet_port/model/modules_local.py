@@ -3,17 +3,19 @@ subsampling.
 
 Signatures, defaults and fields from torch/nn ``SpatialConvolutionLocal.lua`` (nInputPlane,
 nOutputPlane, iW, iH, kW, kH, dW=1, dH=1, padW=0, padH=padW; it also stores ``oW``, ``oH``, and
-its input must be nInputPlane x iH x iW), ``SpatialAdaptiveMaxPooling.lua`` and
+its input must be nInputPlane x iH x iW), ``SpatialDilatedMaxPooling.lua`` (SpatialMaxPooling's
+kW, kH, dW=kW, dH=kH, padW=0, padH=0, then dilationW=1, dilationH=1; ``:ceil()``),
+``SpatialAdaptiveMaxPooling.lua`` and
 ``SpatialAdaptiveAveragePooling.lua`` (W, H: the output's width and height) and
 ``TemporalSubSampling.lua`` (inputFrameSize, kW, dW=1).
 """
 import math
 
 from . import layers_local
-from .modules import no_macs, no_tensors
+from .modules import _PAD, _POOL, _STRIDE_IS_KERNEL, _pool_check, no_macs, no_tensors
 from .modules_temporal import _frames
-from .registry import ArgumentError, Param, at_least, register
-from .shapes import ShapeError, format_shape, planes, tensor
+from .registry import ArgumentError, Param, at_least, ceil_mode, register
+from .shapes import ShapeError, format_shape, out_size, planes, tensor
 
 
 def _local_out(a):
@@ -52,6 +54,26 @@ register("nn.SpatialConvolutionLocal",
          shape=_local_shape, tensors=_local_tensors, check=_local_check,
          macs=lambda a, i, o: math.prod(o) * a["nInputPlane"] * a["kH"] * a["kW"],
          fields=lambda a, n: dict(zip(("oH", "oW"), _local_out(a))))
+
+
+def _dilated_shape(a, node, shape, infer_child):
+    c, h, w = tensor(shape, 3, node)
+    ceil = ceil_mode(node)
+    return (c, out_size(h, a["kH"], a["dH"], a["padH"], a["dilationH"], ceil, node),
+            out_size(w, a["kW"], a["dW"], a["padW"], a["dilationW"], ceil, node))
+
+
+def _dilated_check(a, node):
+    _pool_check(a, node)
+    at_least(a, node, 1, "dilationW", "dilationH")
+
+
+register("nn.SpatialDilatedMaxPooling", _POOL + _STRIDE_IS_KERNEL + _PAD +
+         [Param("dilationW", "int", 1), Param("dilationH", "int", 1)],
+         build=lambda a, n: layers_local.DilatedMaxPool((a["kH"], a["kW"]), (a["dH"], a["dW"]), (a["padH"], a["padW"]),
+                                                        (a["dilationH"], a["dilationW"]), ceil_mode(n)),
+         shape=_dilated_shape, tensors=no_tensors, macs=no_macs, check=_dilated_check, modifiers=("ceil", "floor"),
+         fields=lambda a, n: {"ceil_mode": ceil_mode(n)})
 
 
 def _adaptive_shape(a, node, shape, infer_child):

@@ -10,7 +10,8 @@ change the backward), ``RReLU.lua`` (l=1/8, u=1/3, ip=false, cw=false; stored as
 ``channelwise``; it asserts 0 <= l <= u), ``CMul.lua`` and ``CAdd.lua`` (sizes..., stored as the
 LongStorage ``size``), ``SpatialLogSoftMax.lua`` (THNN LogSoftMax over the planes), cudnn.torch
 ``BatchNormalization.lua`` (nFeature, eps=1e-5, momentum=0.1, affine=true: nn's signature) and
-``SpatialLogSoftMax.lua`` (cudnn's SpatialSoftMax with the log algorithm).
+``SpatialLogSoftMax.lua`` (cudnn's SpatialSoftMax with the log algorithm) and ``ClippedReLU.lua``
+(ceiling, inplace=false: min(max(x, 0), ceiling), CUDNN_ACTIVATION_CLIPPED_RELU).
 """
 import math
 
@@ -35,6 +36,13 @@ register("nn.HardShrink", [Param("lambda", "number", 0.5)], build=lambda a, n: n
          **_ELEMENTWISE)
 register("nn.SoftShrink", [Param("lambda", "number", 0.5)], build=lambda a, n: nn.Softshrink(a["lambda"]),
          **_ELEMENTWISE)
+def _clipped_check(a, node):
+    if not a["ceiling"] > 0:  # ClippedReLU.lua asserts a ceiling; min(max(x, 0), c) of c <= 0 is 0
+        raise ArgumentError(f"{node.name}: the ceiling must be positive, got {a['ceiling']:g}")
+
+
+register("cudnn.ClippedReLU", [Param("ceiling", "number"), _INPLACE], build=lambda a, n: nn.Hardtanh(0.0, a["ceiling"]),
+         check=_clipped_check, **_ELEMENTWISE)
 # forward passes the input on: GradientReversal.lua (lambda=1) only scales the gradient by -lambda,
 # L1Penalty.lua (l1weight, sizeAverage=false, provideOutput=true) only adds an L1 loss's gradient
 register("nn.GradientReversal", [Param("lambda", "number", 1.0)], build=lambda a, n: nn.Identity(), **_ELEMENTWISE)
