@@ -90,3 +90,25 @@ def test_bottle_fuses_the_leading_dims():
     with pytest.raises(ShapeError, match="nOutputDim"):
         infer(Node("nn.Bottle", [2, 3], children=[Node("nn.Linear", [4, 3])]), (5, 4))
     assert param_count(node) == 0
+
+
+def test_euclidean_cosine_bilinear():
+    x = rand(3, 4)
+    y, module, node = run("nn.Euclidean", [4, 2], x)
+    w = module.weight.detach().numpy()  # inputSize x outputSize: a centre per column
+    assert w.shape == (4, 2) and param_count(node) == 8
+    np.testing.assert_allclose(y.numpy(), [[np.linalg.norm(r - w[:, j]) for j in range(2)] for r in x.numpy()])
+    y, module, node = run("nn.Cosine", [4, 2], x)
+    w = module.weight.detach().numpy()  # outputSize x inputSize
+    assert w.shape == (2, 4)
+    wide = run("nn.Cosine", [1, 16], rand(2, 1))[1].weight  # reset(): 1/sqrt(weight:size(1)), the outputs
+    assert wide.abs().max() <= 1 / math.sqrt(16)
+    np.testing.assert_allclose(y.numpy(), [[r @ w[j] / ((np.linalg.norm(w[j]) + 1e-12) * (np.linalg.norm(r) + 1e-12))
+                                            for j in range(2)] for r in x.numpy()])
+    a, b = rand(3, 4), rand(3, 5)
+    y, module, node = run("nn.Bilinear", [4, 5, 2], [a, b])
+    w, bias = module.weight.detach().numpy(), module.bias.detach().numpy()
+    np.testing.assert_allclose(y.numpy(), [[r @ w[k] @ s + bias[k] for k in range(2)] for r, s in zip(a.numpy(), b.numpy())])
+    assert param_count(node) == 2 * 4 * 5 + 2 and param_count(Node("nn.Bilinear", [4, 5, 2, False])) == 40
+    with pytest.raises(ShapeError, match="vectors of 4 and 5"):
+        infer(node, [(5,), (4,)])

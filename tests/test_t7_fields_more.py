@@ -62,6 +62,11 @@ CASES = [
     (m("nn.DotProduct"), "nn.DotProduct()"),
     (m("nn.PairwiseDistance", norm=1, diff=t(0)), "nn.PairwiseDistance(1)"),
     (m("nn.CosineDistance"), "nn.CosineDistance()"),
+    # Euclidean.lua and Cosine.lua store no sizes: the weight's (in x out and out x in) give them
+    (m("nn.Euclidean", weight=t(4, 2), gradWeight=t(4, 2), fastBackward=True), "nn.Euclidean(4, 2)"),
+    (m("nn.Cosine", weight=t(2, 4), gradWeight=t(2, 4)), "nn.Cosine(4, 2)"),
+    (m("nn.Bilinear", weight=t(2, 4, 5), bias=t(2), gradInput=[t(0), t(0)]), "nn.Bilinear(4, 5, 2)"),
+    (m("nn.Bilinear", weight=t(2, 4, 5)), "nn.Bilinear(4, 5, 2, false)"),
     (m("nn.MapTable", module=LINEAR, modules=[LINEAR, m("nn.Linear", weight=t(2, 3), bias=t(2))], shared=True,
        sharedparams=["weight", "bias", "gradWeight", "gradBias"]), "nn.MapTable()"),
     (m("nn.Bottle", nInputDim=3, nOutputDim=3, dimDelta=0, inShape=t(3), outShape=t(3), modules=[LINEAR]),

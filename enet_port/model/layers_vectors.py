@@ -6,10 +6,13 @@ dims numInputDims leaves out), ``Replicate.lua`` (nf copies along ``dim``, one l
 when ``ndim`` says so), ``Select.lua``, ``Max.lua``/``Min.lua`` (the dimension squeezed, a later
 one when nInputDims says the input is batched), ``CMinTable.lua``, ``CDivTable.lua``, ``MM.lua`` (bmm of a batch),
 ``DotProduct.lua``, ``PairwiseDistance.lua`` ((sum |x1 - x2|^p)^(1/p), no epsilon),
-``CosineDistance.lua`` (x1.x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12))), ``MapTable.lua`` (its
+``CosineDistance.lua`` (x1.x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12))), ``Euclidean.lua``,
+``Cosine.lua``, ``Bilinear.lua`` (with their ``reset()``), ``MapTable.lua`` (its
 one module, weights shared, on each entry) and ``Bottle.lua`` (leading dims fused into one).
 Lua dims count the batch: the port's tensors always have one.
 """
+import math
+
 import torch
 import torch.nn as nn
 
@@ -104,6 +107,49 @@ class CosineDistance(nn.Module):
     def forward(self, xs):
         a, b = xs
         return (a * b).sum(1) / torch.sqrt(((a * a).sum(1) + 1e-12) * ((b * b).sum(1) + 1e-12))
+
+
+class Euclidean(nn.Module):
+    """``nn.Euclidean(inputSize, outputSize)``: y_j = ||x - w_j||, w_j column j of the weight
+    (inputSize x outputSize), U(+-1/sqrt(inputSize))."""
+
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        bound = 1 / math.sqrt(n_in)
+        self.weight = nn.Parameter(torch.empty(n_in, n_out).uniform_(-bound, bound))
+
+    def forward(self, x):
+        return (x[:, :, None] - self.weight[None]).pow(2).sum(1).sqrt()
+
+
+class Cosine(nn.Module):
+    """``nn.Cosine(inputSize, outputSize)``: y_j = w_j.x / ((||w_j|| + 1e-12)(||x|| + 1e-12)), w_j
+    row j of the weight (outputSize x inputSize), U(+-1/sqrt(outputSize)) (its weight:size(1))."""
+
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        bound = 1 / math.sqrt(n_out)
+        self.weight = nn.Parameter(torch.empty(n_out, n_in).uniform_(-bound, bound))
+
+    def forward(self, x):
+        norms = (self.weight.norm(dim=1) + 1e-12)[None] * (x.norm(dim=1, keepdim=True) + 1e-12)
+        return x @ self.weight.t() / norms
+
+
+class Bilinear(nn.Bilinear):
+    """``nn.Bilinear(inputSize1, inputSize2, outputSize, bias)``: y_k = x1' W_k x2 + b_k, PyTorch's
+    layout (weight outputSize x inputSize1 x inputSize2); reset() U(+-1/sqrt(inputSize1))."""
+
+    def __init__(self, n_in1, n_in2, n_out, bias):
+        super().__init__(n_in1, n_in2, n_out, bias=bias)
+        bound = 1 / math.sqrt(n_in1)
+        with torch.no_grad():
+            self.weight.uniform_(-bound, bound)
+            if self.bias is not None:
+                self.bias.uniform_(-bound, bound)
+
+    def forward(self, xs):
+        return super().forward(xs[0], xs[1])
 
 
 class MapTable(nn.ModuleList):

@@ -4,7 +4,9 @@ Signatures, defaults and fields from torch/nn ``Contiguous.lua``, ``Unsqueeze.lu
 numInputDims), ``Replicate.lua`` (nf -> ``nfeatures``, dim=1, ndim), ``Select.lua`` (dimension,
 index; negative ones count from the end), ``Max.lua`` and ``Min.lua`` (dimension=1, nInputDims),
 ``CMinTable.lua``, ``CDivTable.lua``, ``MM.lua`` (transA=false, transB=false), ``DotProduct.lua``,
-``PairwiseDistance.lua`` (p -> ``norm``), ``CosineDistance.lua``, ``MapTable.lua`` (module,
+``PairwiseDistance.lua`` (p -> ``norm``), ``CosineDistance.lua``, ``Euclidean.lua`` and
+``Cosine.lua`` (inputSize, outputSize: not stored, the weight's sizes give them), ``Bilinear.lua``
+(inputSize1, inputSize2, outputSize, bias=true; likewise), ``MapTable.lua`` (module,
 shared=true; a ``.t7`` file keeps it as ``module``, its ``modules`` holding clones) and ``Bottle.lua`` (module,
 nInputDim=2, nOutputDim=nInputDim; field ``dimDelta``). As for rnn's decorators, the module
 argument of MapTable and Bottle is the entry's one child. Shapes are per sample: a Lua dim that
@@ -126,6 +128,43 @@ def _norm_check(a, node):
 register("nn.PairwiseDistance", [Param("norm", "number")],
          build=lambda a, n: layers_vectors.PairwiseDistance(a["norm"]),
          macs=no_macs, check=_norm_check, **_VECTORS)
+
+
+# parameter modules of vectors: nn.Euclidean, nn.Cosine (sizes not stored: the weight's), nn.Bilinear
+def _vector_shape(a, node, shape, infer_child):
+    if isinstance(shape, list) or len(shape) != 1 or shape[0] != a["inputSize"]:
+        raise ShapeError(f"{node.name} expects {a['inputSize']} inputs, gets {format_shape(shape)}")
+    return (a["outputSize"],)
+
+
+_SIZES = [Param("inputSize", "int", field=False), Param("outputSize", "int", field=False)]
+_VECTOR = dict(shape=_vector_shape, macs=lambda a, i, o: a["inputSize"] * a["outputSize"],
+               check=lambda a, n: at_least(a, n, 1, "inputSize", "outputSize"))
+register("nn.Euclidean", _SIZES, build=lambda a, n: layers_vectors.Euclidean(a["inputSize"], a["outputSize"]),
+         tensors=lambda a, n: {"weight": [a["inputSize"], a["outputSize"]]},
+         from_fields=lambda f: {"inputSize": f["weight"].shape[0], "outputSize": f["weight"].shape[1]}, **_VECTOR)
+register("nn.Cosine", _SIZES, build=lambda a, n: layers_vectors.Cosine(a["inputSize"], a["outputSize"]),
+         tensors=lambda a, n: {"weight": [a["outputSize"], a["inputSize"]]},
+         from_fields=lambda f: {"inputSize": f["weight"].shape[1], "outputSize": f["weight"].shape[0]}, **_VECTOR)
+
+
+def _bilinear_shape(a, node, shapes, infer_child):
+    if _pair(node, shapes, 1) != [(a["inputSize1"],), (a["inputSize2"],)]:
+        raise ShapeError(f"{node.name} expects vectors of {a['inputSize1']} and {a['inputSize2']}, "
+                         f"gets {format_shape(shapes)}")
+    return (a["outputSize"],)
+
+
+register("nn.Bilinear", [Param("inputSize1", "int", field=False), Param("inputSize2", "int", field=False),
+                         Param("outputSize", "int", field=False), Param("bias", "bool", True, field=False)],
+         build=lambda a, n: layers_vectors.Bilinear(a["inputSize1"], a["inputSize2"], a["outputSize"], a["bias"]),
+         shape=_bilinear_shape,
+         tensors=lambda a, n: {"weight": [a["outputSize"], a["inputSize1"], a["inputSize2"]],
+                               **({"bias": [a["outputSize"]]} if a["bias"] else {})},
+         macs=lambda a, i, o: a["outputSize"] * a["inputSize1"] * a["inputSize2"],
+         from_fields=lambda f: dict(zip(("outputSize", "inputSize1", "inputSize2"), f["weight"].shape),
+                                    bias=f.get("bias") is not None),
+         check=lambda a, n: at_least(a, n, 1, "inputSize1", "inputSize2", "outputSize"))
 
 
 # containers of one module ----------------------------------------------------------------------
