@@ -163,3 +163,22 @@ def test_an_old_volumetric_full_convolution_has_its_weight_transposed(tmp_path):
     model = import_t7(path, (2, 1, 2, 2)).model
     layer = next(mod for mod in model.modules() if isinstance(mod, torch.nn.ConvTranspose3d))
     np.testing.assert_array_equal(layer.weight.detach().numpy(), old.swapaxes(0, 1))
+
+
+def test_a_volumetric_model_round_trips_at_c3ds_clip_size(tmp_path):
+    """Saved the Torch7 way and imported with no input size: a volumetric convolution first
+    implies C3D's 3x16x112x112 clip; the imported model computes what was saved."""
+    spec = {"name": "clip", "input": [3, 4, 8, 8], "classifier": [], "features": [
+        {"nn.VolumetricConvolution": [3, 4, 3, 3, 3, 1, 1, 1, 1]}, {"nn.VolumetricBatchNormalization": [4]},
+        {"nn.VolumetricMaxPooling": [2, 2, 2], "modifiers": [["ceil"]]},
+        {"nn.VolumetricFullConvolution": [4, 2, 2, 2, 2, 2, 2, 2]}]}
+    torch.manual_seed(0)
+    model = build(Spec(str(tmp_path / "clip.json"), spec)).eval()
+    path = tmp_path / "clip.t7"
+    path.write_bytes(dumps(module_object(model)))
+    imported = import_t7(path)
+    assert imported.spec["input"] == [3, 16, 112, 112]
+    x = torch.randn(2, 3, 4, 8, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(imported.model(x), model(x), rtol=0, atol=0)
+    assert sum(p.numel() for p in imported.model.parameters()) == 4 * 3 * 27 + 4 + 2 * 4 + 4 * 2 * 8 + 2
