@@ -133,3 +133,11 @@ def test_c3d_counts_by_hand():
     assert sum(param_count(n) for n in net.walk()) == total == 79_991_015  # 27,653,184 + 2,752 + 52,335,079
     conv1a = record[1][1]
     assert conv1a == (64, 16, 112, 112) and macs(net.children[0], (3, 16, 112, 112), conv1a) == 1_040_449_536
+
+
+def test_cudnn_volumetric_softmaxes_are_over_the_planes():
+    x = rand(2, 3, 2, 2, 2)
+    e = np.exp(x.numpy())
+    np.testing.assert_allclose(run("cudnn.VolumetricSoftMax", [], x)[0].numpy(), e / e.sum(1, keepdims=True))
+    np.testing.assert_allclose(run("cudnn.VolumetricLogSoftMax", [True], x)[0].numpy(),
+                               np.log(e / e.sum(1, keepdims=True)))

@@ -102,6 +102,11 @@ CASES = [
     (bn("cudnn.VolumetricBatchNormalization", affine=False, nDim=5, mode="CUDNN_BATCHNORM_SPATIAL"),
      "cudnn.VolumetricBatchNormalization(4, 0.001, 0.1, false)"),
     (m("nn.VolumetricDropout", p=0.3, noise=t(0), stochastic_inference=False), "nn.VolumetricDropout(0.3)"),
+    # cudnn's VolumetricSoftMax.lua keeps only its cudnn.SpatialSoftMax, as ssm
+    (m("cudnn.VolumetricSoftMax", ssm=m("cudnn.SpatialSoftMax", mode="CUDNN_SOFTMAX_MODE_CHANNEL",
+                                         algorithm="CUDNN_SOFTMAX_ACCURATE")), "cudnn.VolumetricSoftMax()"),
+    (m("cudnn.VolumetricLogSoftMax", ssm=m("cudnn.SpatialSoftMax", mode="CUDNN_SOFTMAX_MODE_CHANNEL",
+                                            algorithm="CUDNN_SOFTMAX_LOG")), "cudnn.VolumetricLogSoftMax()"),
     # SpatialConvolutionLocal.lua also stores oW and oH; weight oH x oW x nOut x nIn x kH x kW
     (m("nn.SpatialConvolutionLocal", nInputPlane=2, nOutputPlane=3, iW=4, iH=5, kW=2, kH=3, dW=1, dH=2, padW=1, padH=1,
        oW=5, oH=3, weight=t(3, 5, 3, 2, 3, 2), bias=t(3, 3, 5), finput=t(0), fgradInput=t(0)),

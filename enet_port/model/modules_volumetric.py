@@ -7,14 +7,15 @@ adjW=0, adjH=0; its ``backCompatibility``: a file without ``adjW`` stores the we
 and the pads as ``pT``, ``pW``, ``pH``), ``VolumetricMaxPooling.lua`` (kT, kW, kH, dT=kT, dW=kW,
 dH=kH, padT=0, padW=0, padH=0, ``:ceil()``), ``VolumetricAveragePooling.lua`` (the same; its first
 version has no pads), cudnn's ``Pooling3D.lua`` (the same signature), ``VolumetricBatchNormalization.lua``
-(BatchNormalization's) and ``VolumetricDropout.lua`` (p=0.5, stochasticInference: SpatialDropout's
+(BatchNormalization's), cudnn's ``VolumetricSoftMax.lua`` and ``VolumetricLogSoftMax.lua`` (fast:
+the softmax over the planes at each voxel) and ``VolumetricDropout.lua`` (p=0.5, stochasticInference: SpatialDropout's
 rule per plane). Samples are planes x time x height x width.
 """
 import math
 
 import torch.nn as nn
 
-from . import layers, layers_volumetric
+from . import layers, layers_math, layers_volumetric
 from .modules import _BN, _BN_T7, _batchnorm, _bn_check, _bn_tensors, _dropout_check, _per_plane, no_macs, no_tensors
 from .registry import ArgumentError, Param, at_least, ceil_mode, register
 from .shapes import ShapeError, format_shape, out_size, planes, tensor
@@ -138,6 +139,16 @@ for _ns in ("nn", "cudnn"):
     # cudnn's mode is CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING, with no :setCountExcludePad()
     register(f"{_ns}.VolumetricAveragePooling", _POOL, build=_pool_build(layers_volumetric.Torch7AvgPool3d, True),
              **(_AVG_RULES if _ns == "nn" else _POOL_RULES))
+
+
+# cudnn's softmaxes over the planes of a clip: VolumetricSoftMax.lua folds T and H into one and
+# runs its cudnn.SpatialSoftMax (field ssm); VolumetricLogSoftMax sets that one's algorithm to LOG
+register("cudnn.VolumetricSoftMax", [Param("fast", "any", False, field=False)],
+         build=lambda a, n: layers_math.ChannelSoftMax(), shape=lambda a, n, s, ic: tensor(s, 4, n),
+         tensors=no_tensors, macs=no_macs)
+register("cudnn.VolumetricLogSoftMax", [Param("fast", "any", False, field=False)],
+         build=lambda a, n: nn.LogSoftmax(dim=1), shape=lambda a, n, s, ic: tensor(s, 4, n),
+         tensors=no_tensors, macs=no_macs)
 
 
 # batch normalisation and dropout -----------------------------------------------------------------
