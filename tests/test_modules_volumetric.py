@@ -141,3 +141,15 @@ def test_cudnn_volumetric_softmaxes_are_over_the_planes():
     np.testing.assert_allclose(run("cudnn.VolumetricSoftMax", [], x)[0].numpy(), e / e.sum(1, keepdims=True))
     np.testing.assert_allclose(run("cudnn.VolumetricLogSoftMax", [True], x)[0].numpy(),
                                np.log(e / e.sum(1, keepdims=True)))
+
+
+def test_dilated_volumetric_convolution_spreads_its_taps():
+    x = rand(1, 1, 5, 5, 5)
+    # nIn 1, nOut 1, 2x2x2 kernel, stride 1, no pads, dilations T 2, W 1, H 3
+    y, module, node = run("nn.VolumetricDilatedConvolution", [1, 1, 2, 2, 2, 1, 1, 1, 0, 0, 0, 2, 1, 3], x)
+    w, b = module.weight.detach().numpy()[0, 0], module.bias.item()
+    assert y.shape == (1, 1, 3, 2, 4)  # T 5 - 2, H 5 - 3, W 5 - 1
+    for t, i, j in itertools.product(range(3), range(2), range(4)):
+        taps = x.numpy()[0, 0, t:t + 3:2, i:i + 4:3, j:j + 2]
+        assert y[0, 0, t, i, j].item() == pytest.approx(b + (w * taps).sum())
+    assert resolve_args(Node("cudnn.VolumetricDilatedConvolution", [1, 1, 2, 2, 2, 1, 1, 1, 1]))["padW"] == 0

@@ -78,6 +78,10 @@ CASES = [
      "nn.VolumetricConvolution(2, 4, 3, 3, 3, 1, 2, 2, 1, 0)"),
     (vconv("cudnn.VolumetricConvolution", padT=1, padW=1, padH=1, iSize=longs(0, 0, 0, 0, 0)),
      "cudnn.VolumetricConvolution(2, 4, 3, 3, 3, 1, 2, 2, 1, 1, 1)"),
+    (vconv("nn.VolumetricDilatedConvolution", padT=1, padW=1, padH=1, dilationT=2, dilationW=1, dilationH=1),
+     "nn.VolumetricDilatedConvolution(2, 4, 3, 3, 3, 1, 2, 2, 1, 1, 1, 2)"),
+    (vconv("cudnn.VolumetricDilatedConvolution", padT=0, padW=0, padH=0, dilationT=1, dilationW=2, dilationH=2),
+     "cudnn.VolumetricDilatedConvolution(2, 4, 3, 3, 3, 1, 2, 2, 0, 0, 0, 1, 2, 2)"),
     (vfull("nn.VolumetricFullConvolution", padT=0, padW=1, padH=1, adjT=0, adjW=1, adjH=1, weight=t(2, 4, 3, 3, 3)),
      "nn.VolumetricFullConvolution(2, 4, 3, 3, 3, 1, 2, 2, 0, 1, 1, 0, 1, 1)"),
     # a file of the first VolumetricFullConvolution: pads pT, pW, pH and the weight nOut x nIn

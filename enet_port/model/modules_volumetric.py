@@ -2,7 +2,8 @@
 
 Signatures, defaults and fields from torch/nn ``VolumetricConvolution.lua`` (nInputPlane,
 nOutputPlane, kT, kW, kH, dT=1, dW=1, dH=1, padT=0, padW=padT, padH=padW), cudnn.torch's (its
-pads default to 0 each), ``VolumetricFullConvolution.lua`` (... padT=0, padW=0, padH=0, adjT=0,
+pads default to 0 each), both ``VolumetricDilatedConvolution.lua`` (their parent's, then
+dilationT=1, dilationW=1, dilationH=1), ``VolumetricFullConvolution.lua`` (... padT=0, padW=0, padH=0, adjT=0,
 adjW=0, adjH=0; its ``backCompatibility``: a file without ``adjW`` stores the weight nOut x nIn
 and the pads as ``pT``, ``pW``, ``pH``), ``VolumetricMaxPooling.lua`` (kT, kW, kH, dT=kT, dW=kW,
 dH=kH, padT=0, padW=0, padH=0, ``:ceil()``), ``VolumetricAveragePooling.lua`` (the same; its first
@@ -27,9 +28,14 @@ def _k(a, prefix):
     return tuple(a[prefix + axis] for axis in _AXES)
 
 
+def _dilation(a):
+    """VolumetricDilatedConvolution's dilationT, dilationH, dilationW (1 for the others)."""
+    return tuple(a.get("dilation" + axis, 1) for axis in _AXES)
+
+
 # convolutions ------------------------------------------------------------------------------------
 def _conv_build(a, node):
-    m = nn.Conv3d(a["nInputPlane"], a["nOutputPlane"], _k(a, "k"), _k(a, "d"), _k(a, "pad"))
+    m = nn.Conv3d(a["nInputPlane"], a["nOutputPlane"], _k(a, "k"), _k(a, "d"), _k(a, "pad"), dilation=_dilation(a))
     layers_volumetric.reset_volumetric(m, a["nInputPlane"], _k(a, "k"))
     return m
 
@@ -37,13 +43,14 @@ def _conv_build(a, node):
 def _conv_shape(a, node, shape, infer_child):
     tensor(shape, 4, node)
     planes(shape, a["nInputPlane"], node)
-    return (a["nOutputPlane"],) + tuple(out_size(s, k, d, p, 1, False, node)
-                                        for s, k, d, p in zip(shape[1:], _k(a, "k"), _k(a, "d"), _k(a, "pad")))
+    return (a["nOutputPlane"],) + tuple(out_size(s, k, d, p, dil, False, node) for s, k, d, p, dil in
+                                        zip(shape[1:], _k(a, "k"), _k(a, "d"), _k(a, "pad"), _dilation(a)))
 
 
 def _conv_check(a, node):
     at_least(a, node, 1, "nInputPlane", "nOutputPlane", "kT", "kW", "kH", "dT", "dW", "dH")
     at_least(a, node, 0, "padT", "padW", "padH", "adjT", "adjW", "adjH")
+    at_least(a, node, 1, "dilationT", "dilationW", "dilationH")
 
 
 _HEAD = [Param("nInputPlane", "int"), Param("nOutputPlane", "int"), Param("kT", "int"), Param("kW", "int"),
@@ -56,6 +63,12 @@ _CONV = dict(build=_conv_build, shape=_conv_shape, check=_conv_check,
 register("nn.VolumetricConvolution", _HEAD + [Param("padW", "int", lambda a: a["padT"]),
                                               Param("padH", "int", lambda a: a["padW"])], **_CONV)
 register("cudnn.VolumetricConvolution", _HEAD + [Param("padW", "int", 0), Param("padH", "int", 0)], **_CONV)
+# the dilated ones pass their pads to the convolutions above (nn: padW = padW or padT, ...)
+_DIL = [Param("dilationT", "int", 1), Param("dilationW", "int", 1), Param("dilationH", "int", 1)]
+register("nn.VolumetricDilatedConvolution", _HEAD + [Param("padW", "int", lambda a: a["padT"]),
+                                                     Param("padH", "int", lambda a: a["padW"])] + _DIL, **_CONV)
+register("cudnn.VolumetricDilatedConvolution", _HEAD + [Param("padW", "int", 0), Param("padH", "int", 0)] + _DIL,
+         **_CONV)
 
 
 def _full_build(a, node):
