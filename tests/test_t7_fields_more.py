@@ -174,6 +174,15 @@ def test_an_old_volumetric_full_convolution_has_its_weight_transposed(tmp_path):
     np.testing.assert_array_equal(layer.weight.detach().numpy(), old.swapaxes(0, 1))
 
 
+def test_a_locally_connected_model_imports_at_its_input_size(tmp_path):
+    stored = CASES[[c for _, c in CASES].index("nn.SpatialConvolutionLocal(2, 3, 4, 5, 2, 3, 1, 2, 1)")][0]
+    path = tmp_path / "local.t7"
+    path.write_bytes(dumps(m("nn.Sequential", modules=[stored])))
+    imported = import_t7(path)  # no --input: SpatialConvolutionLocal's iW, iH (4, 5) give it
+    assert imported.spec["input"] == [2, 5, 4]
+    assert imported.model(torch.zeros(1, 2, 5, 4)).shape == (1, 3, 3, 5)
+
+
 def test_a_volumetric_model_round_trips_at_c3ds_clip_size(tmp_path):
     """Saved the Torch7 way and imported with no input size: a volumetric convolution first
     implies C3D's 3x16x112x112 clip; the imported model computes what was saved."""
