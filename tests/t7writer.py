@@ -146,6 +146,8 @@ def module_object(module, kind="torch.FloatTensor", train=False, objects=None):
     fields["output"] = Tensor(np.zeros(0), kind)
     if node.name in ("nn.View", "nn.Reshape"):
         fields["size"] = Storage(np.array(a["sizes"], dtype=np.int64))
+    if node.name in ("nn.CMul", "nn.CAdd"):  # CMul.lua, CAdd.lua: self.size, a LongStorage
+        fields["size"] = Storage(np.array(a["size"], dtype=np.int64))
     if "connTable" in a:  # SpatialConvolutionMap stores its table as a tensor (nn.tables makes one)
         fields["connTable"] = Tensor(np.array(a["connTable"], dtype=np.float64), "torch.DoubleTensor")
     if node.modifier_args("setNumInputDims"):
@@ -156,6 +158,9 @@ def module_object(module, kind="torch.FloatTensor", train=False, objects=None):
     objects[id(module)] = obj
     if node.name == "nn.SpatialClassifier":  # nnx keeps its classifier in a field of that name
         fields["classifier"] = module_object(module[0], kind, train, objects)
+    elif node.name == "nn.MapTable":  # MapTable.lua: module, and modules holding it (and clones)
+        fields["module"] = module_object(module[0], kind, train, objects)
+        fields["modules"] = [fields["module"]]
     elif mtype.container:
         fields["modules"] = [module_object(child, kind, train, objects) for child in module]
     if node.name == "nn.FastLSTM":  # rnn keeps the weights in its i2g Linear and o2g LinearNoBias

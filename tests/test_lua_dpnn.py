@@ -134,7 +134,7 @@ def test_one_inception_forward_equals_an_independent_model(tmp_path):
 
 @pytest.mark.parametrize("line, words", [
     ("nn.WeightNorm(nn.Linear(3, 4))", "nn.WeightNorm is not supported: its forward first recomputes"),
-    ("nn.Bottle(nn.Linear(3, 4), 2)", "nn.Bottle is not supported: its forward reshapes")])
+    ("nn.ReverseRNN(nn.Linear(3, 4))", "nn.ReverseRNN is not supported: its forward reverses")])
 def test_a_decorator_with_its_own_forward_is_refused_at_its_line(tmp_path, line, words):
     path = tmp_path / "net.lua"
     path.write_text(f"require 'dpnn'\nlocal net = nn.Sequential()\nnet:add({line})\nreturn net\n")

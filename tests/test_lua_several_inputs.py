@@ -67,6 +67,6 @@ def test_import_lua_records_every_input_and_diff_reads_it_back(tmp_path):
 
 def test_vectors_and_sequences_are_valid_inputs():
     seq = CliRunner().invoke(main, ["trace", GRU, "--input", "20x13"])
-    assert "is not N, TxF or CxHxW" not in seq.output
-    bad = CliRunner().invoke(main, ["trace", GRU, "--input", "1x2x3x4"])
-    assert bad.exit_code == 2 and "is not N, TxF or CxHxW" in bad.output
+    assert "is not N, TxF" not in seq.output
+    bad = CliRunner().invoke(main, ["trace", GRU, "--input", "1x2x3x4x5"])  # 4 sizes: a volumetric clip
+    assert bad.exit_code == 2 and "is not N, TxF, CxHxW or CxTxHxW" in bad.output

@@ -82,13 +82,13 @@ def test_import_lua_of_legacy_files_diffs_identical(tmp_path, name):
 def test_unknown_module_is_reported_by_name_and_line(tmp_path):
     path = LUA / "unknown_module.lua"
     trace = trace_lua(path)
-    line = line_of(path, "SpatialFractionalMaxPooling")
-    assert trace.unknown == [("nn.SpatialFractionalMaxPooling", f"{path}:{line}")]
+    line = line_of(path, "TemporalRowConvolution")
+    assert trace.unknown == [("nn.TemporalRowConvolution", f"{path}:{line}")]
     out = tmp_path / "x.json"
     result = CliRunner().invoke(main, ["import-lua", str(path), "-o", str(out)])
     assert result.exit_code == 2 and not out.exists()
     assert result.stderr.strip() == (f"enet-port: {path}:{line}: unknown Torch7 module "
-                                     "nn.SpatialFractionalMaxPooling: a spec cannot hold it")
+                                     "nn.TemporalRowConvolution: a spec cannot hold it")
 
 
 HOSTILE = {
@@ -141,8 +141,8 @@ def test_trace_command_sizes_every_module_from_torch7_rules():
     assert lines[-1] == "total parameters: 11,689,512"  # torchvision's resnet18
     assert "cudnn.SpatialConvolution(3, 64, 7, 7, 2, 2, 3, 3):noBias()  ->  64x112x112  params 9408" in lines[2]
     unknown = CliRunner().invoke(main, ["trace", str(LUA / "unknown_module.lua")])
-    line = line_of(LUA / "unknown_module.lua", "SpatialFractionalMaxPooling")
-    assert f"unknown Torch7 module nn.SpatialFractionalMaxPooling at {LUA / 'unknown_module.lua'}:{line}" in unknown.stderr
+    line = line_of(LUA / "unknown_module.lua", "TemporalRowConvolution")
+    assert f"unknown Torch7 module nn.TemporalRowConvolution at {LUA / 'unknown_module.lua'}:{line}" in unknown.stderr
 
 
 def test_a_model_without_classifier_round_trips_as_a_flat_spec(tmp_path):

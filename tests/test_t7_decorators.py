@@ -147,7 +147,7 @@ def test_a_decorator_imports_as_its_module(tmp_path, name):
 
 
 @pytest.mark.parametrize("name, words", [("nn.WeightNorm", "recomputes the module's weight"),
-                                         ("nn.Bottle", "reshapes the input")])
+                                         ("nn.ReverseRNN", "reverses the sequence")])
 def test_a_decorator_with_its_own_forward_is_refused_in_one_line(tmp_path, name, words):
     inner = conv(3, 4, 3)
     path = write(tmp_path, seq(relu(), m(name, module=inner, modules=[inner])))

@@ -46,7 +46,8 @@ parse_shape = sizes_parser("CxHxW", "3x224x224")
 
 
 def parse_inputs(ctx, param, values):
-    """A click callback for a repeatable ``--input``: each ``N``, ``TxF`` or ``CxHxW`` -> a tuple,
+    """A click callback for a repeatable ``--input``: each ``N``, ``TxF``, ``CxHxW`` or ``CxTxHxW``
+    (a volumetric model's clip) -> a tuple,
     ``index`` (one class index per sample, what an nn.OneHot or nn.LookupTable takes) -> ();
     one given -> that tuple, several (one per input of a graph) -> a list of them, none -> None."""
     shapes = []
@@ -58,9 +59,9 @@ def parse_inputs(ctx, param, values):
             sizes = tuple(int(v) for v in value.lower().split("x"))
         except ValueError:
             sizes = ()
-        if not 1 <= len(sizes) <= 3 or min(sizes) < 1:
-            raise click.BadParameter(f"'{value}' is not N, TxF or CxHxW with positive sizes, e.g. 3x224x224, "
-                                     "20x13 or 3, or 'index' (one index per sample)")
+        if not 1 <= len(sizes) <= 4 or min(sizes) < 1:
+            raise click.BadParameter(f"'{value}' is not N, TxF, CxHxW or CxTxHxW with positive sizes, e.g. "
+                                     "3x224x224, 20x13, 3 or 3x16x112x112, or 'index' (one index per sample)")
         shapes.append(sizes)
     if not shapes:
         return None

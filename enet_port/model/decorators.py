@@ -6,7 +6,9 @@ module's. Its subclasses below whose forward is still the module's are imported 
 in their place, by the ``.t7`` importer and by the tracer alike; the subclasses (and torch/nn's
 ``nn.WeightNorm``, a Container of one module) whose forward differs are refused in one line (the
 reason is the message). A decorator with a record of its
-own (rnn's ``nn.MaskZero``, ``nn.Sequencer``) is neither: its record says what it computes.
+own (rnn's ``nn.MaskZero``, ``nn.Sequencer``, torch/nn's ``nn.Bottle``) is neither: its record says what it computes.
+One module that is no decorator is refused here too, for a forward no fixed model computes:
+``nn.SpatialFractionalMaxPooling``.
 """
 
 # class -> what is dropped when the module stands in its place (the forward is the module's)
@@ -24,9 +26,11 @@ TRANSPARENT = {
 REFUSED = {
     "nn.WeightNorm": "its forward first recomputes the module's weight from its g and v "
                      "(g * v / sqrt(|v|^2 + 1e-4)), which the stored weight need not equal",
-    "nn.Bottle": "its forward reshapes the input to nInputDim dimensions around the module's",
     "nn.ReverseRNN": "its forward reverses the sequence around the module's",
     "nn.ReverseUnreverse": "its forward reverses the sequence before and after the module's",
+    # not a decorator, refused the same way: torch/nn's SpatialFractionalMaxPooling.lua
+    "nn.SpatialFractionalMaxPooling": "its pooling regions are drawn at random at each forward "
+                                      "(Graham 2014), so no fixed model computes what it does",
 }
 
 

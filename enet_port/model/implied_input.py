@@ -2,7 +2,8 @@
 
 Lua counterpart: none; a Torch7 model does not say what it takes. ``Linear(3, ...)``: a vector
 of 3; ``TemporalConvolution(13, ...)``: frames of 13; a convolution's ``nInputPlane``: that
-many planes (at 224x224, the size the rest of the port defaults to); ``Reshape(4, 84, 84)``:
+many planes (at 224x224, the size the rest of the port defaults to; a volumetric one: 16 frames
+of 112x112, C3D's clips; a SpatialConvolutionLocal: its iH x iW); ``Reshape(4, 84, 84)``:
 samples of those sizes; ``OneHot(n)``: one index per sample (``()``); ``LookupTable``: a
 sequence of one index (``(1,)``, the one step torch-rnn's sample.lua feeds after its seed).
 """
@@ -24,6 +25,10 @@ def implied(node):
         return (a["inputSize"],)
     if "connTable" in a:
         return (max(p[0] for p in a["connTable"]), 224, 224)
+    if "nInputPlane" in a and "iW" in a:  # SpatialConvolutionLocal: its weights are for one input size
+        return (a["nInputPlane"], a["iH"], a["iW"])
+    if "nInputPlane" in a and "kT" in a:  # a volumetric convolution: C3D's clips of 16 frames of 112x112
+        return (a["nInputPlane"], 16, 112, 112)
     if "nInputPlane" in a:
         return (a["nInputPlane"], 224, 224)
     if node.name == "nn.BatchNormalization":

@@ -198,9 +198,11 @@ class _Torch7CeilRule:
         out = super().forward(x)
         if not self.ceil_mode:
             return out
-        (kh, kw), (dh, dw), (ph, pw) = (_pair(v) for v in (self.kernel_size, self.stride, self.padding))
-        extra_h = _torch7_ceil_extent(x.shape[-2], kh, dh, ph) - out.shape[-2]
-        extra_w = _torch7_ceil_extent(x.shape[-1], kw, dw, pw) - out.shape[-1]
+        (kh, kw), (dh, dw), (ph, pw), (lh, lw) = (_pair(v) for v in (self.kernel_size, self.stride, self.padding,
+                                                                     getattr(self, "dilation", 1)))
+        # a dilated window spans dilation * (k - 1) + 1 (nn.SpatialDilatedMaxPooling)
+        extra_h = _torch7_ceil_extent(x.shape[-2], lh * (kh - 1) + 1, dh, ph) - out.shape[-2]
+        extra_w = _torch7_ceil_extent(x.shape[-1], lw * (kw - 1) + 1, dw, pw) - out.shape[-1]
         if extra_h <= 0 and extra_w <= 0:
             return out
         return F.pad(out, (0, max(extra_w, 0), 0, max(extra_h, 0)), value=self.empty_value)

@@ -145,7 +145,7 @@ def _check_top(path, data):
         raise SpecError(path, "init", f"must be one of {', '.join(sorted(inits.INITS))}")
     shapes = _input_shapes(data.get("input", [3, 224, 224]))
     if shapes is None:
-        raise SpecError(path, "input", "must be [C, H, W] (or [N], [T, F]) with positive whole numbers, "
+        raise SpecError(path, "input", "must be [C, H, W] (or [N], [T, F], [C, T, H, W]) with positive whole numbers, "
                                        "[] (one index per sample), or a list of such, one per input of a "
                                        "graph with several")
     if any(math.prod(s) > limits.value(limits.ACTIVATION) for s in shapes):
@@ -169,7 +169,7 @@ def _input_shapes(value):
     if not isinstance(value, list):
         return None
     shapes = value if value and all(isinstance(v, list) for v in value) else [value]
-    if all(len(s) <= 3 and all(_positive_int(v) for v in s) for s in shapes):
+    if all(len(s) <= 4 and all(_positive_int(v) for v in s) for s in shapes):  # 4: a volumetric clip
         return shapes
     return None
 

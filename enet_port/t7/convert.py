@@ -28,7 +28,8 @@ UNWRAPPED = ("nn.DataParallelTable",)
 # Torch7 classes that are an nn.Sequential of their stored modules (SpatialLPPooling.lua: Square or
 # Power, a pooling whose kind changed across nn versions, Sqrt or Power): read as that Sequential.
 AS_SEQUENTIAL = ("nn.SpatialLPPooling",)
-CHILD_FIELDS = {"nn.SpatialClassifier": "classifier"}  # a container whose child is a field, not modules
+# a container whose child is a field, not modules (MapTable's modules are clones of its module)
+CHILD_FIELDS = {"nn.SpatialClassifier": "classifier", "nn.MapTable": "module"}
 # their modules are their step's inner workings, read by their records
 OWN_MODULES = ("nn.FastLSTM", "nn.GRU", "nn.LSTM")
 # classes a project defined outside nn, read as the module of the table that computes the same:
