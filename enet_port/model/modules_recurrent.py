@@ -17,7 +17,7 @@ them (registry.PROJECT_CLASSES). torch-rnn's four are flagged
 from . import layers_recurrent
 from .modules import no_macs, no_tensors
 from .registry import ArgumentError, FieldError, Param, at_least, register
-from .shapes import ShapeError, format_shape
+from .shapes import ShapeError, format_shape, only_child
 
 _TORCH_RNN = "jcjohnson/torch-rnn "
 
@@ -86,11 +86,10 @@ _sequence_record("nn.SeqLSTM", [Param("inputsize", "int"), Param("hiddensize", "
 
 
 def _adapter_shape(a, node, shape, infer_child):
-    if len(node.children) != 1:
-        raise ShapeError(f"{node.name} wraps one module, not {len(node.children)}")
+    child = only_child(node)
     if isinstance(shape, list) or len(shape) < 2:
         raise ShapeError(f"{node.name} expects a sequence (T x ...), gets {format_shape(shape)}")
-    step = infer_child(node.children[0], shape[1:])
+    step = infer_child(child, shape[1:])
     if isinstance(step, list):
         raise ShapeError(f"{node.name}: its module gives a table, not a tensor per step")
     return (shape[0],) + tuple(step)

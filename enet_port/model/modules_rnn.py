@@ -14,7 +14,7 @@ from . import layers_rnn
 from .modules import no_macs, no_tensors
 from .modules_temporal import _lookup_shape
 from .registry import FieldError, Param, at_least, register
-from .shapes import ShapeError, format_shape
+from .shapes import ShapeError, format_shape, only_child
 
 
 def _lstm_shape(a, node, shape, infer_child):
@@ -47,14 +47,8 @@ register("nn.FastLSTM", [Param("inputSize", "int"), Param("outputSize", "int"), 
          check=lambda a, n: at_least(a, n, 1, "inputSize", "outputSize", "rho"))
 
 
-def _child(node):
-    if len(node.children) != 1:
-        raise ShapeError(f"{node.name} decorates one module, not {len(node.children)}")
-    return node.children[0]
-
-
 def _sequencer_shape(a, node, shape, infer_child):
-    child = _child(node)
+    child = only_child(node)
     if isinstance(shape, list):
         return [infer_child(child, step) for step in shape]
     if len(shape) < 1:  # T x ..., or T indices (rnn's examples: a LookupTable as the step's first module)
@@ -77,9 +71,9 @@ _DECORATOR = dict(tensors=no_tensors, macs=no_macs, container=True)
 register("nn.Sequencer", [], build=lambda a, n: layers_rnn.Sequencer(), shape=_sequencer_shape,
          from_fields=_sequencer_fields, **_DECORATOR)
 register("nn.Recursor", [Param("rho", "int", None)], build=lambda a, n: layers_rnn.Recursor(),
-         shape=lambda a, n, s, ic: ic(_child(n), s), **_DECORATOR)
+         shape=lambda a, n, s, ic: ic(only_child(n), s), **_DECORATOR)
 register("nn.MaskZero", [Param("nInputDim", "int")], build=lambda a, n: layers_rnn.MaskZero(),
-         shape=lambda a, n, s, ic: ic(_child(n), s), check=lambda a, n: at_least(a, n, 1, "nInputDim"), **_DECORATOR)
+         shape=lambda a, n, s, ic: ic(only_child(n), s), check=lambda a, n: at_least(a, n, 1, "nInputDim"), **_DECORATOR)
 
 
 def _one_hot_shape(a, node, shape, infer_child):

@@ -19,7 +19,7 @@ from . import layers_vectors
 from .modules import _cadd_shape, no_macs, no_tensors, same_shape
 from .modules_reshape import _batched_dim, _sum_shape
 from .registry import ArgumentError, Param, at_least, register
-from .shapes import ShapeError, format_shape
+from .shapes import ShapeError, format_shape, only_child
 
 _NO_PARAMS = dict(tensors=no_tensors, macs=no_macs)
 register("nn.Contiguous", [], build=lambda a, n: nn.Identity(), shape=same_shape, any_layout=True, **_NO_PARAMS)
@@ -168,24 +168,18 @@ register("nn.Bilinear", [Param("inputSize1", "int", field=False), Param("inputSi
 
 
 # containers of one module ----------------------------------------------------------------------
-def _child(node):
-    if len(node.children) != 1:
-        raise ShapeError(f"{node.name} holds one module, not {len(node.children)}")
-    return node.children[0]
-
-
 def _map_shape(a, node, shape, infer_child):
     if not isinstance(shape, list):
         raise ShapeError(f"{node.name} expects a table, gets {format_shape(shape)}")
-    return [infer_child(_child(node), s) for s in shape]
+    return [infer_child(only_child(node), s) for s in shape]
 
 
 def _bottle_shape(a, node, shape, infer_child):
     """The first ``batchDims`` dims of the batched tensor are fused into the module's batch."""
     batch_dims = len(_tensor(node, shape)) + 2 - a["nInputDim"]
     if batch_dims <= 1:
-        return infer_child(_child(node), shape)
-    out = infer_child(_child(node), shape[batch_dims - 1:])
+        return infer_child(only_child(node), shape)
+    out = infer_child(only_child(node), shape[batch_dims - 1:])
     if isinstance(out, list) or len(out) + 1 != a["nOutputDim"]:
         raise ShapeError(f"{node.name}: its module gives {format_shape(out)} per sample, not "
                          f"{a['nOutputDim'] - 1}-D (nOutputDim {a['nOutputDim']} counts the batch)")

@@ -138,6 +138,13 @@ def sample_dim(batched_lua_dim, node):
     return batched_lua_dim - 2
 
 
+def only_child(node):
+    """The one module a container that takes a module argument holds (Sequencer, MapTable...)."""
+    if len(node.children) != 1:
+        raise ShapeError(f"{node.name} holds one module, not {len(node.children)}")
+    return node.children[0]
+
+
 def format_shape(shape):
     if isinstance(shape, list):
         return "{" + ", ".join(format_shape(s) for s in shape) + "}"
