@@ -75,7 +75,8 @@ def _answer(request):
     chunks = runtime.table_from({name: compile_((LUA_DIR / f"{name}.lua").read_text(), f"=enet_port/lua/{name}.lua")
                                  for name in ("torch7", "nn", "nngraph", "custom", "custom_walk", "symbolic",
                                               "symbolic_sizes", "symbolic_index", "nninit", "luajit", "image",
-                                              "builders", "global_classes", "xlua", "sys", "nn_names", "dpnn")})
+                                              "builders", "global_classes", "xlua", "sys", "nn_names", "nn_args",
+                                              "dpnn")})
     chunks.shape, chunks.sample_shape = shape_callback(runtime), sample_shape_callback(runtime)
     run = compile_((LUA_DIR / "sandbox.lua").read_text(), "=enet_port/lua/sandbox.lua")()
     opt = runtime.table_from({"nGPU": request["nGPU"], "nClasses": request["nClasses"], **request["opt"]})

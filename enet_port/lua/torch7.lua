@@ -133,7 +133,7 @@ end
 local function is_tensor(x) return type(x) == "table" and getmetatable(x) == "torch.Tensor" end
 local classes = chunks.nn(fields, record_line, user_error,
                           {new = new_tensor, is = is_tensor, copy = copy_tensor}, chunks.nngraph, trace,
-                          chunks.nn_names())
+                          chunks.nn_names(), chunks.nn_args())
 local nn, cudnn = classes.nn, classes.cudnn
 cudnn.version, cudnn.benchmark, cudnn.fastest = 5105, false, false
 chunks.dpnn(nn, classes.class)  -- nn.Inception, built as dpnn builds it (OpenFace's files never require dpnn)
