@@ -66,3 +66,11 @@ def parse_inputs(ctx, param, values):
     if not shapes:
         return None
     return shapes[0] if len(shapes) == 1 else shapes
+
+
+def input_option(what, default):
+    """The repeatable ``--input`` of the model commands, one wording for its sizes."""
+    return click.option("--input", "input_shape", multiple=True, callback=parse_inputs,
+                        help=f"{what}: CxHxW, TxF (a sequence), N (a vector), CxTxHxW (a clip) or 'index' (one "
+                             f"index per sample); once per input of a graph with several, in order "
+                             f"(default: {default}).")

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .common import echo, parse_inputs, parse_shape
+from .common import echo, input_option, parse_shape
 
 DEFAULT_INPUT = (3, 224, 224)
 
@@ -47,9 +47,7 @@ def lua_options(command):
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.argument("luafile", type=click.Path(dir_okay=False))
 @lua_options
-@click.option("--input", "input_shape", multiple=True, callback=parse_inputs,
-              help="Input size both models are shape-checked for: CxHxW, TxF or N; once per input of a "
-                   "graph with several, in order (default: the spec's).")
+@input_option("Input size both models are shape-checked for", "the spec's")
 def diff(spec, luafile, n_classes, lua_opts, call_name, call_args, input_shape):
     """Compare SPEC with the model LUAFILE builds: exit 0 identical, 1 different, 2 error."""
     from ..lua.diff import compare, count_modules, format_differences
@@ -80,10 +78,7 @@ def diff(spec, luafile, n_classes, lua_opts, call_name, call_args, input_shape):
 @click.command("trace")
 @click.argument("luafile", type=click.Path(dir_okay=False))
 @lua_options
-@click.option("--input", "input_shape", multiple=True, callback=parse_inputs,
-              help="Input size for the shapes: CxHxW, TxF (a sequence) or N (a vector); once per input "
-                   "of a graph with several, in order (default: the InputSize the file declares, else "
-                   "3x224x224).")
+@input_option("Input size for the shapes", "the InputSize the file declares, else 3x224x224")
 def trace_command(luafile, n_classes, lua_opts, call_name, call_args, input_shape):
     """Every module LUAFILE builds, with its Lua line, output shape and parameters (Torch7 rules)."""
     from ..lua.tracer import parse_call, parse_opt, torch7_table, trace_lua
@@ -110,11 +105,10 @@ def trace_command(luafile, n_classes, lua_opts, call_name, call_args, input_shap
 @click.option("--recipe", default="regimes-55", show_default=True,
               help="Training recipe to name in the spec (see `enet-port schedule`).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the spec here (default: stdout).")
-@click.option("--input", "input_shape", multiple=True, callback=parse_inputs,
-              help="Input size the spec records: CxHxW (e.g. 3x32x32 for a CIFAR model), TxF or N; once "
-                   "per input of a graph with several, in order (default: the InputSize the file's "
-                   "returned table declares, else 3x224x224, or, where the model does not take it, the "
-                   "first of 32, 28, 64, 96, 227, 231, 299 square that it takes).")
+@input_option("Input size the spec records",
+              "the InputSize the file's returned table declares, else 3x224x224, or, where the model "
+              "does not take it, what its first modules imply or the first of 32, 28, 64, 96, 227, 231, "
+              "299 square that it takes")
 def import_lua(luafile, n_classes, lua_opts, call_name, call_args, recipe, output, input_shape):
     """Write a spec for the model LUAFILE builds. The file runs twice, the second time for
     nClasses + 1, so that every argument that follows the class count is written $nClasses

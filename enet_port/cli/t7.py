@@ -4,7 +4,7 @@ Lua counterpart: ``torch.load('model.t7')`` and a forward pass in a Lua script.
 """
 import click
 
-from .common import echo, parse_inputs, sizes_parser
+from .common import echo, input_option, sizes_parser
 
 parse_size = sizes_parser("WxH", "640x320")  # (width, height)
 
@@ -13,9 +13,7 @@ parse_size = sizes_parser("WxH", "640x320")  # (width, height)
 @click.argument("t7file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Write the spec here (e.g. model.json) and the weights beside it (model.pt).")
-@click.option("--input", "input_shape", multiple=True, callback=parse_inputs,
-              help="Input size for the shape check: CxHxW, TxF (a sequence) or N (a vector); once per input "
-                   "of a graph with several (default: what the file shows or its first modules imply).")
+@input_option("Input size for the shape check", "what the file shows or its first modules imply")
 @click.option("--recipe", default="regimes-55", show_default=True,
               help="Training recipe to name in the spec (see `enet-port schedule`).")
 def import_t7(t7file, output, input_shape, recipe):
