@@ -173,3 +173,13 @@ def test_a_new_module_starts_from_its_lua_reset_biases():
     assert torch.equal(LSTM(D, H).bias.detach(), ones(4, 1))
     assert torch.equal(SequenceGRU(D, H, seq_gru=True).bias.detach(), ones(3, 1))
     assert SequenceGRU(D, H).bias.detach().abs().min() > 0
+
+
+def test_an_error_inside_a_temporal_adapter_names_its_net_place(tmp_path):
+    """TemporalAdapter.lua keeps its module at net.modules[2], between its two Views."""
+    saved, _ = checkpoint("rnn", False, np.random.default_rng(6), adapters=True)
+    saved["model"].fields["net"].fields["modules"][-1].fields["net"].fields["modules"][1] = module("nn.Linear")
+    path = tmp_path / "adapter.t7"
+    path.write_bytes(dumps(saved))
+    with pytest.raises(T7Error, match=r"adapter.t7: model.net.modules\[6\].net.modules\[2\]: nn.Linear"):
+        import_t7(path)
