@@ -220,3 +220,18 @@ def test_an_rnn_language_model_log_imports_its_model_key(tmp_path):
     with torch.no_grad():
         got = imported.model(torch.tensor(ids, dtype=torch.float32)).numpy()
     np.testing.assert_allclose(got, h, rtol=1e-4, atol=1e-5)
+
+
+def test_a_malformed_stored_step_module_is_refused_in_one_line(tmp_path):
+    """A GRU without its step, an LSTM gate missing its peephole CMul: errors naming the place."""
+    no_step, _ = gru(np.random.default_rng(5))
+    del no_step.fields["recurrentModule"]
+    no_step.fields["modules"] = []
+    no_peephole, _ = lstm(np.random.default_rng(6))
+    no_peephole.fields["inputGate"].fields["modules"][0].fields["modules"].pop(2)
+    for stored, message in [(no_step, r"nn.GRU: no nn.Linear\(3, 4\) inside"),
+                            (no_peephole, r"nn.LSTM: its inputGate's ParallelTable holds 2 modules, not 3")]:
+        path = tmp_path / "bad.t7"
+        path.write_bytes(dumps(seq(stored)))
+        with pytest.raises(T7Error, match=r"bad.t7: modules\[1\]: " + message):
+            import_t7(path, (D,))

@@ -163,3 +163,23 @@ def test_a_stray_view_in_the_net_is_refused_in_one_line(tmp_path):
     path.write_bytes(dumps(saved))
     with pytest.raises(T7Error, match=r"cut.t7: model: nn.LanguageModel: net.modules\[6\] is a View outside"):
         import_t7(path)
+
+
+def test_a_new_module_starts_from_its_lua_reset_biases():
+    """LSTM.lua / SeqLSTM.lua reset: bias zero but 1 for the forget gate (rows H+1..2H); SeqGRU.lua:
+    zero but 1 for its second block (u); torch-rnn's GRU.lua: N(0, std) for all (not all zero)."""
+    from enet_port.model.layers_recurrent import LSTM, SequenceGRU
+    ones = lambda blocks, hot: torch.cat([torch.full((H,), float(b == hot)) for b in range(blocks)])  # noqa: E731
+    assert torch.equal(LSTM(D, H).bias.detach(), ones(4, 1))
+    assert torch.equal(SequenceGRU(D, H, seq_gru=True).bias.detach(), ones(3, 1))
+    assert SequenceGRU(D, H).bias.detach().abs().min() > 0
+
+
+def test_an_error_inside_a_temporal_adapter_names_its_net_place(tmp_path):
+    """TemporalAdapter.lua keeps its module at net.modules[2], between its two Views."""
+    saved, _ = checkpoint("rnn", False, np.random.default_rng(6), adapters=True)
+    saved["model"].fields["net"].fields["modules"][-1].fields["net"].fields["modules"][1] = module("nn.Linear")
+    path = tmp_path / "adapter.t7"
+    path.write_bytes(dumps(saved))
+    with pytest.raises(T7Error, match=r"adapter.t7: model.net.modules\[6\].net.modules\[2\]: nn.Linear"):
+        import_t7(path)

@@ -53,7 +53,8 @@ def _weights(obj, name, rows, cols, skip=()):
 def _gru_state(f, version):
     """i2g and o2g are fields; the candidate's layers are found in the step (recurrentModule)."""
     n_in, n_out = int(f["inputSize"]), int(f["outputSize"])
-    step = f.get("recurrentModule") or (f["modules"][0] if isinstance(f.get("modules"), list) else None)
+    modules = f.get("modules")
+    step = f.get("recurrentModule") or (modules[0] if isinstance(modules, list) and modules else None)
     skip = (f.get("i2g"), f.get("o2g"))
     i2h, o2h = _weights(step, "nn.Linear", n_out, n_in, skip), _weights(step, "nn.LinearNoBias", n_out, n_out, skip)
     return {"i2g_weight": f.get("i2g.weight"), "i2g_bias": f.get("i2g.bias"), "o2g_weight": f.get("o2g.weight"),
@@ -78,8 +79,12 @@ def _lstm_parts(f):
     for name in _LSTM_PARTS:
         tables = [m for m in _modules(f.get(name)) if m.torch_typename() == b"nn.ParallelTable"]
         if len(tables) != 1:
-            raise FieldError(f"nn.LSTM: its {name} holds no ParallelTable of its layers (rnn's LSTM.lua)")
+            raise FieldError(f"its {name} holds no ParallelTable of its layers (rnn's LSTM.lua)")
         layers = list(_modules(tables[0]))
+        wanted = 3 if f.get("cell2gate") is not False and name != "hiddenLayer" else 2
+        if len(layers) != wanted:
+            raise FieldError(f"its {name}'s ParallelTable holds {len(layers)} modules, not {wanted} "
+                             "(Linear, LinearNoBias" + (", CMul)" if wanted == 3 else ")"))
         if layers[1].torch_typename() != b"nn.LinearNoBias":
             raise FieldError("nn.LSTM of rnn's first versions (a Linear with a bias from the output to the gates) "
                              "is not supported")
