@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from enet_port.model.registry import lookup, resolve_args
 from enet_port.model.shapes import ShapeError, infer, macs, param_count
 from enet_port.model.tree import Node
 from test_modules_classic import rand, run
@@ -97,6 +98,8 @@ def test_bottle_fuses_the_leading_dims():
     with pytest.raises(ShapeError, match="nOutputDim"):
         infer(Node("nn.Bottle", [2, 3], children=[Node("nn.Linear", [4, 3])]), (5, 4))
     assert param_count(node) == 0
+    bottle = Node("nn.Bottle", [2, 1], children=[Node("nn.Linear", [4, 3])])  # Bottle.lua: nInputDim - nOutputDim
+    assert lookup("nn.Bottle").fields(resolve_args(bottle), bottle) == {"dimDelta": 1}
 
 
 def test_euclidean_cosine_bilinear():
