@@ -13,7 +13,7 @@ import torch
 from enet_port.lua.tracer import LuaError, trace_lua
 from enet_port.model.build import build_node
 from enet_port.model.registry import ArgumentError, resolve_args
-from enet_port.model.shapes import ShapeError, infer, param_count
+from enet_port.model.shapes import ShapeError, infer, param_count, param_tensors
 from enet_port.model.tree import Node
 from enet_port.t7.load import import_t7
 from enet_port.t7.reader import T7Error
@@ -31,6 +31,7 @@ def test_convolution_local_has_kernels_per_position():
     w, b = module.weight.detach().numpy(), module.bias.detach().numpy()
     oh, ow = (5 + 2 - 3) // 2 + 1, (4 + 2 - 2) // 1 + 1
     assert w.shape == (oh, ow, 3, 2, 3, 2) and b.shape == (3, oh, ow)  # as SpatialConvolutionLocal.lua stores them
+    assert param_tensors(node) == {"weight": [oh, ow, 3, 2, 3, 2], "bias": [3, oh, ow]}  # the record's too
     padded = np.pad(x.numpy(), ((0, 0), (0, 0), (1, 1), (1, 1)))
     expected = np.zeros((2, 3, oh, ow))
     for n, o, i, j in itertools.product(range(2), range(3), range(oh), range(ow)):

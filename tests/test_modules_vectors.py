@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from enet_port.model.registry import lookup, resolve_args
 from enet_port.model.shapes import ShapeError, infer, macs, param_count
 from enet_port.model.tree import Node
 from test_modules_classic import rand, run
@@ -64,6 +65,9 @@ def test_mm_multiplies_each_samples_matrices():
     y, _, node = run("nn.MM", [False, True], [a, b])
     np.testing.assert_allclose(y.numpy(), np.stack([m @ n.T for m, n in zip(a.numpy(), b.numpy())]))
     assert macs(node, [(3, 4), (5, 4)], (3, 5)) == 3 * 4 * 5
+    c = rand(2, 4, 3)  # transA: each sample's a' (3 x 4) times b' (4 x 5)
+    y, _, node = run("nn.MM", [True, True], [c, b])
+    np.testing.assert_allclose(y.numpy(), np.stack([m.T @ n.T for m, n in zip(c.numpy(), b.numpy())]), rtol=1e-6)
     with pytest.raises(ShapeError, match="cannot multiply"):
         infer(Node("nn.MM", []), [(3, 4), (5, 4)])
 
@@ -84,12 +88,18 @@ def test_bottle_fuses_the_leading_dims():
     w, bias = module[0].weight.detach().numpy(), module[0].bias.detach().numpy()
     np.testing.assert_allclose(y.numpy(), x.numpy() @ w.T + bias)
     assert y.shape == (2, 5, 3) and infer(node, (5, 4)) == (5, 3)
+    x = rand(2, 3, 5, 4)  # two leading dims fused (2 * 3 * 5 rows) and split again in their order
+    y, module, node = run("nn.Bottle", [], x, children=[Node("nn.Linear", [4, 3])])
+    w, bias = module[0].weight.detach().numpy(), module[0].bias.detach().numpy()
+    np.testing.assert_allclose(y.numpy(), x.numpy() @ w.T + bias, rtol=1e-6)
     x = rand(2, 3, 4, 4)  # nInputDim 4: a spatial convolution on 3 x 4 x 4 samples, as they are
     y, module, node = run("nn.Bottle", [4], x, children=[Node("nn.SpatialConvolution", [3, 2, 3, 3])])
     assert y.shape == (2, 2, 2, 2)
     with pytest.raises(ShapeError, match="nOutputDim"):
         infer(Node("nn.Bottle", [2, 3], children=[Node("nn.Linear", [4, 3])]), (5, 4))
     assert param_count(node) == 0
+    bottle = Node("nn.Bottle", [2, 1], children=[Node("nn.Linear", [4, 3])])  # Bottle.lua: nInputDim - nOutputDim
+    assert lookup("nn.Bottle").fields(resolve_args(bottle), bottle) == {"dimDelta": 1}
 
 
 def test_euclidean_cosine_bilinear():

@@ -86,6 +86,8 @@ def test_max_and_average_pooling_keep_thnns_ceil_windows():
     y, _, _ = run("cudnn.VolumetricAveragePooling", [2, 2, 2], x)
     means = [w.mean() for _, w, _ in _windows(x.numpy()[0, 0], (2, 2, 2), (2, 2, 2), False)]
     np.testing.assert_allclose(y.numpy().ravel(), means)
+    with pytest.raises(ArgumentError, match="half of kernel"):  # THNN: kT/2 >= padT, ...
+        resolve_args(Node("nn.VolumetricMaxPooling", [2, 2, 2, 1, 1, 1, 2]))
 
 
 def test_batchnorm_and_dropout_per_plane():

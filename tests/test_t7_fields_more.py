@@ -143,6 +143,14 @@ def test_an_unshared_map_table_is_refused_in_one_line(tmp_path):
     assert "\n" not in str(exc.value)
 
 
+@pytest.mark.parametrize("name", ["nn.Cosine", "nn.Euclidean"])
+def test_a_weight_of_the_wrong_rank_is_refused_in_one_line(tmp_path, name):
+    """The sizes of these come from the weight's two dims: a 1-D one is named, not a traceback."""
+    with pytest.raises(T7Error, match=rf"modules\[1\]: {name}: stored fields do not fit") as exc:
+        converted(tmp_path, m("nn.Sequential", modules=[m(name, weight=t(6))]))
+    assert "\n" not in str(exc.value)
+
+
 def test_a_model_of_the_new_records_round_trips(tmp_path):
     spec = {"name": "recs", "input": [3, 4, 4], "classifier": [], "features": [
         {"nn.CMul": [3, 4, 4]}, {"nn.CAdd": [1, 3, 1, 1]}, {"nn.SoftPlus": [2]}, {"nn.RReLU": []},

@@ -152,7 +152,7 @@ class _Converter:
             node = Node(name, registry.args_from_fields(mtype, f), origin=Origin(self.path, place))
             node.modifiers = registry.modifiers_from_fields(mtype, node, f)
             registry.resolve_args(node)
-        except (registry.FieldError, registry.ArgumentError, KeyError, TypeError, AttributeError) as exc:
+        except (registry.FieldError, registry.ArgumentError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise self.error(place, f"{name}: stored fields do not fit its constructor ({exc})") from None
         if mtype.ties:
             self.tie(node, mtype, f, place)
