@@ -109,3 +109,10 @@ def test_spatial_log_softmax_and_cudnn_batchnorm():
     expected = (x.numpy() - mean) / np.sqrt(var + 1e-3) * module.weight.detach().numpy() + module.bias.detach().numpy()
     np.testing.assert_allclose(y.numpy(), expected)
     assert param_count(node) == 6
+
+
+@pytest.mark.parametrize("name, field", [("nn.CMul", "weight"), ("nn.CAdd", "bias")])
+def test_cmul_cadd_reset_draws_from_their_element_count(name, field):
+    # CMul.lua / CAdd.lua reset(): U(+-1/sqrt(nElement)); 400 draws reach past 0.9 of the bound
+    drawn = getattr(run(name, [20, 20], torch.zeros(1, 20, 20, dtype=torch.float64))[1], field).detach().abs()
+    assert 0.9 / math.sqrt(400) < drawn.max() <= 1 / math.sqrt(400)

@@ -122,3 +122,9 @@ def test_euclidean_cosine_bilinear():
     assert param_count(node) == 2 * 4 * 5 + 2 and param_count(Node("nn.Bilinear", [4, 5, 2, False])) == 40
     with pytest.raises(ShapeError, match="vectors of 4 and 5"):
         infer(node, [(5,), (4,)])
+
+
+def test_bilinear_reset_draws_from_its_first_input_size():
+    # Bilinear.lua reset(): stdv = 1/sqrt(weight:size(2)), the first input's size (4 here, not 100)
+    weight = run("nn.Bilinear", [4, 100, 50], [rand(1, 4), rand(1, 100)])[1].weight.detach().abs()
+    assert 0.45 < weight.max() <= 0.5
