@@ -183,3 +183,14 @@ def test_an_error_inside_a_temporal_adapter_names_its_net_place(tmp_path):
     path.write_bytes(dumps(saved))
     with pytest.raises(T7Error, match=r"adapter.t7: model.net.modules\[6\].net.modules\[2\]: nn.Linear"):
         import_t7(path)
+
+
+def test_an_error_in_a_net_read_anew_names_the_module_as_stored(tmp_path):
+    """Without adapters the net holds LookupTable, RNN, Dropout, RNN, Dropout, View, Linear, View:
+    the Linear is net.modules[7] in the file (the converter reads its three as one adapter)."""
+    saved, _ = checkpoint("rnn", False, np.random.default_rng(7))
+    saved["model"].fields["net"].fields["modules"][6] = module("nn.Linear")
+    path = tmp_path / "views.t7"
+    path.write_bytes(dumps(saved))
+    with pytest.raises(T7Error, match=r"views.t7: model.net.modules\[7\]: nn.Linear"):
+        import_t7(path)

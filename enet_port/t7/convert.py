@@ -80,7 +80,7 @@ class _Converter:
         name = torch_rnn.record_name(ALIASES.get(name, name), f)
         if name == "nn.LanguageModel":  # torch-rnn's model: read as its net (t7/torch_rnn.py)
             self.result.note = "its nn.LanguageModel (torch-rnn) read as the LanguageModel's net"
-            net = torch_rnn.language_model_net(f, lambda message: self.error(place, message))
+            net = torch_rnn.language_model_net(f, lambda message: self.error(place, message), place)
             return self.node(net, f"{place}.net".lstrip("."))
         if name in UNWRAPPED:
             inner = as_list(f.get("modules"))
@@ -126,7 +126,8 @@ class _Converter:
             raise self.error(place, f"containers nested more than {limits.value(limits.DEPTH)} deep "
                                     f"({limits.hint(limits.DEPTH)})")
         first = 2 if name == "nn.TemporalAdapter" else 1  # its module is net.modules[2], between two Views
-        node.children = [self.node(c, f"{place}.{child_place}[{i + first}]".lstrip("."))
+        stored = getattr(obj, "stored_places", None)  # a torch-rnn net read anew (t7/torch_rnn.py)
+        node.children = [self.node(c, stored[i] if stored else f"{place}.{child_place}[{i + first}]".lstrip("."))
                          for i, c in enumerate(children)]
         self.depth -= 1
         return node

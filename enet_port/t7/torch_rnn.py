@@ -27,19 +27,27 @@ def record_name(name, f):
     return name
 
 
-def language_model_net(f, error):
-    """The LanguageModel's ``net``, its View pairs read as TemporalAdapters (a new Sequential)."""
+def language_model_net(f, error, place):
+    """The LanguageModel's ``net``, its View pairs read as TemporalAdapters (a new Sequential).
+    Each new object's ``stored_places`` gives its children's places in the file (``place`` is
+    the LanguageModel's): an error names the module as stored, not as renumbered here."""
     net = f.get("net")
     if not isinstance(net, TorchObject) or net.torch_typename() != b"nn.Sequential":
         raise error("nn.LanguageModel without its net (an nn.Sequential)")
     modules = _array(_fields(net).get("modules"))
     if modules is None:
         raise error("nn.LanguageModel: its net has no modules list")
-    out, i = [], 0
+    out, places, i = [], [], 0
+
+    def stored(k):  # net.modules[k] in the file, k counted from 1
+        return f"{place}.net.modules[{k}]".lstrip(".")
+
     while i < len(modules):
+        places.append(stored(i + 1))
         if _view(modules[i], 3) and i + 2 < len(modules) and _view(modules[i + 2], 2):
             adapter = {b"net": TorchObject(b"nn.Sequential", {b"modules": modules[i:i + 3]}), b"train": False}
             out.append(TorchObject(b"nn.TemporalAdapter", adapter))
+            out[-1].stored_places = [stored(i + 2)]
             i += 3
         elif _view(modules[i], 3) or _view(modules[i], 2):
             raise error(f"nn.LanguageModel: net.modules[{i + 1}] is a View outside a View, module, View run "
@@ -47,7 +55,9 @@ def language_model_net(f, error):
         else:
             out.append(modules[i])
             i += 1
-    return TorchObject(b"nn.Sequential", {**net._obj, b"modules": out})
+    sequential = TorchObject(b"nn.Sequential", {**net._obj, b"modules": out})
+    sequential.stored_places = places
+    return sequential
 
 
 def adapter_child(f, error):
