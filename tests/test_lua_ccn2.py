@@ -95,7 +95,9 @@ def test_ccn2_is_a_global_only_once_required(tmp_path):
 
 BAD = [
     # Torch7's own constructor assertion
-    ("ccn2.SpatialConvolution(3, 20, 5)", "multiple of 16"),
+    ("ccn2.SpatialConvolution(3, 24, 5)", "multiple of 16"),  # 24: a multiple of 8 is not enough
+    # filterActs' assertions with groups: 4 planes in 2 groups leave 2 colours a filter
+    ("ccn2.SpatialConvolution(4, 32, 5, 1, 0, 2)", "with 2 groups"),
     ("ccn2.SpatialConvolution(6, 32, 5)", "1, 2, 3 or a multiple of 4"),
     # a torch/nn convolution given the batch-last tensor would read the batch as a row
     ("nn.SpatialConvolution(3, 16, 3, 3)", "3x32x32xB"),
