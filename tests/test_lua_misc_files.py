@@ -60,6 +60,15 @@ def test_a_shell_command_through_sys_is_refused_at_its_line(tmp_path):
     assert f"{lua}:2: the tracer does not support sys.execute() (it runs a shell command)" in output, output
 
 
+def test_a_cmdline_option_without_a_name_is_refused_at_its_line(tmp_path):
+    # torch7's CmdLine reads the name as a string ('-n'): a number there is a mistake in the file
+    lua = tmp_path / "m.lua"
+    lua.write_text("require 'nn'\nlocal cmd = torch.CmdLine()\ncmd:option(12, 3)\nreturn nn.Sequential()\n")
+    code, output = run("import-lua", lua)
+    assert code != 0 and output.count("\n") == 1, output
+    assert f"{lua}:3: torch.CmdLine:option: the option name must be a string" in output, output
+
+
 def test_require_rnn_and_a_sequencer_holding_its_step_module(tmp_path):
     out = tmp_path / "m.json"
     code, output = run("import-lua", LUA / "seq_rnn.lua", "--input", "5x6", "-o", out)
