@@ -60,6 +60,17 @@ def test_a_shell_command_through_sys_is_refused_at_its_line(tmp_path):
     assert f"{lua}:2: the tracer does not support sys.execute() (it runs a shell command)" in output, output
 
 
+def test_a_script_reading_th_arg_sees_no_arguments(tmp_path):
+    # th sets the global arg to the script's command line: none here, so #arg is 0 and arg[1] nil
+    lua = tmp_path / "m.lua"
+    lua.write_text("require 'nn'\nlocal n = (arg[1] == nil and #arg == 0) and 4 or 9\n"
+                   "return nn.Sequential():add(nn.Linear(3, n))\n")
+    out = tmp_path / "m.json"
+    code, output = run("import-lua", lua, "--input", "3", "-o", out)
+    assert code == 0, output
+    assert params(out) == linear(3, 4)
+
+
 def test_a_cmdline_option_without_a_name_is_refused_at_its_line(tmp_path):
     # torch7's CmdLine reads the name as a string ('-n'): a number there is a mistake in the file
     lua = tmp_path / "m.lua"
