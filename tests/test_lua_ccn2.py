@@ -65,6 +65,8 @@ def test_small_stack_sizes_and_forward(tmp_path):
     shapes = [r["output_shape"] for r in summary["layers"]]
     assert shapes[1] == [32, 15, 15] and shapes[4] == [32, 8, 8] and shapes[5] == [64, 5, 5]
     assert shapes[8] == [64, 2, 2] and shapes[12] == [10]
+    # the grouped convolution's MACs: 64 x 5 x 5 outputs, each over 32/2 planes x 3 x 3
+    assert summary["layers"][5]["macs"] == 64 * 5 * 5 * 16 * 9
     model = build(spec).eval()
     convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
     linear = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][0]
