@@ -193,3 +193,13 @@ def test_a_table_past_the_limit_is_refused_in_one_line(tmp_path):
     code, output = run("import-lua", lua, "--input", "80x8x8")
     assert code != 0 and output.count("\n") == 1 and "Traceback" not in output, output
     assert "connTable" in output and str(lua) in output, output
+
+
+def test_a_table_past_the_tracers_4096_rows_is_refused_at_its_line(tmp_path):
+    # 5000 rows: past what the sandbox carries (4096 items a list); the refusal names the module's line
+    lua = tmp_path / "m.lua"
+    lua.write_text("require 'nn'\nlocal t = {}\nfor i = 1, 5000 do t[i] = {i, 1} end\nlocal m = nn.Sequential()\n"
+                   "m:add(nn.SpatialConvolutionMap(t, 3, 3))\nreturn m\n")
+    code, output = run("import-lua", lua, "--input", "5000x8x8")
+    assert code != 0 and output.count("\n") == 1, output
+    assert f"{lua}:5: nn.SpatialConvolutionMap: connTable" in output, output
