@@ -69,7 +69,8 @@ def _conv_state(f, version):
     k, n_out = int(f["kH"]), int(f["nOutputPlane"])
     rows = int(f["nInputPlane"]) // int(f.get("groups") or 1) * k * k
     if np.shape(f["weight"]) != (rows, n_out):
-        raise FieldError(f"weight is {np.shape(f['weight'])}, not ({rows}, {n_out}) (nInputPlane/groups*kH*kH x nOutputPlane)")
+        raise FieldError(f"weight is {np.shape(f['weight'])}, not ({rows}, {n_out}) "
+                         "(nInputPlane/groups*kH*kH x nOutputPlane)")
     weight = np.asarray(f["weight"]).reshape(-1, k, k, n_out).transpose(3, 0, 1, 2)
     return {"weight": np.ascontiguousarray(weight), "bias": np.asarray(f["bias"]).reshape(n_out)}
 
