@@ -65,6 +65,8 @@ def test_small_stack_sizes_and_forward(tmp_path):
     shapes = [r["output_shape"] for r in summary["layers"]]
     assert shapes[1] == [32, 15, 15] and shapes[4] == [32, 8, 8] and shapes[5] == [64, 5, 5]
     assert shapes[8] == [64, 2, 2] and shapes[12] == [10]
+    # the grouped convolution's MACs: 64 x 5 x 5 outputs, each over 32/2 planes x 3 x 3
+    assert summary["layers"][5]["macs"] == 64 * 5 * 5 * 16 * 9
     model = build(spec).eval()
     convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
     linear = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][0]
@@ -95,7 +97,9 @@ def test_ccn2_is_a_global_only_once_required(tmp_path):
 
 BAD = [
     # Torch7's own constructor assertion
-    ("ccn2.SpatialConvolution(3, 20, 5)", "multiple of 16"),
+    ("ccn2.SpatialConvolution(3, 24, 5)", "multiple of 16"),  # 24: a multiple of 8 is not enough
+    # filterActs' assertions with groups: 4 planes in 2 groups leave 2 colours a filter
+    ("ccn2.SpatialConvolution(4, 32, 5, 1, 0, 2)", "with 2 groups"),
     ("ccn2.SpatialConvolution(6, 32, 5)", "1, 2, 3 or a multiple of 4"),
     # a torch/nn convolution given the batch-last tensor would read the batch as a row
     ("nn.SpatialConvolution(3, 16, 3, 3)", "3x32x32xB"),

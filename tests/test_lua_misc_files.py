@@ -60,6 +60,26 @@ def test_a_shell_command_through_sys_is_refused_at_its_line(tmp_path):
     assert f"{lua}:2: the tracer does not support sys.execute() (it runs a shell command)" in output, output
 
 
+def test_a_script_reading_th_arg_sees_no_arguments(tmp_path):
+    # th sets the global arg to the script's command line: none here, so #arg is 0 and arg[1] nil
+    lua = tmp_path / "m.lua"
+    lua.write_text("require 'nn'\nlocal n = (arg[1] == nil and #arg == 0) and 4 or 9\n"
+                   "return nn.Sequential():add(nn.Linear(3, n))\n")
+    out = tmp_path / "m.json"
+    code, output = run("import-lua", lua, "--input", "3", "-o", out)
+    assert code == 0, output
+    assert params(out) == linear(3, 4)
+
+
+def test_a_cmdline_option_without_a_name_is_refused_at_its_line(tmp_path):
+    # torch7's CmdLine reads the name as a string ('-n'): a number there is a mistake in the file
+    lua = tmp_path / "m.lua"
+    lua.write_text("require 'nn'\nlocal cmd = torch.CmdLine()\ncmd:option(12, 3)\nreturn nn.Sequential()\n")
+    code, output = run("import-lua", lua)
+    assert code != 0 and output.count("\n") == 1, output
+    assert f"{lua}:3: torch.CmdLine:option: the option name must be a string" in output, output
+
+
 def test_require_rnn_and_a_sequencer_holding_its_step_module(tmp_path):
     out = tmp_path / "m.json"
     code, output = run("import-lua", LUA / "seq_rnn.lua", "--input", "5x6", "-o", out)
@@ -173,3 +193,13 @@ def test_a_table_past_the_limit_is_refused_in_one_line(tmp_path):
     code, output = run("import-lua", lua, "--input", "80x8x8")
     assert code != 0 and output.count("\n") == 1 and "Traceback" not in output, output
     assert "connTable" in output and str(lua) in output, output
+
+
+def test_a_table_past_the_tracers_4096_rows_is_refused_at_its_line(tmp_path):
+    # 5000 rows: past what the sandbox carries (4096 items a list); the refusal names the module's line
+    lua = tmp_path / "m.lua"
+    lua.write_text("require 'nn'\nlocal t = {}\nfor i = 1, 5000 do t[i] = {i, 1} end\nlocal m = nn.Sequential()\n"
+                   "m:add(nn.SpatialConvolutionMap(t, 3, 3))\nreturn m\n")
+    code, output = run("import-lua", lua, "--input", "5000x8x8")
+    assert code != 0 and output.count("\n") == 1, output
+    assert f"{lua}:5: nn.SpatialConvolutionMap: connTable" in output, output

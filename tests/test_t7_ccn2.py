@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from enet_port.t7.load import import_t7
@@ -86,3 +87,13 @@ def test_stored_ccn2_modules_import_with_their_forward(tmp_path):
     assert entries[3] == {"ccn2.SpatialCrossResponseNormalization": [5, 0.3]}, entries
     assert entries[5] == {"ccn2.SpatialConvolution": [32, 64, 3, 1, 1, 2]}, entries
     assert entries[7] == {"ccn2.SpatialAvgPooling": [2]}, entries
+
+
+def test_a_stored_weight_of_the_wrong_size_is_refused_in_one_line(tmp_path):
+    c = conv(3, 32, 5)
+    c.fields["weight"] = Tensor(rand(70, 32), CUDA)  # 3*5*5 = 75 rows in cuda-convnet2's layout
+    path = tmp_path / "bad.t7"
+    path.write_bytes(dumps(m("nn.Sequential", modules=[m("nn.Transpose", permutations=[[1, 4], [1, 3], [1, 2]]), c])))
+    with pytest.raises(Exception) as info:
+        import_t7(path)
+    assert "(70, 32), not (75, 32)" in str(info.value) and "ccn2.SpatialConvolution" in str(info.value)

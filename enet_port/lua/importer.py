@@ -67,14 +67,15 @@ def check_shapes(trace, input_shape, given="--input"):
     the Lua line of the module that refuses, where Torch7's first forward would have failed.
     Returns the input as the shape rules take it."""
     input_shape = checked_inputs(trace, input_shape)
+    visited = []  # infer visits a module before it reads its arguments: the last one refused them
     try:
         fill_planes(trace.model, input_shape)
-        infer(trace.model, input_shape)
+        infer(trace.model, input_shape, visit=lambda node, shape: visited.append(node))
     except ShapeError as exc:
         where = exc.node.where if exc.node is not None else trace.path
         raise LuaError(where, f"{exc}, for a {format_shape(input_shape)} input ({given})") from None
     except ArgumentError as exc:  # arguments the trace could not carry (a table past the sandbox's limits)
-        raise LuaError(trace.path, str(exc)) from None
+        raise LuaError(visited[-1].where if visited else trace.path, str(exc)) from None
     return input_shape
 
 

@@ -39,6 +39,9 @@ local CmdLine = {}
 CmdLine.__index = CmdLine
 local function new_cmdline() return setmetatable({options = {}, order = {}}, CmdLine) end
 function CmdLine:option(name, default)
+  if type(name) ~= "string" then
+    user_error("torch.CmdLine:option: the option name must be a string, got " .. type(name))
+  end
   local key = name:gsub("^%-+", "")
   if self.options[key] == nil then self.order[#self.order + 1] = key end
   self.options[key] = {default = default}

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import layers_ccn2
 from .modules import no_macs, no_tensors
-from .registry import ArgumentError, Param, at_least, register
+from .registry import ArgumentError, FieldError, Param, at_least, register
 from .shapes import BatchMoved, ShapeError, batch_dim, format_shape, planes
 
 _LAYOUT = "planes x height x width x batch (nn.Transpose({1,4},{1,3},{1,2}) before it)"
@@ -67,6 +67,10 @@ def _conv_state(f, version):
     """weight rows are (plane, y, x) of a filter, one column per output plane: PyTorch's
     nOutputPlane x planes x kH x kH is its transpose; bias may be stored as a column."""
     k, n_out = int(f["kH"]), int(f["nOutputPlane"])
+    rows = int(f["nInputPlane"]) // int(f.get("groups") or 1) * k * k
+    if np.shape(f["weight"]) != (rows, n_out):
+        raise FieldError(f"weight is {np.shape(f['weight'])}, not ({rows}, {n_out}) "
+                         "(nInputPlane/groups*kH*kH x nOutputPlane)")
     weight = np.asarray(f["weight"]).reshape(-1, k, k, n_out).transpose(3, 0, 1, 2)
     return {"weight": np.ascontiguousarray(weight), "bias": np.asarray(f["bias"]).reshape(n_out)}
 
